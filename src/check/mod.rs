@@ -1,0 +1,1 @@
+//! Lint rules over a parsed issue and its rendered email.

@@ -1,0 +1,66 @@
+//! The command line: one file per subcommand, each a thin `run` that wires stages.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config;
+
+pub mod render;
+
+/// mailroom delivers a weekly Markdown newsletter by email.
+///
+/// Typical week: `mailroom check ISSUE.md`, `mailroom render ISSUE.md`,
+/// `mailroom send ISSUE.md --test`, then `mailroom send ISSUE.md`.
+#[derive(Debug, Parser)]
+#[command(name = "mailroom", version, about, long_about = None)]
+pub struct Cli {
+    /// The config file (TOML). Every key can also be set as
+    /// MAILROOM_<SECTION>__<KEY> in the environment.
+    #[arg(long, global = true, value_name = "PATH", default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Render(render::Args),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Render(args) => render::run(args, &config::load(&cli.config)?),
+    }
+}
+
+/// The exit status for an error: 2 when the input could not be read or
+/// parsed, 1 otherwise.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<crate::issue::IssueError>()) {
+        2
+    } else {
+        1
+    }
+}
+
+/// Sets up `tracing` on stderr: warnings by default, more with `-v`.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "mailroom=debug,info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,293 @@
+//! One typed [`Settings`] tree: `config.toml`, then `MAILROOM_<SECTION>__<KEY>`
+//! environment variables. Unknown keys are errors that name the key.
+//! Secrets never live in the file and never appear in `Debug` output.
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Every setting mailroom reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub newsletter: Newsletter,
+    pub render: RenderSettings,
+    #[serde(default)]
+    pub check: CheckSettings,
+    pub web: WebSettings,
+    pub database: DatabaseSettings,
+    pub send: SendSettings,
+    pub outbox: OutboxSettings,
+    pub smtp: SmtpSettings,
+    pub preview: PreviewSettings,
+}
+
+/// Who the newsletter is and how its emails are addressed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Newsletter {
+    /// Shown in the header and the pages, e.g. `This Week in Rust`.
+    pub name: String,
+    /// The From header, e.g. `This Week in Rust <newsletter@example.org>`.
+    pub from: String,
+    /// Subject pattern; `{number}`, `{title}`, `{yyyy}`, `{mm}`, `{dd}`.
+    pub subject: String,
+    /// The web edition's URL pattern; same placeholders as `subject`.
+    pub web_url: String,
+    /// The List-Id header value, e.g. `This Week in Rust <twir.example.org>`.
+    pub list_id: String,
+    /// The privacy policy's URL, linked in the footer.
+    pub privacy_url: String,
+    /// Social links for the footer.
+    #[serde(default)]
+    pub social: Vec<SocialLink>,
+    /// The sample recipient that `render` addresses its `.eml` to.
+    pub sample_recipient: String,
+}
+
+/// One footer link.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocialLink {
+    pub name: String,
+    pub url: String,
+}
+
+/// How the email is rendered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    /// Warn when the HTML part is larger than this many bytes (Gmail clips
+    /// at about 102 KB, and the unsubscribe footer is what disappears).
+    pub html_size_budget: usize,
+    /// Plain-text wrap column (at most 78).
+    pub text_width: usize,
+}
+
+/// Checker settings; see `mailroom check --help`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSettings {
+    /// Rules switched off, by name.
+    #[serde(default)]
+    pub disabled: Vec<String>,
+    /// Heading patterns that may legitimately be empty.
+    #[serde(default)]
+    pub empty_heading_allow: Vec<String>,
+    /// Raw HTML tags that are allowed without a warning.
+    #[serde(default)]
+    pub allowed_html_tags: Vec<String>,
+}
+
+/// The HTTP service (unsubscribe, subscribe).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// Address to listen on.
+    pub bind: String,
+    /// The base of every link in emails, e.g. `https://newsletter.example.org`.
+    pub public_url: String,
+    /// The mailto address in List-Unsubscribe.
+    pub unsubscribe_mailto: String,
+    /// A file holding the token-signing secret.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// A file with older secrets, one a line, still accepted.
+    #[serde(default)]
+    pub previous_secrets_file: Option<PathBuf>,
+    /// The secret itself: only from `MAILROOM_WEB__SECRET`.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// Days a confirmation link stays valid.
+    #[serde(default = "default_confirm_days")]
+    pub confirm_token_days: u32,
+}
+
+fn default_confirm_days() -> u32 {
+    7
+}
+
+impl fmt::Debug for WebSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSettings")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("unsubscribe_mailto", &self.unsubscribe_mailto)
+            .field("secret_file", &self.secret_file)
+            .field("previous_secrets_file", &self.previous_secrets_file)
+            .field("secret", &self.secret)
+            .field("confirm_token_days", &self.confirm_token_days)
+            .finish()
+    }
+}
+
+/// The store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://mailroom.db` or `postgres://…`.
+    pub url: String,
+}
+
+/// Where messages go and how fast.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendSettings {
+    /// `outbox` (write `.eml` files) or `smtp`.
+    pub transport: Transport,
+    pub concurrency: usize,
+    /// Messages per second; 0 means unlimited.
+    pub rate_per_second: f64,
+    pub max_attempts: u32,
+    pub messages_per_connection: usize,
+}
+
+/// The delivery transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Outbox,
+    Smtp,
+}
+
+/// The file outbox.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    pub dir: PathBuf,
+}
+
+/// The SMTP relay. The password only comes from `MAILROOM_SMTP__PASSWORD`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// Allow `tls = "none"` to a relay that is not on loopback.
+    #[serde(default)]
+    pub allow_insecure: bool,
+    /// Seconds to wait for each SMTP reply.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("allow_insecure", &self.allow_insecure)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Test sends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSettings {
+    pub recipients: Vec<String>,
+}
+
+/// A secret string: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The default config file, read when `--config` is not given.
+pub const DEFAULT_PATH: &str = "config.toml";
+
+/// Loads settings from `path`, then the process environment.
+pub fn load(path: &Path) -> anyhow::Result<Settings> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read config `{}`; run from the project directory or pass `--config PATH`",
+            path.display()
+        )
+    })?;
+    from_sources(&text, std::env::vars())
+        .with_context(|| format!("invalid config `{}`", path.display()))
+}
+
+/// Builds settings from TOML text and environment variables (pure; for tests).
+pub fn from_sources(
+    toml: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Settings> {
+    let env: std::collections::HashMap<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("MAILROOM_") && k.contains("__"))
+        .collect();
+    if toml_mentions_secret(toml) {
+        anyhow::bail!(
+            "secrets must not be in the config file: remove `password`/`secret` and set \
+             `MAILROOM_SMTP__PASSWORD` / `MAILROOM_WEB__SECRET` (or `[web] secret_file`)"
+        );
+    }
+    let settings: Settings = config::Config::builder()
+        .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+        .add_source(
+            config::Environment::with_prefix("MAILROOM")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("preview.recipients")
+                .with_list_parse_key("check.disabled")
+                .with_list_parse_key("check.empty_heading_allow")
+                .with_list_parse_key("check.allowed_html_tags")
+                .source(Some(env)),
+        )
+        .build()?
+        .try_deserialize()?;
+    Ok(settings)
+}
+
+fn toml_mentions_secret(toml: &str) -> bool {
+    toml.lines().any(|l| {
+        let key = l.split('=').next().unwrap_or("").trim();
+        l.contains('=') && !l.trim_start().starts_with('#') && matches!(key, "password" | "secret")
+    })
+}
+
+#[cfg(test)]
+mod tests;

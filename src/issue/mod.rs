@@ -1,0 +1,179 @@
+//! Parse an issue: a `Key: value` header up to the first blank line, then Markdown.
+//!
+//! [`parse`] is pure over a string; [`from_file`] is the only function that
+//! touches the disk.
+mod error;
+
+use std::path::Path;
+
+use time::Date;
+use time::macros::format_description;
+
+pub use error::{IssueError, ParseError};
+
+use crate::domain::IssueNumber;
+use crate::model::{Header, HeaderField, Issue};
+
+/// Reads and parses an issue file.
+pub fn from_file(path: &Path) -> Result<Issue, IssueError> {
+    let bytes = std::fs::read(path).map_err(|source| IssueError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    parse_bytes(&name, &bytes).map_err(|source| IssueError::Parse {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Parses raw file bytes: checks UTF-8 (naming the first bad byte), then [`parse`].
+pub fn parse_bytes(source_name: &str, bytes: &[u8]) -> Result<Issue, ParseError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(source_name, text),
+        Err(e) => {
+            let offset = e.valid_up_to();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(ParseError::NotUtf8 { offset, line })
+        }
+    }
+}
+
+/// Parses issue text. Accepts a UTF-8 BOM and CRLF line endings.
+pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let source = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text.to_owned()
+    };
+
+    let mut fields = Vec::new();
+    let mut offset = 0;
+    let mut line_no = 0;
+    let mut body_offset = source.len();
+    let mut blank_line = None;
+    for line in source.split_inclusive('\n') {
+        line_no += 1;
+        let content = line.strip_suffix('\n').unwrap_or(line);
+        offset += line.len();
+        if content.trim().is_empty() {
+            body_offset = offset;
+            blank_line = Some(line_no);
+            break;
+        }
+        fields.push(parse_field(content, line_no)?);
+    }
+    // Missing fields are reported on the header's last line.
+    let last_header_line = fields.last().map_or(1, |f| f.line);
+    let header = build_header(fields, last_header_line)?;
+    let body_line = blank_line.map_or(line_no + 1, |b| b + 1);
+    if source[body_offset..].trim().is_empty() {
+        return Err(ParseError::EmptyBody {
+            line: blank_line.unwrap_or(last_header_line),
+        });
+    }
+    Ok(Issue {
+        source_name: source_name.to_owned(),
+        source,
+        header,
+        body_offset,
+        body_line,
+    })
+}
+
+fn parse_field(content: &str, line: usize) -> Result<HeaderField, ParseError> {
+    let bad = || ParseError::BadHeaderLine {
+        line,
+        found: truncate(content, 60),
+    };
+    let (key, value) = content.split_once(':').ok_or_else(bad)?;
+    let key = key.trim();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(bad());
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
+        return Err(ParseError::ControlInHeader {
+            line,
+            key: key.to_owned(),
+            found: format!("U+{:04X}", c as u32),
+        });
+    }
+    Ok(HeaderField {
+        key: key.to_owned(),
+        value: value.trim().to_owned(),
+        line,
+    })
+}
+
+fn build_header(fields: Vec<HeaderField>, end_line: usize) -> Result<Header, ParseError> {
+    let get = |key: &'static str, example: &'static str| {
+        let field = fields
+            .iter()
+            .find(|f| f.key.eq_ignore_ascii_case(key))
+            .ok_or(ParseError::MissingField {
+                line: end_line,
+                key,
+                example,
+            })?;
+        if field.value.is_empty() {
+            return Err(ParseError::EmptyField {
+                line: field.line,
+                key,
+                example,
+            });
+        }
+        Ok(field)
+    };
+    let title = get("Title", "Title: This Week in Rust 625")?.value.clone();
+    let number_field = get("Number", "Number: 625")?;
+    let number: IssueNumber = number_field
+        .value
+        .parse()
+        .map_err(|_| ParseError::BadNumber {
+            line: number_field.line,
+            found: number_field.value.clone(),
+        })?;
+    let date_field = get("Date", "Date: 2025-11-12")?;
+    let date = parse_date(&date_field.value).ok_or_else(|| ParseError::BadDate {
+        line: date_field.line,
+        found: date_field.value.clone(),
+    })?;
+    let category = fields
+        .iter()
+        .find(|f| f.key.eq_ignore_ascii_case("Category"))
+        .map(|f| f.value.clone());
+    Ok(Header {
+        title,
+        number,
+        date,
+        category,
+        fields,
+    })
+}
+
+/// Parses `YYYY-MM-DD` (exactly that; no times, no other separators).
+pub fn parse_date(value: &str) -> Option<Date> {
+    let format = format_description!("[year]-[month]-[day]");
+    (value.len() == 10)
+        .then(|| Date::parse(value, format).ok())
+        .flatten()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! mailroom: deliver a weekly Markdown newsletter by email.
+//!
+//! The pipeline is issue file → [`issue`] → [`check`] → [`render`] → [`message`]
+//! → store → send. Stages exchange the plain data types in [`model`].
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod cmd;
+pub mod config;
+pub mod domain;
+pub mod issue;
+pub mod message;
+pub mod model;
+pub mod render;

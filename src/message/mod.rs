@@ -1,0 +1,2 @@
+//! MIME assembly: a message template rendered once, personalized per recipient.
+pub mod qp;

@@ -1,0 +1,1 @@
+//! Render an issue into the HTML and plain-text parts of its email.
