@@ -1,21 +1,114 @@
 //! `mailroom render`: turn an issue into the exact email subscribers receive.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::Settings;
+use anyhow::Context;
+use time::{OffsetDateTime, Time};
 
-/// Render ISSUE.md into OUT/<stem>.html, OUT/<stem>.txt and OUT/<stem>.eml.
+use crate::config::Settings;
+use crate::domain::EmailAddress;
+use crate::message::{MessageContext, MessageTemplate, RecipientSlots};
+use crate::model::{Rendered, Slot};
+use crate::render::{RenderContext, render_issue};
+
+/// The unsubscribe token shown in preview output (real sends use signed tokens).
+pub const SAMPLE_TOKEN: &str = "sample-token";
+
+/// Render ISSUE.md into the email subscribers receive.
+///
+/// Writes three files into DIR (default `./out`), named after the issue file
+/// without its extension:
+///
+///   <stem>.html  the HTML part, CSS inlined (open it in a browser)
+///   <stem>.txt   the plain-text part
+///   <stem>.eml   the complete MIME message, addressed to
+///                `[newsletter] sample_recipient` (open it in a mail client)
+///
+/// The per-recipient slots (To, Message-ID, unsubscribe URLs) are filled
+/// with the sample recipient's values; everything else is byte for byte
+/// what every subscriber gets. The message's Date is the issue's date at
+/// 00:00 UTC, so rendering the same issue twice gives identical files.
+///
+/// On success prints one line (subject, HTML bytes, text bytes, links) and
+/// exits 0. Warnings, such as an HTML part over `[render] html_size_budget`
+/// (Gmail clips at about 102 KB and the unsubscribe footer disappears), go to
+/// stderr. A file that cannot be read or parsed exits 2, naming the line.
+///
+/// Example: mailroom render content/2025-11-12-this-week-in-rust.md --out /tmp/twir
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The issue file.
+    /// The issue file: a `Title:/Number:/Date:` header, a blank line, then Markdown.
     pub issue: PathBuf,
-    /// Where to write the files.
-    #[arg(long, default_value = "out")]
+    /// The directory to write `<stem>.html`, `<stem>.txt` and `<stem>.eml` into.
+    #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
 }
 
+/// The three outputs of one render.
+#[derive(Debug)]
+pub struct Preview {
+    pub rendered: Rendered,
+    pub html: String,
+    pub text: String,
+    pub eml: Vec<u8>,
+}
+
 /// Runs `render`.
-pub fn run(args: Args, _settings: &Settings) -> anyhow::Result<ExitCode> {
-    let _issue = crate::issue::from_file(&args.issue)?;
-    anyhow::bail!("render is not implemented yet")
+pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let issue = crate::issue::from_file(&args.issue)?;
+    let preview = preview(&issue, settings)?;
+    let stem = args
+        .issue
+        .file_stem()
+        .context("the issue path has no file name")?
+        .to_string_lossy();
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create output directory `{}`", args.out.display()))?;
+    write(&args.out.join(format!("{stem}.html")), preview.html.as_bytes())?;
+    write(&args.out.join(format!("{stem}.txt")), preview.text.as_bytes())?;
+    write(&args.out.join(format!("{stem}.eml")), &preview.eml)?;
+
+    let r = &preview.rendered;
+    let budget = settings.render.html_size_budget;
+    if preview.html.len() > budget {
+        eprintln!(
+            "warning: the HTML part is {} bytes, over the {budget}-byte budget; Gmail clips \
+             messages over about 102 KB and hides the unsubscribe footer, so shorten the issue",
+            preview.html.len()
+        );
+    }
+    println!(
+        "{}: html {} bytes ({:.1} KB), text {} bytes, {} links -> {}/{stem}.{{html,txt,eml}}",
+        r.subject,
+        preview.html.len(),
+        preview.html.len() as f64 / 1024.0,
+        preview.text.len(),
+        r.links,
+        args.out.display(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Renders an issue and personalizes it for the configured sample recipient.
+pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Result<Preview> {
+    let rendered = render_issue(issue, &RenderContext { newsletter: &settings.newsletter, settings: &settings.render })
+        .with_context(|| format!("cannot render `{}`", issue.source_name))?;
+    let date = OffsetDateTime::new_utc(issue.header.date, Time::MIDNIGHT);
+    let ctx = MessageContext::from_settings(settings, date)?;
+    let template = MessageTemplate::build(&rendered, &ctx)?;
+    let sample = EmailAddress::parse(&settings.newsletter.sample_recipient)
+        .context("`[newsletter] sample_recipient` in the config")?;
+    let slots = RecipientSlots::new(&ctx, issue.header.number, sample, SAMPLE_TOKEN)?;
+    let marker = Slot::UnsubscribeUrl.marker();
+    Ok(Preview {
+        html: rendered.html.replace(marker, &slots.unsubscribe_url),
+        text: rendered.text.replace(marker, &slots.unsubscribe_url),
+        eml: template.personalize(&slots),
+        rendered,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("cannot write `{}`", path.display()))
 }
