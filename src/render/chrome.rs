@@ -1,0 +1,75 @@
+//! The newsletter chrome around the content: askama templates in
+//! `email-templates/` for both parts, and css-inline for the HTML one.
+use std::sync::LazyLock;
+
+use askama::Template;
+use css_inline::CSSInliner;
+
+use super::RenderError;
+use crate::config::Newsletter;
+use crate::model::Slot;
+
+/// The per-issue values the chrome shows.
+pub struct Frame<'a> {
+    pub newsletter: &'a Newsletter,
+    pub subject: String,
+    pub web_url: String,
+    /// `issue 625 — 12 Nov 2025`
+    pub dateline: String,
+}
+
+/// The stylesheet, inlined into every element it matches.
+pub const CSS: &str = include_str!("../../email-templates/email.css");
+
+#[derive(Template)]
+#[template(path = "issue.html")]
+struct HtmlPage<'a> {
+    frame: &'a Frame<'a>,
+    css: &'static str,
+    content: &'a str,
+    unsubscribe: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "issue.txt")]
+struct TextPage<'a> {
+    frame: &'a Frame<'a>,
+    body: &'a str,
+    unsubscribe: &'static str,
+}
+
+/// Built once per process: building parses nothing, but keeping one inliner
+/// keeps the options in one place.
+static INLINER: LazyLock<CSSInliner<'static>> = LazyLock::new(|| {
+    CSSInliner::options()
+        .load_remote_stylesheets(false)
+        .keep_at_rules(true)
+        .minify_css(true)
+        .preallocate_node_capacity(4096)
+        .build()
+});
+
+/// The complete HTML part: chrome + `content`, every style inlined except
+/// the `@media` rules.
+pub fn html_part(frame: &Frame<'_>, content: &str) -> Result<String, RenderError> {
+    let page = HtmlPage {
+        frame,
+        css: CSS,
+        content,
+        unsubscribe: Slot::UnsubscribeUrl.marker(),
+    }
+    .render()?;
+    Ok(INLINER.inline(&page)?)
+}
+
+/// The complete text part: chrome + the wrapped `body`.
+pub fn text_part(frame: &Frame<'_>, body: &str) -> Result<String, RenderError> {
+    let mut text = TextPage {
+        frame,
+        body,
+        unsubscribe: Slot::UnsubscribeUrl.marker(),
+    }
+    .render()?;
+    text.push('\n');
+    Ok(text)
+}
