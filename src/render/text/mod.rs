@@ -250,7 +250,6 @@ impl Writer {
             .iter()
             .map(|l| l.width() - rest.width().min(l.width()))
             .max();
-        let lines: Vec<String> = lines.into_iter().map(String::from).collect();
         for line in &lines {
             self.write_line(line);
         }

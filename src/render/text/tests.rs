@@ -89,7 +89,7 @@ fn inline_html_tags_are_dropped_and_entities_decoded() {
 #[test]
 fn html_comments_leave_no_trace() {
     let md = "before <!-- inline\nsecret --> after\n\n<!--\nblock secret\n\n-->\n<!-- a --> <!-- b -->\n\nend\n";
-    assert_eq!(text(md, 72), "before  after\n\nend\n");
+    assert_eq!(text(md, 72), "before after\n\nend\n");
 }
 
 #[test]

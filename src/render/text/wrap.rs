@@ -1,27 +1,48 @@
-//! Word wrapping for the text part: break only at ASCII spaces, never inside
-//! a word, so a URL longer than the width stays whole on its own line.
-use std::borrow::Cow;
-
-use textwrap::{Options, WordSeparator, WordSplitter, WrapAlgorithm};
+//! Word wrapping for the text part: break only at spaces, never inside a
+//! word, so a URL longer than the width stays whole on its own line.
+//!
+//! Hand-written rather than `textwrap`: greedy first-fit over space-separated
+//! words is all the text part needs, and textwrap's ANSI-aware width and
+//! word-splitting machinery took ~70% of the text part's render time.
+use unicode_width::UnicodeWidthStr;
 
 /// Wraps `text` to `width` columns; the first line starts with `first`, the
-/// others with `rest`.
-pub fn wrap<'a>(text: &'a str, width: usize, first: &'a str, rest: &'a str) -> Vec<Cow<'a, str>> {
-    let options = Options::new(width)
-        .initial_indent(first)
-        .subsequent_indent(rest)
-        .break_words(false)
-        // The Unicode line-break rules would split URLs after `/` and `-`.
-        .word_separator(WordSeparator::AsciiSpace)
-        .word_splitter(WordSplitter::NoHyphenation)
-        .wrap_algorithm(WrapAlgorithm::FirstFit);
-    textwrap::wrap(text, options)
+/// others with `rest`. Runs of spaces collapse to one; a word wider than the
+/// line gets a line of its own.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::with_capacity(width + 8);
+    line.push_str(first);
+    let mut used = display_width(first);
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let w = display_width(word);
+        if !empty && used + 1 + w > width {
+            lines.push(std::mem::replace(&mut line, rest.to_owned()));
+            used = display_width(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            used += 1;
+        }
+        line.push_str(word);
+        used += w;
+        empty = false;
+    }
+    if !empty {
+        lines.push(line);
+    }
+    lines
+}
+
+fn display_width(s: &str) -> usize {
+    if s.is_ascii() { s.len() } else { s.width() }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use unicode_width::UnicodeWidthStr;
 
     #[test]
     fn lines_stay_within_the_width() {
@@ -45,6 +66,17 @@ mod tests {
         let lines = wrap(&text, 40, "", "");
         assert!(lines.iter().any(|l| l == url), "{lines:#?}");
         assert!(lines.iter().filter(|l| l.width() > 40).all(|l| l == url));
+    }
+
+    #[test]
+    fn wide_characters_count_as_two_columns() {
+        let lines = wrap("❌ ❌ ❌ ❌", 5, "", "");
+        assert_eq!(lines, ["❌ ❌", "❌ ❌"]);
+    }
+
+    #[test]
+    fn empty_text_makes_no_lines() {
+        assert!(wrap("   ", 20, "* ", "  ").is_empty());
     }
 
     #[test]
