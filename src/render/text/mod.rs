@@ -1,6 +1,7 @@
 //! The plain-text part, built from the Markdown events (not by scraping the
 //! HTML): headings underlined or `#`-prefixed, lists indented, quotes behind
 //! `> `, every link as `text <url>`, wrapped at the configured width.
+mod page;
 mod table;
 mod wrap;
 
@@ -8,7 +9,8 @@ use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 use unicode_width::UnicodeWidthStr;
 
 use super::strip;
-use table::{Layout, Table};
+use page::{Container, Page};
+use table::Table;
 pub use wrap::wrap;
 
 /// Renders Markdown events as wrapped plain text.
@@ -18,17 +20,7 @@ pub fn body_text(events: &[Event<'_>], width: usize) -> String {
         writer.event(event);
     }
     writer.flush();
-    writer.out
-}
-
-/// A block that indents the lines inside it.
-enum Container {
-    Quote,
-    /// A list item or footnote: `marker` is printed once, on its first line.
-    Item {
-        indent: usize,
-        marker: Option<String>,
-    },
+    writer.page.into_string()
 }
 
 struct Link {
@@ -37,16 +29,12 @@ struct Link {
 }
 
 struct Writer {
-    width: usize,
-    out: String,
-    containers: Vec<Container>,
+    page: Page,
     /// Open lists: the next number of an ordered one.
     lists: Vec<Option<u64>>,
     /// Inline text of the current block; `\n` marks a hard break.
     inline: String,
     links: Vec<Link>,
-    /// A blank line owed before the next output line, with its prefix.
-    blank: Option<String>,
     heading: Option<HeadingLevel>,
     code: Option<String>,
     table: Option<Table>,
@@ -55,13 +43,10 @@ struct Writer {
 impl Writer {
     fn new(width: usize) -> Self {
         Self {
-            width,
-            out: String::with_capacity(32 * 1024),
-            containers: Vec::new(),
+            page: Page::new(width),
             lists: Vec::new(),
             inline: String::new(),
             links: Vec::new(),
-            blank: None,
             heading: None,
             code: None,
             table: None,
@@ -91,8 +76,8 @@ impl Writer {
             Event::HardBreak => self.inline.push('\n'),
             Event::Rule => {
                 self.flush();
-                self.request_blank();
-                self.write_line("* * *");
+                self.page.request_blank();
+                self.page.write_line("* * *");
             }
             Event::FootnoteReference(label) => {
                 self.inline.push('[');
@@ -131,12 +116,12 @@ impl Writer {
             }
             Tag::BlockQuote(_) => {
                 self.open_block();
-                self.containers.push(Container::Quote);
+                self.page.push(Container::Quote);
             }
             Tag::List(first) => {
                 self.flush();
-                if !self.in_item() {
-                    self.request_blank();
+                if !self.page.in_item() {
+                    self.page.request_blank();
                 }
                 self.lists.push(*first);
             }
@@ -145,7 +130,7 @@ impl Writer {
                 self.open_block();
                 let marker = format!("[{label}] ");
                 let indent = marker.width();
-                self.containers.push(Container::Item {
+                self.page.push(Container::Item {
                     indent,
                     marker: Some(marker),
                 });
@@ -165,16 +150,23 @@ impl Writer {
                 self.table.iter_mut().for_each(|t| t.push_cell(&text));
             }
             TagEnd::TableHead | TagEnd::TableRow => {}
-            TagEnd::Table => self.end_table(),
+            TagEnd::Table => {
+                if let Some(table) = self.table.take() {
+                    self.page.write_table(&table);
+                }
+            }
             TagEnd::Heading(_) => self.end_heading(),
-            TagEnd::CodeBlock => self.end_code(),
+            TagEnd::CodeBlock => {
+                let code = self.code.take().unwrap_or_default();
+                self.page.write_code(&code);
+            }
             TagEnd::List(_) => {
                 self.flush();
                 self.lists.pop();
             }
             TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::FootnoteDefinition => {
                 self.flush();
-                self.containers.pop();
+                self.page.pop();
             }
             _ => self.flush(),
         }
@@ -183,13 +175,7 @@ impl Writer {
     /// A block that stands apart from what precedes it by a blank line.
     fn open_block(&mut self) {
         self.flush();
-        self.request_blank();
-    }
-
-    fn in_item(&self) -> bool {
-        self.containers
-            .iter()
-            .any(|c| matches!(c, Container::Item { .. }))
+        self.page.request_blank();
     }
 
     fn start_item(&mut self) {
@@ -203,10 +189,10 @@ impl Writer {
             _ if depth % 2 == 1 => "*".to_owned(),
             _ => "-".to_owned(),
         };
-        let lead = if self.in_item() { "" } else { "  " };
+        let lead = if self.page.in_item() { "" } else { "  " };
         let marker = format!("{lead}{bullet} ");
         let indent = marker.width();
-        self.containers.push(Container::Item {
+        self.page.push(Container::Item {
             indent,
             marker: Some(marker),
         });
@@ -231,126 +217,15 @@ impl Writer {
     fn end_heading(&mut self) {
         let level = self.heading.take().unwrap_or(HeadingLevel::H3);
         let text = std::mem::take(&mut self.inline).replace('\n', " ");
-        let (first, rest) = self.prefixes();
-        let underline = match level {
-            HeadingLevel::H1 => Some('='),
-            HeadingLevel::H2 => Some('-'),
-            _ => None,
-        };
-        let hashes = "#".repeat(level as usize);
-        let (first, rest) = match underline {
-            Some(_) => (first, rest),
-            None => (
-                format!("{first}{hashes} "),
-                format!("{rest}{} ", " ".repeat(hashes.len())),
-            ),
-        };
-        let lines = wrap(text.trim(), self.width, &first, &rest);
-        let longest = lines
-            .iter()
-            .map(|l| l.width() - rest.width().min(l.width()))
-            .max();
-        for line in &lines {
-            self.write_line(line);
-        }
-        if let (Some(c), Some(n)) = (underline, longest) {
-            let rule = format!("{rest}{}", c.to_string().repeat(n.min(self.width)));
-            self.write_line(&rule);
-        }
-    }
-
-    fn end_code(&mut self) {
-        let code = self.code.take().unwrap_or_default();
-        let (_, rest) = self.prefixes();
-        for line in code.trim_end_matches('\n').lines() {
-            self.write_line(&format!("{rest}    {line}"));
-        }
-    }
-
-    fn end_table(&mut self) {
-        let Some(table) = self.table.take() else {
-            return;
-        };
-        let (_, rest) = self.prefixes();
-        match table.layout(self.width.saturating_sub(rest.width())) {
-            Layout::Grid(lines) => lines
-                .iter()
-                .for_each(|l| self.write_line(&format!("{rest}{l}"))),
-            Layout::Records(records) => {
-                let indent = format!("{rest}    ");
-                for record in records {
-                    self.request_blank();
-                    for cell in record {
-                        self.write_wrapped(&cell, &rest, &indent);
-                    }
-                }
-            }
-        }
+        self.page.write_heading(level, &text);
     }
 
     /// Writes the pending inline text as a wrapped paragraph.
     fn flush(&mut self) {
-        if self.inline.trim().is_empty() {
-            self.inline.clear();
-            return;
+        if !self.inline.trim().is_empty() {
+            self.page.write_paragraph(&self.inline);
         }
-        let inline = std::mem::take(&mut self.inline);
-        let (first, rest) = self.prefixes();
-        for (i, piece) in inline.split('\n').enumerate() {
-            self.write_wrapped(piece.trim(), if i == 0 { &first } else { &rest }, &rest);
-        }
-        self.inline = inline;
         self.inline.clear();
-    }
-
-    fn write_wrapped(&mut self, text: &str, first: &str, rest: &str) {
-        let width = self.width;
-        for line in wrap(text, width, first, rest) {
-            self.write_line(&line);
-        }
-    }
-
-    /// The first-line and continuation prefixes; consumes pending item markers.
-    fn prefixes(&mut self) -> (String, String) {
-        let mut first = String::new();
-        let mut rest = String::new();
-        for container in &mut self.containers {
-            match container {
-                Container::Quote => {
-                    first.push_str("> ");
-                    rest.push_str("> ");
-                }
-                Container::Item { indent, marker } => {
-                    match marker.take() {
-                        Some(m) => first.push_str(&m),
-                        None => first.extend(std::iter::repeat_n(' ', *indent)),
-                    }
-                    rest.extend(std::iter::repeat_n(' ', *indent));
-                }
-            }
-        }
-        (first, rest)
-    }
-
-    fn request_blank(&mut self) {
-        if self.blank.is_none() {
-            let quotes = self
-                .containers
-                .iter()
-                .filter(|c| matches!(c, Container::Quote));
-            self.blank = Some(quotes.map(|_| ">").collect::<Vec<_>>().join(" "));
-        }
-    }
-
-    fn write_line(&mut self, line: &str) {
-        if let Some(blank) = self.blank.take() {
-            if !self.out.is_empty() {
-                self.out.push_str(&blank);
-                self.out.push('\n');
-            }
-        }
-        self.out.push_str(line.trim_end());
-        self.out.push('\n');
     }
 }
 
