@@ -20,12 +20,16 @@ pub struct Frame<'a> {
 
 /// The stylesheet, inlined into every element it matches.
 pub const CSS: &str = include_str!("../../email-templates/email.css");
+/// The `@media` rules, kept in a `<style data-css-inline="keep">` block: it
+/// stays where the template puts it, after `<meta charset>`.
+pub const MEDIA_CSS: &str = include_str!("../../email-templates/email-media.css");
 
 #[derive(Template)]
 #[template(path = "issue.html")]
 struct HtmlPage<'a> {
     frame: &'a Frame<'a>,
     css: &'static str,
+    media_css: &'static str,
     content: &'a str,
     unsubscribe: &'static str,
 }
@@ -38,12 +42,10 @@ struct TextPage<'a> {
     unsubscribe: &'static str,
 }
 
-/// Built once per process: building parses nothing, but keeping one inliner
-/// keeps the options in one place.
+/// One inliner per process, built on first use.
 static INLINER: LazyLock<CSSInliner<'static>> = LazyLock::new(|| {
     CSSInliner::options()
         .load_remote_stylesheets(false)
-        .keep_at_rules(true)
         .minify_css(true)
         .preallocate_node_capacity(4096)
         .build()
@@ -55,6 +57,7 @@ pub fn html_part(frame: &Frame<'_>, content: &str) -> Result<String, RenderError
     let page = HtmlPage {
         frame,
         css: CSS,
+        media_css: MEDIA_CSS,
         content,
         unsubscribe: Slot::UnsubscribeUrl.marker(),
     }
