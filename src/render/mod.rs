@@ -1,1 +1,104 @@
 //! Render an issue into the HTML and plain-text parts of its email.
+//!
+//! The Markdown body is parsed once ([`markdown::parse`]); the HTML part is
+//! pulldown-cmark's HTML inside the askama chrome with its CSS inlined
+//! ([`chrome`]), and the text part is written from the same events ([`text`]).
+mod chrome;
+mod html;
+pub mod markdown;
+mod strip;
+pub mod text;
+
+use thiserror::Error;
+
+use crate::config::{Newsletter, RenderSettings};
+use crate::model::{Header, Issue, Rendered};
+
+/// What rendering needs besides the issue.
+pub struct RenderContext<'a> {
+    pub newsletter: &'a Newsletter,
+    pub settings: &'a RenderSettings,
+}
+
+/// Why an issue could not be rendered.
+#[derive(Debug, Error)]
+pub enum RenderError {
+    /// `render.text_width` is outside what email allows.
+    #[error("`render.text_width` is `{0}`; set it between 20 and 78 in `config.toml`")]
+    TextWidth(usize),
+    /// The askama chrome failed (a bug in `email-templates/`).
+    #[error("cannot fill the email template `email-templates/issue.html`")]
+    Template(#[from] askama::Error),
+    /// css-inline could not process the HTML.
+    #[error("cannot inline the CSS of `email-templates/email.css`")]
+    Inline(#[from] css_inline::InlineError),
+}
+
+/// The widest text part allowed (RFC 5322 recommends lines of at most 78).
+pub const MAX_TEXT_WIDTH: usize = 78;
+
+/// Renders the HTML and text parts, the subject and the web link of `issue`.
+pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, RenderError> {
+    let width = ctx.settings.text_width;
+    if !(20..=MAX_TEXT_WIDTH).contains(&width) {
+        return Err(RenderError::TextWidth(width));
+    }
+    let header = &issue.header;
+    let parsed = markdown::parse(issue.body());
+    let frame = chrome::Frame {
+        newsletter: ctx.newsletter,
+        subject: expand_pattern(&ctx.newsletter.subject, header),
+        web_url: expand_pattern(&ctx.newsletter.web_url, header),
+        dateline: dateline(header),
+    };
+    let body_html = html::body_html(&parsed.events, issue.body().len() * 3 / 2);
+    let html = chrome::html_part(&frame, &body_html)?;
+    let text = chrome::text_part(&frame, &text::body_text(&parsed.events, width))?;
+    Ok(Rendered {
+        subject: frame.subject,
+        html,
+        text,
+        links: parsed.link_urls.len(),
+        link_urls: parsed.link_urls,
+        web_url: frame.web_url,
+    })
+}
+
+/// `issue 625 — 12 Nov 2025`
+fn dateline(header: &Header) -> String {
+    let date = header.date;
+    format!(
+        "issue {} — {} {} {}",
+        header.number.get(),
+        date.day(),
+        &date.month().to_string()[..3],
+        date.year()
+    )
+}
+
+/// Expands `{number}`, `{title}`, `{yyyy}`, `{mm}` and `{dd}` in `pattern`;
+/// other braces are kept as written. Expanded values are not re-expanded.
+pub fn expand_pattern(pattern: &str, header: &Header) -> String {
+    let mut out = String::with_capacity(pattern.len() + header.title.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let close = after.find('}').map_or(after.len(), |c| c + 1);
+        let date = header.date;
+        match &after[..close] {
+            "{number}" => out.push_str(&header.number.get().to_string()),
+            "{title}" => out.push_str(&header.title),
+            "{yyyy}" => out.push_str(&format!("{:04}", date.year())),
+            "{mm}" => out.push_str(&format!("{:02}", u8::from(date.month()))),
+            "{dd}" => out.push_str(&format!("{:02}", date.day())),
+            other => out.push_str(other),
+        }
+        rest = &after[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests;

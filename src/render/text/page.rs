@@ -1,0 +1,173 @@
+//! The text part's output: lines written under the prefixes of the open
+//! quotes and list items, with at most one blank line between blocks.
+use pulldown_cmark::HeadingLevel;
+use unicode_width::UnicodeWidthStr;
+
+use super::table::{Layout, Table};
+use super::wrap::wrap;
+
+/// A block that indents the lines inside it.
+pub enum Container {
+    Quote,
+    /// A list item or footnote: `marker` is printed once, on its first line.
+    Item {
+        indent: usize,
+        marker: Option<String>,
+    },
+}
+
+/// The text written so far and the blocks open around the next line.
+pub struct Page {
+    pub width: usize,
+    out: String,
+    containers: Vec<Container>,
+    /// A blank line owed before the next output line, with its prefix.
+    blank: Option<String>,
+}
+
+impl Page {
+    pub fn new(width: usize) -> Self {
+        Self {
+            width,
+            out: String::with_capacity(32 * 1024),
+            containers: Vec::new(),
+            blank: None,
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        self.out
+    }
+
+    pub fn push(&mut self, container: Container) {
+        self.containers.push(container);
+    }
+
+    pub fn pop(&mut self) {
+        self.containers.pop();
+    }
+
+    /// Inside a list item (so a list here is nested).
+    pub fn in_item(&self) -> bool {
+        self.containers
+            .iter()
+            .any(|c| matches!(c, Container::Item { .. }))
+    }
+
+    /// Owes a blank line before the next line (at most one, with the quote
+    /// prefix of where it was requested).
+    pub fn request_blank(&mut self) {
+        if self.blank.is_none() {
+            let quotes = self
+                .containers
+                .iter()
+                .filter(|c| matches!(c, Container::Quote));
+            self.blank = Some(quotes.map(|_| ">").collect::<Vec<_>>().join(" "));
+        }
+    }
+
+    /// The first-line and continuation prefixes; consumes pending item markers.
+    pub fn prefixes(&mut self) -> (String, String) {
+        let mut first = String::new();
+        let mut rest = String::new();
+        for container in &mut self.containers {
+            match container {
+                Container::Quote => {
+                    first.push_str("> ");
+                    rest.push_str("> ");
+                }
+                Container::Item { indent, marker } => {
+                    match marker.take() {
+                        Some(m) => first.push_str(&m),
+                        None => first.extend(std::iter::repeat_n(' ', *indent)),
+                    }
+                    rest.extend(std::iter::repeat_n(' ', *indent));
+                }
+            }
+        }
+        (first, rest)
+    }
+
+    /// Writes inline text as a paragraph; `\n` in it is a hard break.
+    pub fn write_paragraph(&mut self, text: &str) {
+        let (first, rest) = self.prefixes();
+        for (i, piece) in text.split('\n').enumerate() {
+            self.write_wrapped(piece, if i == 0 { &first } else { &rest }, &rest);
+        }
+    }
+
+    /// `=`/`-` underlines for levels 1 and 2, `###` prefixes below.
+    pub fn write_heading(&mut self, level: HeadingLevel, text: &str) {
+        let (first, rest) = self.prefixes();
+        let underline = match level {
+            HeadingLevel::H1 => Some('='),
+            HeadingLevel::H2 => Some('-'),
+            _ => None,
+        };
+        let hashes = "#".repeat(level as usize);
+        let (first, rest) = match underline {
+            Some(_) => (first, rest),
+            None => (
+                format!("{first}{hashes} "),
+                format!("{rest}{:1$} ", "", hashes.len()),
+            ),
+        };
+        let lines = wrap(text.trim(), self.width, &first, &rest);
+        let longest = lines
+            .iter()
+            .map(|l| l.width().saturating_sub(rest.width()))
+            .max();
+        for line in &lines {
+            self.write_line(line);
+        }
+        if let (Some(c), Some(n)) = (underline, longest) {
+            let rule = format!("{rest}{}", c.to_string().repeat(n.min(self.width)));
+            self.write_line(&rule);
+        }
+    }
+
+    /// Code keeps its lines, indented four spaces, unwrapped.
+    pub fn write_code(&mut self, code: &str) {
+        let (_, rest) = self.prefixes();
+        for line in code.trim_end_matches('\n').lines() {
+            self.write_line(&format!("{rest}    {line}"));
+        }
+    }
+
+    pub fn write_table(&mut self, table: &Table) {
+        let (_, rest) = self.prefixes();
+        match table.layout(self.width.saturating_sub(rest.width())) {
+            Layout::Grid(lines) => {
+                for line in lines {
+                    self.write_line(&format!("{rest}{line}"));
+                }
+            }
+            Layout::Records(records) => {
+                let indent = format!("{rest}    ");
+                for record in records {
+                    self.request_blank();
+                    for cell in record {
+                        self.write_wrapped(&cell, &rest, &indent);
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_wrapped(&mut self, text: &str, first: &str, rest: &str) {
+        for line in wrap(text, self.width, first, rest) {
+            self.write_line(&line);
+        }
+    }
+
+    pub fn write_line(&mut self, line: &str) {
+        if let Some(blank) = self.blank.take()
+            && !self.out.is_empty()
+        {
+            self.out.push_str(&blank);
+            self.out.push('\n');
+        }
+        self.out.push_str(line.trim_end());
+        self.out.push('\n');
+    }
+}

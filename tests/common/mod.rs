@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests: the shipped config and the seeds.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+
+use mailroom::config::Settings;
+use mailroom::model::{Issue, Rendered};
+use mailroom::render::{RenderContext, render_issue};
+
+/// The shipped `config.toml`, without environment overrides.
+pub fn settings() -> Settings {
+    let toml = std::fs::read_to_string(root().join("config.toml")).expect("config.toml");
+    mailroom::config::from_sources(&toml, []).expect("config.toml parses")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The seed issue whose file name starts with `prefix` (`000`, `001`, …).
+pub fn seed(prefix: &str) -> Issue {
+    let dir = root().join("tests/fixtures/seeds");
+    let path = std::fs::read_dir(&dir)
+        .expect("seeds dir")
+        .map(|e| e.expect("dir entry").path())
+        .find(|p| file_name(p).starts_with(prefix))
+        .unwrap_or_else(|| panic!("no seed `{prefix}` in {}", dir.display()));
+    mailroom::issue::from_file(&path).expect("seed parses")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Every seed's prefix.
+pub const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
+
+/// Renders `issue` with the shipped settings.
+pub fn render(issue: &Issue) -> Rendered {
+    let settings = settings();
+    let ctx = RenderContext {
+        newsletter: &settings.newsletter,
+        settings: &settings.render,
+    };
+    render_issue(issue, &ctx).expect("seed renders")
+}
