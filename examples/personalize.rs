@@ -15,7 +15,13 @@ fn main() -> anyhow::Result<()> {
     let issue = mailroom::issue::from_file(path.as_ref())?;
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.
-    let rendered = render_issue(&issue, &RenderContext { newsletter: &settings.newsletter, settings: &settings.render })?;
+    let rendered = render_issue(
+        &issue,
+        &RenderContext {
+            newsletter: &settings.newsletter,
+            settings: &settings.render,
+        },
+    )?;
     let ctx = MessageContext::from_settings(&settings, time::OffsetDateTime::now_utc())?;
     let template = MessageTemplate::build(&rendered, &ctx)?;
 
@@ -29,7 +35,11 @@ fn main() -> anyhow::Result<()> {
         let slots = RecipientSlots::new(&ctx, issue.header.number, to, &format!("token{i}"))?;
         buffer.clear();
         template.personalize_into(&slots, &mut buffer);
-        println!("{addr}: {} bytes, Message-ID {}", buffer.len(), slots.message_id);
+        println!(
+            "{addr}: {} bytes, Message-ID {}",
+            buffer.len(),
+            slots.message_id
+        );
     }
     Ok(())
 }

@@ -38,7 +38,10 @@ struct Rendered {
 
 fn render(seed_name: &str) -> Rendered {
     let dir = tempfile::tempdir().unwrap();
-    let out = mailroom(&["render", seed(seed_name).to_str().unwrap(), "--out", "o"], dir.path());
+    let out = mailroom(
+        &["render", seed(seed_name).to_str().unwrap(), "--out", "o"],
+        dir.path(),
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -70,9 +73,21 @@ fn render_writes_html_text_and_eml_and_prints_one_summary_line() {
     let r = render(SEEDS[1]);
     let lines: Vec<_> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{}", r.stdout);
-    assert!(lines[0].starts_with("This Week in Rust 620: html "), "{}", lines[0]);
-    assert!(lines[0].contains(&format!("html {} bytes", r.html.len())), "{}", lines[0]);
-    assert!(lines[0].contains(&format!("text {} bytes", r.text.len())), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("This Week in Rust 620: html "),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains(&format!("html {} bytes", r.html.len())),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains(&format!("text {} bytes", r.text.len())),
+        "{}",
+        lines[0]
+    );
     let links = markdown_links(&std::fs::read_to_string(seed(SEEDS[1])).unwrap()).len();
     assert!(lines[0].contains(&format!("{links} links")), "{}", lines[0]);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
@@ -84,7 +99,10 @@ fn the_eml_parses_as_multipart_alternative_whose_parts_are_the_rendered_files() 
         let r = render(name);
         let msg = MessageParser::default().parse(&r.eml).unwrap();
         let ct = msg.content_type().unwrap();
-        assert_eq!((ct.ctype(), ct.subtype()), ("multipart", Some("alternative")));
+        assert_eq!(
+            (ct.ctype(), ct.subtype()),
+            ("multipart", Some("alternative"))
+        );
         let kinds: Vec<_> = msg.parts[1..]
             .iter()
             .map(|p| p.content_type().unwrap().subtype().unwrap().to_string())
@@ -93,9 +111,18 @@ fn the_eml_parses_as_multipart_alternative_whose_parts_are_the_rendered_files() 
         let crlf = |s: &str| s.replace("\r\n", "\n");
         assert_eq!(crlf(&msg.body_text(0).unwrap()), crlf(&r.text), "{name}");
         assert_eq!(crlf(&msg.body_html(0).unwrap()), crlf(&r.html), "{name}");
-        assert_eq!(msg.to().unwrap().first().unwrap().address(), Some("reader@example.com"));
+        assert_eq!(
+            msg.to().unwrap().first().unwrap().address(),
+            Some("reader@example.com")
+        );
         assert!(msg.subject().unwrap().starts_with("This Week in Rust "));
-        for h in ["List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Message-ID", "Date"] {
+        for h in [
+            "List-Id",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "Message-ID",
+            "Date",
+        ] {
             assert!(msg.header_raw(h).is_some(), "{name}: no {h}");
         }
     }
@@ -109,7 +136,10 @@ fn every_markdown_link_appears_in_both_parts() {
         assert!(urls.len() > 100, "{name}: only {} links found", urls.len());
         for url in urls {
             let escaped = url.replace('&', "&amp;");
-            assert!(r.html.contains(&escaped), "{name}: `{url}` missing from HTML");
+            assert!(
+                r.html.contains(&escaped),
+                "{name}: `{url}` missing from HTML"
+            );
             assert!(r.text.contains(&url), "{name}: `{url}` missing from text");
         }
     }
@@ -123,7 +153,11 @@ fn no_html_comment_text_reaches_either_part() {
         let mut rest = source.as_str();
         while let Some(start) = rest.find("<!--") {
             let end = rest[start..].find("-->").map_or(rest.len(), |e| start + e);
-            for line in rest[start + 4..end].lines().map(str::trim).filter(|l| l.len() > 12) {
+            for line in rest[start + 4..end]
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.len() > 12)
+            {
                 assert!(!r.html.contains(line), "{name}: comment `{line}` in HTML");
                 assert!(!r.text.contains(line), "{name}: comment `{line}` in text");
             }
@@ -153,13 +187,21 @@ fn rendering_twice_gives_identical_files() {
 #[test]
 fn a_malformed_date_fails_with_the_file_line_and_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(seed(SEEDS[1])).unwrap().replace("Date: 2025-10-08", "Date: 2025-13-08");
+    let text = std::fs::read_to_string(seed(SEEDS[1]))
+        .unwrap()
+        .replace("Date: 2025-10-08", "Date: 2025-13-08");
     std::fs::write(dir.path().join("issue.md"), text).unwrap();
     let out = mailroom(&["render", "issue.md"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("`issue.md` line 3: `Date:` is `2025-13-08`, expected YYYY-MM-DD"), "{err}");
-    assert!(!dir.path().join("out").exists(), "nothing is written on error");
+    assert!(
+        err.contains("`issue.md` line 3: `Date:` is `2025-13-08`, expected YYYY-MM-DD"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing is written on error"
+    );
 }
 
 #[test]
@@ -176,20 +218,33 @@ fn a_subject_pattern_with_a_line_break_is_refused() {
     let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
         .args(["--config", root().join("config.toml").to_str().unwrap()])
         .args(["render", seed(SEEDS[1]).to_str().unwrap()])
-        .env("MAILROOM_NEWSLETTER__SUBJECT", "TWiR {number}\r\nBcc: all@evil.test")
+        .env(
+            "MAILROOM_NEWSLETTER__SUBJECT",
+            "TWiR {number}\r\nBcc: all@evil.test",
+        )
         .current_dir(dir.path())
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("`Subject` header value") && err.contains("line break"), "{err}");
+    assert!(
+        err.contains("`Subject` header value") && err.contains("line break"),
+        "{err}"
+    );
 }
 
 #[test]
 fn render_help_explains_the_outputs() {
     let out = mailroom(&["render", "--help"], &root());
     let help = String::from_utf8(out.stdout).unwrap();
-    for needle in ["<stem>.html", "<stem>.txt", "<stem>.eml", "--out", "sample_recipient", "102 KB"] {
+    for needle in [
+        "<stem>.html",
+        "<stem>.txt",
+        "<stem>.eml",
+        "--out",
+        "sample_recipient",
+        "102 KB",
+    ] {
         assert!(help.contains(needle), "help lacks {needle}:\n{help}");
     }
 }

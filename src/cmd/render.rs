@@ -65,8 +65,14 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         .to_string_lossy();
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory `{}`", args.out.display()))?;
-    write(&args.out.join(format!("{stem}.html")), preview.html.as_bytes())?;
-    write(&args.out.join(format!("{stem}.txt")), preview.text.as_bytes())?;
+    write(
+        &args.out.join(format!("{stem}.html")),
+        preview.html.as_bytes(),
+    )?;
+    write(
+        &args.out.join(format!("{stem}.txt")),
+        preview.text.as_bytes(),
+    )?;
     write(&args.out.join(format!("{stem}.eml")), &preview.eml)?;
 
     let r = &preview.rendered;
@@ -92,8 +98,14 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 
 /// Renders an issue and personalizes it for the configured sample recipient.
 pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Result<Preview> {
-    let rendered = render_issue(issue, &RenderContext { newsletter: &settings.newsletter, settings: &settings.render })
-        .with_context(|| format!("cannot render `{}`", issue.source_name))?;
+    let rendered = render_issue(
+        issue,
+        &RenderContext {
+            newsletter: &settings.newsletter,
+            settings: &settings.render,
+        },
+    )
+    .with_context(|| format!("cannot render `{}`", issue.source_name))?;
     let date = OffsetDateTime::new_utc(issue.header.date, Time::MIDNIGHT);
     let ctx = MessageContext::from_settings(settings, date)?;
     let template = MessageTemplate::build(&rendered, &ctx)?;
