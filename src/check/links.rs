@@ -137,7 +137,7 @@ fn duplicates(doc: &Doc, em: &mut Emitter<'_>) {
                     at,
                     format!(
                         "`{}` is already linked in this section, on line {first_line}",
-                        excerpt(url, 60)
+                        excerpt(link.dest.trim(), 60)
                     ),
                     "remove the duplicate entry",
                 );

@@ -70,9 +70,13 @@ fn print(args: &Args, source: &str, diagnostics: &[Diagnostic]) -> anyhow::Resul
         Format::Json => report::json(&file, diagnostics),
     };
     let mut out = anstream::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("cannot write the diagnostics to stdout")
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the diagnostics to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Repairs mojibake in `path`, keeping `<path>.bak`; reports what it did
