@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config;
 
+pub mod check;
 pub mod render;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
@@ -29,12 +30,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Check(check::Args),
     Render(render::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Check(args) => check::run(args, &config::load(&cli.config)?),
         Command::Render(args) => render::run(args, &config::load(&cli.config)?),
     }
 }

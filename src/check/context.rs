@@ -1,0 +1,161 @@
+//! [`CheckContext`]: the `[check]` settings validated and compiled once,
+//! so checking an issue never re-parses configuration.
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use super::Rule;
+use crate::config::CheckSettings;
+
+/// A `[check]` setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// `disabled` names a rule that does not exist.
+    #[error("`[check] disabled` names unknown rule `{name}`; known rules: {known}")]
+    UnknownRule { name: String, known: String },
+    /// A pattern is not a valid regex.
+    #[error("`[check] {key}` pattern `{pattern}` is not a valid regex: {source}")]
+    BadRegex {
+        key: &'static str,
+        pattern: String,
+        #[source]
+        source: Box<regex::Error>,
+    },
+}
+
+/// Everything a check needs besides the issue: compiled rules settings and
+/// the HTML size budget. Build it once with [`CheckContext::new`].
+#[derive(Debug, Clone)]
+pub struct CheckContext {
+    /// Warn when the rendered HTML is larger than this many bytes.
+    pub html_size_budget: usize,
+    pub(crate) disabled: HashSet<Rule>,
+    pub(crate) empty_heading_allow: Vec<Regex>,
+    pub(crate) allowed_html_tags: HashSet<String>,
+    pub(crate) placeholders: Regex,
+    pub(crate) placeholder_comment: Regex,
+    pub(crate) tracking_params: Vec<String>,
+    pub(crate) required_header_fields: Vec<String>,
+}
+
+impl CheckContext {
+    /// Validates and compiles `settings`; errors name the key and the fix.
+    pub fn new(settings: &CheckSettings, html_size_budget: usize) -> Result<Self, ContextError> {
+        let disabled = settings
+            .disabled
+            .iter()
+            .map(|name| {
+                Rule::from_name(name).ok_or_else(|| ContextError::UnknownRule {
+                    name: name.clone(),
+                    known: Rule::ALL.map(Rule::name).join(", "),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let empty_heading_allow = settings
+            .empty_heading_allow
+            .iter()
+            .map(|p| compile("empty_heading_allow", p))
+            .collect::<Result<_, _>>()?;
+        for p in &settings.placeholders {
+            compile("placeholders", p)?;
+        }
+        let any_placeholder = if settings.placeholders.is_empty() {
+            "[^\\s\\S]".to_owned() // matches nothing
+        } else {
+            let alternatives: Vec<_> = settings
+                .placeholders
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect();
+            alternatives.join("|")
+        };
+        Ok(Self {
+            html_size_budget,
+            disabled,
+            empty_heading_allow,
+            allowed_html_tags: settings
+                .allowed_html_tags
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect(),
+            placeholders: compile("placeholders", &any_placeholder)?,
+            placeholder_comment: compile("placeholder_comment", &settings.placeholder_comment)?,
+            tracking_params: settings.tracking_params.clone(),
+            required_header_fields: settings.required_header_fields.clone(),
+        })
+    }
+
+    /// Whether `rule` is switched on.
+    pub fn enabled(&self, rule: Rule) -> bool {
+        !self.disabled.contains(&rule)
+    }
+
+    /// Whether the query parameter `key` is a tracking parameter.
+    pub(crate) fn is_tracking_param(&self, key: &str) -> bool {
+        self.tracking_params
+            .iter()
+            .any(|p| match p.strip_suffix('*') {
+                Some(prefix) => key.starts_with(prefix),
+                None => key == p,
+            })
+    }
+}
+
+fn compile(key: &'static str, pattern: &str) -> Result<Regex, ContextError> {
+    Regex::new(pattern).map_err(|source| ContextError::BadRegex {
+        key,
+        pattern: pattern.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_disabled_rule_is_an_error_listing_the_known_ones() {
+        let settings = CheckSettings {
+            disabled: vec!["mojibak".into()],
+            ..CheckSettings::default()
+        };
+        let err = CheckContext::new(&settings, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("`mojibak`") && err.contains("mojibake"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_regex_is_an_error_naming_the_key() {
+        let settings = CheckSettings {
+            empty_heading_allow: vec!["(".into()],
+            ..CheckSettings::default()
+        };
+        let err = CheckContext::new(&settings, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("empty_heading_allow") && err.contains("`(`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tracking_params_match_exactly_or_by_prefix() {
+        let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+        assert!(ctx.is_tracking_param("utm_source"));
+        assert!(ctx.is_tracking_param("fbclid"));
+        assert!(!ctx.is_tracking_param("fbclid2"));
+        assert!(!ctx.is_tracking_param("utm"));
+    }
+
+    #[test]
+    fn disabled_rules_are_switched_off() {
+        let settings = CheckSettings {
+            disabled: vec!["html-tag".into()],
+            ..CheckSettings::default()
+        };
+        let ctx = CheckContext::new(&settings, 1).unwrap();
+        assert!(!ctx.enabled(Rule::HtmlTag));
+        assert!(ctx.enabled(Rule::Image));
+    }
+}

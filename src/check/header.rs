@@ -1,0 +1,179 @@
+//! `header`: required fields present and non-empty; `Date:` and `Number:`
+//! agree with a date or number carried in the file name, and a title that
+//! ends in a number agrees with `Number:`.
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::{Emitter, Rule};
+
+static NAME_DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d{4}-\d{2}-\d{2})").expect("valid regex"));
+static NAME_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:this-week-in-rust|twir)[-_]?(\d+)").expect("valid regex"));
+static TITLE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+)\s*$").expect("valid regex"));
+
+pub(crate) fn check(em: &mut Emitter<'_>) {
+    if !em.enabled(Rule::Header) {
+        return;
+    }
+    required_fields(em);
+    let issue = em.issue;
+    let header = &issue.header;
+    let number = header.number.get().to_string();
+    let date = header.date.to_string();
+    if let Some(m) = NAME_DATE
+        .captures(&issue.source_name)
+        .map(|c| c[1].to_owned())
+        && m != date
+    {
+        let at = value_span(em, "Date");
+        em.at(
+            Rule::Header,
+            at,
+            format!(
+                "`Date:` is `{date}` but the file name `{}` says `{m}`",
+                issue.source_name
+            ),
+            "correct `Date:` or rename the file",
+        );
+    }
+    if let Some(m) = NAME_NUMBER
+        .captures(&issue.source_name)
+        .map(|c| c[1].to_owned())
+        && m.trim_start_matches('0') != number
+    {
+        let at = value_span(em, "Number");
+        em.at(
+            Rule::Header,
+            at,
+            format!(
+                "`Number:` is `{number}` but the file name `{}` says `{m}`",
+                issue.source_name
+            ),
+            "correct `Number:` or rename the file",
+        );
+    }
+    if let Some(m) = TITLE_NUMBER
+        .captures(&header.title)
+        .map(|c| c[1].to_owned())
+        && m.trim_start_matches('0') != number
+    {
+        let at = value_span(em, "Title");
+        em.at(
+            Rule::Header,
+            at,
+            format!("`Title:` ends in `{m}` but `Number:` is `{number}`"),
+            "make the title and the number agree",
+        );
+    }
+}
+
+fn required_fields(em: &mut Emitter<'_>) {
+    let header = &em.issue.header;
+    let last_line = header.fields.last().map_or(1, |f| f.line);
+    for key in &em.ctx.required_header_fields {
+        match header.field(key) {
+            Some(f) if !f.value.is_empty() => {}
+            Some(_) => {
+                let at = value_span(em, key);
+                em.at(
+                    Rule::Header,
+                    at,
+                    format!("`{key}:` is empty"),
+                    format!("give `{key}:` a value"),
+                );
+            }
+            None => {
+                let at = line_span(em, last_line);
+                em.at(
+                    Rule::Header,
+                    at,
+                    format!("the header has no `{key}:` field"),
+                    format!("add a `{key}: …` line to the header"),
+                );
+            }
+        }
+    }
+}
+
+/// The span of a header field's value (or its whole line when empty).
+fn value_span(em: &Emitter<'_>, key: &str) -> Range<usize> {
+    let Some(field) = em.issue.header.field(key) else {
+        return 0..0;
+    };
+    let line = line_span(em, field.line);
+    let text = &em.source()[line.clone()];
+    let colon = text.find(':').map_or(0, |c| c + 1);
+    let start = colon + (text[colon..].len() - text[colon..].trim_start().len());
+    if field.value.is_empty() {
+        line
+    } else {
+        line.start + start..line.start + start + field.value.len()
+    }
+}
+
+/// The byte span of 1-based line `line`, without its newline.
+fn line_span(em: &Emitter<'_>, line: usize) -> Range<usize> {
+    let source = em.source();
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    let len = source[start..].find('\n').unwrap_or(source.len() - start);
+    start..start + len
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::testing::HEADER;
+    use crate::check::{CheckContext, check_issue};
+    use crate::config::CheckSettings;
+
+    fn header_findings(name: &str, text: &str) -> Vec<(usize, usize, String)> {
+        let issue = crate::issue::parse(name, &format!("{text}Body.\n")).unwrap();
+        let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+        check_issue(&issue, None, &ctx)
+            .into_iter()
+            .filter(|d| d.rule == "header")
+            .map(|d| (d.line, d.column, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_required_field_is_reported_on_the_last_header_line() {
+        let text = HEADER.replace("Category: This Week in Rust\n", "");
+        let found = header_findings("issue.md", &text);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].0, found[0].1), (3, 1));
+        assert!(found[0].2.contains("`Category:`"));
+    }
+
+    #[test]
+    fn a_date_that_disagrees_with_the_file_name_is_reported_at_the_value() {
+        let found = header_findings("2025-11-05-this-week-in-rust.md", HEADER);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), (3, 7));
+        assert!(found[0].2.contains("`2025-11-05`"));
+    }
+
+    #[test]
+    fn a_number_that_disagrees_with_the_file_name_or_title_is_reported() {
+        assert_eq!(header_findings("this-week-in-rust-624.md", HEADER)[0].0, 2);
+        let text = HEADER.replace("Rust 625", "Rust 624");
+        assert_eq!(header_findings("issue.md", &text)[0].0, 1);
+    }
+
+    #[test]
+    fn a_file_name_that_agrees_or_carries_nothing_is_fine() {
+        assert_eq!(
+            header_findings("2025-11-12-this-week-in-rust.md", HEADER),
+            []
+        );
+        assert_eq!(header_findings("twir-625.md", HEADER), []);
+        assert_eq!(header_findings("000_8dcd2075dd7da271.txt", HEADER), []);
+    }
+}

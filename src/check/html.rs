@@ -1,0 +1,125 @@
+//! `html-tag`: raw HTML tags outside the allow-list; and the `image` rule
+//! for raw `<img>` tags (alt text, https source). Comments are skipped.
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::doc::Doc;
+use super::{Emitter, Rule, excerpt};
+
+static ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(alt|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
+});
+
+pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
+    if !em.enabled(Rule::HtmlTag) && !em.enabled(Rule::Image) {
+        return;
+    }
+    for range in &doc.html {
+        for tag in tags(&em.source()[range.clone()]) {
+            let at = range.start + tag.start..range.start + tag.end;
+            inspect(em, at);
+        }
+    }
+}
+
+/// Checks one opening tag, `<name …>`, at `at`.
+fn inspect(em: &mut Emitter<'_>, at: Range<usize>) {
+    let tag = &em.source()[at.clone()];
+    let name: String = tag[1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if !em.ctx.allowed_html_tags.contains(&name) {
+        em.at(
+            Rule::HtmlTag,
+            at.clone(),
+            format!("unknown HTML tag `<{name}>`"),
+            format!("use Markdown instead, or add `{name}` to `[check] allowed_html_tags`"),
+        );
+    }
+    if name == "img" {
+        img(em, tag, at);
+    }
+}
+
+fn img(em: &mut Emitter<'_>, tag: &str, at: Range<usize>) {
+    let mut alt = None;
+    let mut src = None;
+    for c in ATTR.captures_iter(tag) {
+        let value = c
+            .get(2)
+            .or(c.get(3))
+            .or(c.get(4))
+            .map_or("", |m| m.as_str());
+        match c[1].to_ascii_lowercase().as_str() {
+            "alt" => alt = Some(value.to_owned()),
+            _ => src = Some(value.to_owned()),
+        }
+    }
+    if alt.as_deref().is_none_or(|a| a.trim().is_empty()) {
+        em.at(
+            Rule::Image,
+            at.clone(),
+            "image has no alt text".to_owned(),
+            "add an `alt=\"…\"` attribute; some readers never load images",
+        );
+    }
+    if let Some(src) = src.filter(|s| !s.to_ascii_lowercase().starts_with("https:")) {
+        em.at(
+            Rule::Image,
+            at,
+            format!("image source `{}` is not https", excerpt(&src, 60)),
+            "use an https URL; mail clients block or warn about insecure images",
+        );
+    }
+}
+
+/// Byte ranges of the opening tags in `html`, skipping comments,
+/// declarations and closing tags.
+fn tags(html: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(lt) = html[i..].find('<').map(|p| p + i) {
+        let rest = &html[lt..];
+        if rest.starts_with("<!--") {
+            i = rest[4..].find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
+            continue;
+        }
+        let end = rest.find('>').map_or(html.len(), |e| lt + e + 1);
+        if rest[1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            out.push(lt..end);
+        }
+        i = end.max(lt + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::testing::only;
+
+    #[test]
+    fn an_unknown_tag_is_a_warning_at_the_tag() {
+        let body = "Some <blink>news</blink> and <marquee behavior=\"x\">more</marquee>.\n";
+        assert_eq!(only("html-tag", body), [(6, 6), (6, 30)]);
+    }
+
+    #[test]
+    fn allowed_tags_comments_and_look_alikes_are_fine() {
+        let body = "<small>[Discuss](https://r.org)</small>\n\n| a <br /> b |\n|---|\n\nRust <3 Nix, Rust <> C++.\n\n<!-- <Feature name> <!~~ x ~~> -->\n";
+        assert_eq!(only("html-tag", body), []);
+    }
+
+    #[test]
+    fn a_raw_img_without_alt_or_over_http_is_an_image_warning() {
+        let body = "<img src=\"http://a.org/x.png\">\n";
+        assert_eq!(only("image", body), [(6, 1), (6, 1)]);
+        assert_eq!(
+            only("image", "<img alt=\"crab\" src='https://a.org/x.png'>\n"),
+            []
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Diagnostics for people (compiler style, with ANSI colour that
+//! `anstream` strips when stdout is not a terminal) and for CI (JSON lines).
+use anstyle::{AnsiColor, Style};
+use unicode_width::UnicodeWidthChar;
+
+use crate::model::{Diagnostic, Severity};
+
+const BOLD: Style = Style::new().bold();
+const GUTTER: Style = AnsiColor::Blue.on_default().bold();
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const HELP: Style = AnsiColor::Cyan.on_default().bold();
+
+/// Every diagnostic in compiler style, then a summary line.
+pub fn human(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let width = diagnostics
+        .iter()
+        .map(|d| d.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = String::new();
+    for d in diagnostics {
+        one(&mut out, file, &lines, d, width);
+    }
+    out.push_str(&summary(file, diagnostics));
+    out
+}
+
+fn one(out: &mut String, file: &str, lines: &[&str], d: &Diagnostic, width: usize) {
+    let (label, style) = severity_style(d.severity);
+    let pad = " ".repeat(width);
+    out.push_str(&format!(
+        "{style}{label}[{}]{style:#}{BOLD}: {}{BOLD:#}\n",
+        d.rule, d.message
+    ));
+    let location = match (d.line, d.column) {
+        (0, _) => file.to_owned(),
+        (line, 0) => format!("{file}:{line}"),
+        (line, column) => format!("{file}:{line}:{column}"),
+    };
+    out.push_str(&format!("{pad}{GUTTER}-->{GUTTER:#} {location}\n"));
+    if let Some(text) = d.line.checked_sub(1).and_then(|i| lines.get(i)) {
+        let (shown, caret_at, caret_len) = caret(text, d.column, d.len);
+        out.push_str(&format!("{pad} {GUTTER}|{GUTTER:#}\n"));
+        out.push_str(&format!("{GUTTER}{:>width$} |{GUTTER:#} {shown}\n", d.line));
+        out.push_str(&format!(
+            "{pad} {GUTTER}|{GUTTER:#} {}{style}{}{style:#}\n",
+            " ".repeat(caret_at),
+            "^".repeat(caret_len)
+        ));
+    }
+    if let Some(fix) = &d.fix {
+        out.push_str(&format!(
+            "{pad} {GUTTER}={GUTTER:#} {HELP}help{HELP:#}: {fix}\n"
+        ));
+    }
+    out.push('\n');
+}
+
+/// The line as shown (tabs expanded, invisible characters made visible),
+/// and the display column and width of the caret for a span of `len`
+/// characters starting at 1-based `column`.
+fn caret(line: &str, column: usize, len: usize) -> (String, usize, usize) {
+    let mut shown = String::new();
+    let (mut at, mut span) = (0, 0);
+    for (i, c) in line.chars().enumerate() {
+        let (text, w) = match c {
+            '\t' => ("    ".to_owned(), 4),
+            c if c.is_control() => ("\u{fffd}".to_owned(), 1),
+            c => (c.to_string(), c.width().unwrap_or(0)),
+        };
+        shown.push_str(&text);
+        if i + 1 < column.max(1) {
+            at += w;
+        } else if i + 1 < column.max(1) + len.max(1) {
+            span += w;
+        }
+    }
+    (shown, at, span.max(1))
+}
+
+fn severity_style(severity: Severity) -> (&'static str, Style) {
+    match severity {
+        Severity::Error => ("error", ERROR),
+        Severity::Warning => ("warning", WARNING),
+    }
+}
+
+/// `error: 3 errors, 1 warning in `issue.md`` (or the all-clear).
+pub fn summary(file: &str, diagnostics: &[Diagnostic]) -> String {
+    let (errors, warnings) = super::count(diagnostics);
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => format!("{BOLD}ok{BOLD:#}: no problems in `{file}`\n"),
+        (0, w) => format!(
+            "{WARNING}warning{WARNING:#}: {} in `{file}`\n",
+            plural(w, "warning")
+        ),
+        (e, w) => format!(
+            "{ERROR}error{ERROR:#}: {}, {} in `{file}`\n",
+            plural(e, "error"),
+            plural(w, "warning")
+        ),
+    }
+}
+
+/// One JSON object per line and per diagnostic: file, rule, severity, line,
+/// column, len, message, fix.
+pub fn json(file: &str, diagnostics: &[Diagnostic]) -> String {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        file: &'a str,
+        #[serde(flatten)]
+        diagnostic: &'a Diagnostic,
+    }
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let line = serde_json::to_string(&Line { file, diagnostic }).expect("serializable");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+//! Whole-checker tests: ordering, switching rules off, the size budget.
+use super::testing::{HEADER, diagnostics, findings_with};
+use super::*;
+use crate::config::CheckSettings;
+
+fn rendered(html_len: usize) -> Rendered {
+    Rendered {
+        subject: String::new(),
+        html: "x".repeat(html_len),
+        text: String::new(),
+        links: 0,
+        link_urls: Vec::new(),
+        web_url: String::new(),
+    }
+}
+
+#[test]
+fn diagnostics_come_sorted_by_line_and_column() {
+    let body = "b INSERT_LINK_HERE a\u{1}\n\n[x](/rel) ZÃ¼rich\n";
+    let found: Vec<_> = diagnostics(body)
+        .into_iter()
+        .map(|d| (d.line, d.column, d.rule))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (6, 3, "unfinished"),
+            (6, 21, "control-char"),
+            (8, 5, "relative-link"),
+            (8, 12, "mojibake")
+        ]
+    );
+}
+
+#[test]
+fn a_disabled_rule_reports_nothing() {
+    let settings = CheckSettings {
+        disabled: vec!["unfinished".into()],
+        ..CheckSettings::default()
+    };
+    assert_eq!(findings_with("[a](INSERT_LINK_HERE)\n", &settings), []);
+}
+
+#[test]
+fn html_over_the_budget_is_a_warning_about_the_whole_issue() {
+    let issue = crate::issue::parse("i.md", &format!("{HEADER}Body.\n")).unwrap();
+    let ctx = CheckContext::new(&CheckSettings::default(), 100).unwrap();
+    let over = check_issue(&issue, Some(&rendered(101)), &ctx);
+    assert_eq!(over.len(), 1);
+    assert_eq!(
+        (over[0].rule, over[0].line, over[0].severity),
+        ("html-size", 0, Severity::Warning)
+    );
+    assert!(over[0].message.contains("101 bytes"));
+    assert_eq!(check_issue(&issue, Some(&rendered(100)), &ctx), []);
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_errors() {
+    let mut found = diagnostics("<blink>x</blink>\n");
+    assert_eq!(count(&found), (0, 1));
+    deny_warnings(&mut found);
+    assert_eq!(count(&found), (1, 0));
+}

@@ -1,0 +1,118 @@
+//! `mailroom check`: find unfinished or broken content before it reaches
+//! subscribers; `--fix` repairs mis-encoded text in place.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::check::{self, CheckContext, report};
+use crate::config::Settings;
+use crate::issue::IssueError;
+use crate::model::Diagnostic;
+
+/// Check ISSUE.md for leftover placeholders, empty sections, mis-encoded
+/// text, broken links and more.
+///
+/// Exit status: 0 no errors (warnings allowed), 1 errors found,
+/// 2 the file could not be read or parsed.
+#[derive(Debug, clap::Args)]
+#[command(after_help = check::rules_help())]
+pub struct Args {
+    /// The issue file.
+    pub issue: PathBuf,
+    /// `human` (compiler style, coloured on a terminal) or `json` (one
+    /// object per line: file, rule, severity, line, column, len, message, fix).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Repair mis-encoded text in place, keeping the original as ISSUE.md.bak.
+    #[arg(long)]
+    pub fix: bool,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Runs `check`.
+pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)
+        .context("invalid `[check]` settings")?;
+    if args.fix {
+        fix(&args.issue)?;
+    }
+    let issue = crate::issue::from_file(&args.issue)?;
+    // wired to render::render_issue when the render stage lands
+    let rendered = None;
+    let mut diagnostics = check::check_issue(&issue, rendered, &ctx);
+    if args.deny_warnings {
+        check::deny_warnings(&mut diagnostics);
+    }
+    print(&args, &issue.source, &diagnostics)?;
+    let (errors, _) = check::count(&diagnostics);
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print(args: &Args, source: &str, diagnostics: &[Diagnostic]) -> anyhow::Result<()> {
+    let file = args.issue.display().to_string();
+    let text = match args.format {
+        Format::Human => report::human(&file, source, diagnostics),
+        Format::Json => report::json(&file, diagnostics),
+    };
+    let mut out = anstream::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the diagnostics to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Repairs mojibake in `path`, keeping `<path>.bak`; reports what it did
+/// on stderr.
+fn fix(path: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|source| IssueError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let (repaired, findings) = check::mojibake::repair(&text);
+    let fixed = findings.iter().filter(|m| m.repair().is_some()).count();
+    let left = findings.len() - fixed;
+    if fixed == 0 {
+        eprintln!("fix: nothing to repair in `{}`", path.display());
+        return Ok(());
+    }
+    let mut backup = path.as_os_str().to_owned();
+    backup.push(".bak");
+    let backup = PathBuf::from(backup);
+    std::fs::copy(path, &backup).with_context(|| {
+        format!(
+            "cannot keep a backup of `{}` as `{}`",
+            path.display(),
+            backup.display()
+        )
+    })?;
+    std::fs::write(path, repaired).with_context(|| format!("cannot write `{}`", path.display()))?;
+    eprintln!(
+        "fix: repaired {fixed} mis-encoded run(s) in `{}`; the original is `{}`{}",
+        path.display(),
+        backup.display(),
+        if left > 0 {
+            format!("; {left} ambiguous run(s) left for you")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
