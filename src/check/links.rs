@@ -130,7 +130,7 @@ fn duplicates(doc: &Doc, em: &mut Emitter<'_>) {
             }
             Some(&(first_item, _)) if first_item == item => {}
             Some(&(_, first_offset)) => {
-                let (first_line, _) = em.issue.line_col(first_offset);
+                let (first_line, _) = em.line_col(first_offset);
                 let at = dest_span(em.source(), link);
                 em.at(
                     Rule::DuplicateLink,
