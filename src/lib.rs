@@ -8,6 +8,7 @@ pub mod check;
 pub mod cmd;
 pub mod config;
 pub mod domain;
+pub mod import;
 pub mod issue;
 pub mod message;
 pub mod model;
