@@ -13,3 +13,4 @@ pub mod issue;
 pub mod message;
 pub mod model;
 pub mod render;
+pub mod store;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::config;
 
 pub mod render;
+pub mod subscribers;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
 ///
@@ -30,12 +31,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Render(render::Args),
+    Subscribers(subscribers::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render::run(args, &config::load(&cli.config)?),
+        Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
     }
 }
 
