@@ -1,19 +1,26 @@
 //! Imports: one transaction over many batches, so an import happens
-//! completely or not at all. Each batch costs a handful of multi-row
+//! completely or not at all. A batch costs a handful of multi-row
 //! statements (sqlx-sqlite sends every statement through a worker thread,
-//! so per-row statements would be the bottleneck).
+//! so per-row statements would be the bottleneck): insert the new
+//! addresses, look up the rest, update the few that change.
+//!
+//! Duplicates are found without holding the file's addresses in memory: an
+//! address added by this import has an id above the largest id before it;
+//! a known address touched by this import is in the temporary table
+//! `import_touched`.
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context;
-use sqlx::{QueryBuilder, Row, Transaction};
+use sqlx::{Row, Transaction};
 
-use super::{Db, Store, history, ip_text, status_from};
+use super::sql::Sql;
+use super::{Db, Store, history, ip_text, seconds, status_from};
 use crate::domain::{Status, SubscriberId};
 use crate::import::{ImportRecord, Origin, RejectedRow, Row as ImportRow};
 
-/// Rows per batch: 11 bound values a row stays far below SQLite's 32766
-/// and PostgreSQL's 65535 parameter limits.
+/// Rows per batch: at most 8 bound values a row stays far below SQLite's
+/// 32766 and PostgreSQL's 65535 parameter limits.
 pub const IMPORT_BATCH: usize = 500;
 
 /// What an import did, row by row.
@@ -34,11 +41,17 @@ pub struct ImportSummary {
 /// An import in progress: apply batches, then commit or roll back.
 pub struct ImportSession {
     tx: Transaction<'static, Db>,
+    /// The largest subscriber id before this import began.
+    last_old_id: i64,
+    /// When this import began: every row it writes carries this time.
+    now: i64,
+    /// Whether the last batch was mostly new addresses.
+    mostly_new: bool,
     files: Vec<Arc<str>>,
     summary: ImportSummary,
 }
 
-struct Existing {
+struct Known {
     id: SubscriberId,
     name: Option<String>,
     status: Status,
@@ -48,20 +61,24 @@ impl Store {
     /// Starts an import; other writers wait until it commits or rolls back.
     pub async fn begin_import(&self) -> anyhow::Result<ImportSession> {
         let mut tx = self.begin_write().await?;
-        // Addresses seen by this import, to reject duplicates without
-        // holding them in memory. Rolled back or dropped with the import.
-        sqlx::query("DROP TABLE IF EXISTS temp.import_seen")
+        sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "CREATE TEMP TABLE import_seen \
-             (email TEXT PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL)",
+            "CREATE TEMP TABLE import_touched \
+             (id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL)",
         )
         .execute(&mut *tx)
         .await
         .context("cannot prepare the import")?;
+        let last_old_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM subscribers")
+            .fetch_one(&mut *tx)
+            .await?;
         Ok(ImportSession {
             tx,
+            last_old_id,
+            now: seconds(crate::domain::now()),
+            mostly_new: true,
             files: Vec::new(),
             summary: ImportSummary::default(),
         })
@@ -69,8 +86,8 @@ impl Store {
 }
 
 impl ImportSession {
-    /// Applies parsed rows (at most [`IMPORT_BATCH`] at a time is best) and
-    /// returns the rejected ones: bad rows and duplicates of earlier rows.
+    /// Applies parsed rows (best [`IMPORT_BATCH`] at a time) and returns the
+    /// rejected ones, by line: bad rows and duplicates of earlier rows.
     pub async fn apply(&mut self, rows: Vec<ImportRow>) -> anyhow::Result<Vec<RejectedRow>> {
         let mut rejected = Vec::new();
         let mut records = Vec::with_capacity(rows.len());
@@ -81,8 +98,7 @@ impl ImportSession {
             }
         }
         for chunk in records.chunks(IMPORT_BATCH) {
-            let fresh = self.claim(chunk, &mut rejected).await?;
-            self.store(&fresh).await?;
+            self.apply_chunk(chunk, &mut rejected).await?;
         }
         self.summary.rejected += rejected.len() as u64;
         rejected.sort_by_key(|r| r.origin.line);
@@ -96,7 +112,7 @@ impl ImportSession {
 
     /// Makes the import permanent.
     pub async fn commit(mut self) -> anyhow::Result<ImportSummary> {
-        sqlx::query("DROP TABLE temp.import_seen")
+        sqlx::query("DROP TABLE temp.import_touched")
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await.context("cannot commit the import")?;
@@ -112,140 +128,200 @@ impl ImportSession {
         Ok(self.summary)
     }
 
-    fn file_index(&mut self, file: &Arc<str>) -> i64 {
-        let i = match self.files.iter().rposition(|f| f == file) {
-            Some(i) => i,
-            None => {
-                self.files.push(file.clone());
-                self.files.len() - 1
-            }
-        };
-        i as i64
-    }
-
-    /// Records the chunk's addresses as seen; returns the rows seen for the
-    /// first time and pushes the others onto `rejected` as duplicates.
-    async fn claim<'r>(
+    async fn apply_chunk(
         &mut self,
-        chunk: &'r [ImportRecord],
-        rejected: &mut Vec<RejectedRow>,
-    ) -> anyhow::Result<Vec<&'r ImportRecord>> {
-        let files: Vec<i64> = chunk
-            .iter()
-            .map(|r| self.file_index(&r.origin.file))
-            .collect();
-        let mut q = QueryBuilder::<Db>::new("INSERT INTO import_seen (email, file, line) ");
-        q.push_values(chunk.iter().zip(&files), |mut b, (r, file)| {
-            b.push_bind(r.email.as_str())
-                .push_bind(*file)
-                .push_bind(r.origin.line as i64);
-        });
-        q.push(" ON CONFLICT (email) DO NOTHING RETURNING email");
-        let inserted = q.build().fetch_all(&mut *self.tx).await?;
-        let mut new: HashSet<String> = inserted
-            .iter()
-            .map(|row| row.try_get("email"))
-            .collect::<Result<_, _>>()?;
-        let (fresh, dups): (Vec<_>, Vec<_>) =
-            chunk.iter().partition(|r| new.remove(r.email.as_str()));
-        if !dups.is_empty() {
-            self.reject_duplicates(&dups, rejected).await?;
-        }
-        Ok(fresh)
-    }
-
-    async fn reject_duplicates(
-        &mut self,
-        dups: &[&ImportRecord],
+        chunk: &[ImportRecord],
         rejected: &mut Vec<RejectedRow>,
     ) -> anyhow::Result<()> {
-        let mut q =
-            QueryBuilder::<Db>::new("SELECT email, file, line FROM import_seen WHERE email IN (");
-        let mut list = q.separated(", ");
-        for r in dups {
-            list.push_bind(r.email.as_str());
-        }
-        q.push(")");
-        let mut first: HashMap<String, (i64, i64)> = HashMap::new();
-        for row in q.build().fetch_all(&mut *self.tx).await? {
-            first.insert(
-                row.try_get("email")?,
-                (row.try_get("file")?, row.try_get("line")?),
-            );
-        }
-        for r in dups {
-            let (file, line) = first.get(r.email.as_str()).copied().unwrap_or_default();
-            let file = self.files.get(file as usize).cloned().unwrap_or_default();
-            let reason = if file == r.origin.file {
-                format!("duplicate of line {line} (`{}`)", r.email)
-            } else {
-                format!(
-                    "duplicate of {} (`{}`)",
-                    Origin {
-                        file,
-                        line: line as u64
-                    },
-                    r.email
-                )
-            };
-            rejected.push(RejectedRow {
-                origin: r.origin.clone(),
-                reason,
-            });
-        }
-        Ok(())
-    }
-
-    /// Inserts new addresses and updates known ones.
-    async fn store(&mut self, fresh: &[&ImportRecord]) -> anyhow::Result<()> {
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        let existing = self.existing(fresh).await?;
-        let mut new = Vec::new();
-        for &r in fresh {
-            match existing.get(r.email.as_str()) {
-                None => new.push(r),
-                Some(known) => self.update(known, r).await?,
+        let mut first_line: HashMap<&str, u64> = HashMap::with_capacity(chunk.len());
+        let mut unique = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            match first_line.get(r.email.as_str()) {
+                Some(&line) => rejected.push(duplicate(r, format!("line {line}"))),
+                None => {
+                    first_line.insert(r.email.as_str(), r.origin.line);
+                    unique.push(r);
+                }
             }
         }
-        self.insert(&new).await
+        let (rest, known) = self.split_new(unique).await?;
+        let mut old = Vec::with_capacity(rest.len());
+        for r in rest {
+            let k = known.get(r.email.as_str()).with_context(|| {
+                format!("{}: `{}` vanished during the import", r.origin, r.email)
+            })?;
+            if k.id.get() > self.last_old_id {
+                rejected.push(duplicate(r, "an earlier row".to_owned()));
+            } else {
+                old.push((r, k));
+            }
+        }
+        let first_touch = self.touch(&old).await?;
+        let mut again = Vec::new();
+        for (r, k) in old {
+            if first_touch.contains(&k.id.get()) {
+                self.update(k, r).await?;
+            } else {
+                again.push(r);
+            }
+        }
+        self.reject_touched_again(&known, &again, rejected).await
     }
 
-    async fn existing(
+    /// Inserts the addresses the store does not have. Returns the others
+    /// with what the store knows of them. While most rows are new, the
+    /// insert goes first and only the conflicts are looked up; while most
+    /// are known (a re-import), the lookup goes first.
+    async fn split_new<'r>(
         &mut self,
-        fresh: &[&ImportRecord],
-    ) -> anyhow::Result<HashMap<String, Existing>> {
-        let mut q = QueryBuilder::<Db>::new(
-            "SELECT id, email, name, status FROM subscribers WHERE email IN (",
-        );
-        let mut list = q.separated(", ");
-        for r in fresh {
-            list.push_bind(r.email.as_str());
+        unique: Vec<&'r ImportRecord>,
+    ) -> anyhow::Result<(Vec<&'r ImportRecord>, HashMap<String, Known>)> {
+        let (rest, known) = if self.mostly_new {
+            let added = self.insert_new(&unique).await?;
+            let rest: Vec<_> = unique
+                .into_iter()
+                .filter(|r| !added.contains(r.email.as_str()))
+                .collect();
+            let known = if rest.is_empty() {
+                HashMap::new()
+            } else {
+                self.known(&rest).await?
+            };
+            self.mostly_new = rest.len() * 2 <= added.len();
+            (rest, known)
+        } else {
+            let known = self.known(&unique).await?;
+            let (rest, new): (Vec<_>, Vec<_>) = unique
+                .into_iter()
+                .partition(|r| known.contains_key(r.email.as_str()));
+            let added = self.insert_new(&new).await?;
+            anyhow::ensure!(
+                added.len() == new.len(),
+                "the store changed during the import"
+            );
+            self.mostly_new = rest.len() * 2 <= added.len();
+            (rest, known)
+        };
+        Ok((rest, known))
+    }
+
+    /// Inserts the addresses the store does not have; returns them.
+    async fn insert_new(&mut self, rows: &[&ImportRecord]) -> anyhow::Result<HashSet<String>> {
+        if rows.is_empty() {
+            return Ok(HashSet::new());
         }
-        q.push(")");
-        let rows = q.build().fetch_all(&mut *self.tx).await?;
-        let mut map = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let known = Existing {
+        let mut sql = Sql::new(
+            "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+             consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
+        );
+        let now = self.now;
+        for (i, r) in rows.iter().enumerate() {
+            let c = &r.consent;
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.param(r.email.as_str()).push(", ");
+            sql.param(r.name.as_deref()).push(", ");
+            sql.status(r.status()).push(", ");
+            sql.int(now).push(", ").int(now).push(", ");
+            sql.param(c.source.to_string()).push(", ");
+            sql.param(seconds(c.at)).push(", ");
+            sql.param(ip_text(c.ip)).push(", ");
+            sql.param(c.confirmed_at.map(seconds)).push(", ");
+            sql.param(ip_text(c.confirm_ip)).push(")");
+        }
+        sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+        let mut ids = HashMap::with_capacity(rows.len());
+        for row in sql.build()?.fetch_all(&mut *self.tx).await? {
+            ids.insert(
+                row.try_get::<String, _>("email")?,
+                SubscriberId::new(row.try_get("id")?),
+            );
+        }
+        let changes: Vec<_> = rows
+            .iter()
+            .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
+            .flat_map(|(id, r)| r.history.iter().map(move |c| (id, c)))
+            .collect();
+        for part in changes.chunks(IMPORT_BATCH) {
+            history::append(&mut self.tx, part).await?;
+        }
+        self.summary.added += ids.len() as u64;
+        Ok(ids.into_keys().collect())
+    }
+
+    async fn known(&mut self, rows: &[&ImportRecord]) -> anyhow::Result<HashMap<String, Known>> {
+        let mut sql = Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
+        for (i, r) in rows.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " })
+                .param(r.email.as_str());
+        }
+        sql.push(")");
+        let mut known = HashMap::with_capacity(rows.len());
+        for row in sql.build()?.fetch_all(&mut *self.tx).await? {
+            let k = Known {
                 id: SubscriberId::new(row.try_get("id")?),
                 name: row.try_get("name")?,
                 status: status_from(row.try_get("status")?)?,
             };
-            map.insert(row.try_get("email")?, known);
+            known.insert(row.try_get("email")?, k);
         }
-        Ok(map)
+        Ok(known)
+    }
+
+    /// Marks known subscribers as touched by this import; returns the ids
+    /// touched for the first time.
+    async fn touch(&mut self, old: &[(&ImportRecord, &Known)]) -> anyhow::Result<HashSet<i64>> {
+        if old.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut sql = Sql::new("INSERT INTO import_touched (id, file, line) VALUES ");
+        for (i, (r, k)) in old.iter().enumerate() {
+            let file = self.file_index(&r.origin.file);
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.param(k.id.get()).push(", ").param(file).push(", ");
+            sql.param(r.origin.line as i64).push(")");
+        }
+        sql.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let rows = sql.build()?.fetch_all(&mut *self.tx).await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    async fn reject_touched_again(
+        &mut self,
+        known: &HashMap<String, Known>,
+        again: &[&ImportRecord],
+        rejected: &mut Vec<RejectedRow>,
+    ) -> anyhow::Result<()> {
+        for r in again {
+            let id = known[r.email.as_str()].id.get();
+            let (file, line): (i64, i64) =
+                sqlx::query_as("SELECT file, line FROM import_touched WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+            let file = self.files.get(file as usize).cloned().unwrap_or_default();
+            let earlier = if file == r.origin.file {
+                format!("line {line}")
+            } else {
+                Origin {
+                    file,
+                    line: line as u64,
+                }
+                .to_string()
+            };
+            rejected.push(duplicate(r, earlier));
+        }
+        Ok(())
     }
 
     /// Applies a row to a known address. A suppression is never lifted.
-    async fn update(&mut self, known: &Existing, r: &ImportRecord) -> anyhow::Result<()> {
+    async fn update(&mut self, known: &Known, r: &ImportRecord) -> anyhow::Result<()> {
         let change = r.last_change();
-        let new_status = !known.status.is_suppression() && known.status != change.status;
-        let new_name = r.name.is_some() && r.name != known.name;
         if known.status.is_suppression() && change.status == Status::Subscribed {
             self.summary.suppressed += 1;
             return Ok(());
         }
+        let new_status = !known.status.is_suppression() && known.status != change.status;
+        let new_name = r.name.is_some() && r.name != known.name;
         if !new_status && !new_name {
             self.summary.unchanged += 1;
             return Ok(());
@@ -261,7 +337,7 @@ impl ImportSession {
         )
         .bind(status.as_str())
         .bind(r.name.as_deref())
-        .bind(crate::domain::now())
+        .bind(self.now)
         .bind(known.id.get())
         .execute(&mut *self.tx)
         .await
@@ -273,44 +349,21 @@ impl ImportSession {
         Ok(())
     }
 
-    async fn insert(&mut self, new: &[&ImportRecord]) -> anyhow::Result<()> {
-        if new.is_empty() {
-            return Ok(());
-        }
-        let now = crate::domain::now();
-        let mut q = QueryBuilder::<Db>::new(
-            "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
-             consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) ",
-        );
-        q.push_values(new, |mut b, r| {
-            b.push_bind(r.email.as_str())
-                .push_bind(r.name.as_deref())
-                .push_bind(r.status().as_str())
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(r.consent.source.to_string())
-                .push_bind(r.consent.at)
-                .push_bind(ip_text(r.consent.ip))
-                .push_bind(r.consent.confirmed_at)
-                .push_bind(ip_text(r.consent.confirm_ip));
-        });
-        q.push(" RETURNING id, email");
-        let mut ids = HashMap::with_capacity(new.len());
-        for row in q.build().fetch_all(&mut *self.tx).await? {
-            ids.insert(
-                row.try_get::<String, _>("email")?,
-                SubscriberId::new(row.try_get("id")?),
-            );
-        }
-        let changes: Vec<_> = new
-            .iter()
-            .flat_map(|r| {
-                let id = ids[r.email.as_str()];
-                r.history.iter().map(move |c| (id, c))
-            })
-            .collect();
-        history::append(&mut self.tx, &changes).await?;
-        self.summary.added += new.len() as u64;
-        Ok(())
+    fn file_index(&mut self, file: &Arc<str>) -> i64 {
+        let i = match self.files.iter().rposition(|f| f == file) {
+            Some(i) => i,
+            None => {
+                self.files.push(file.clone());
+                self.files.len() - 1
+            }
+        };
+        i as i64
+    }
+}
+
+fn duplicate(r: &ImportRecord, earlier: String) -> RejectedRow {
+    RejectedRow {
+        origin: r.origin.clone(),
+        reason: format!("duplicate of {earlier} (`{}`)", r.email),
     }
 }
