@@ -15,9 +15,13 @@ use anyhow::Context;
 use sqlx::{Row, Transaction};
 
 use super::sql::Sql;
-use super::{Db, Store, history, ip_text, seconds, status_from};
-use crate::domain::{Status, SubscriberId};
-use crate::import::{ImportRecord, Origin, RejectedRow, Row as ImportRow};
+use super::{Db, Store, history, ip_text, seconds};
+use crate::domain::SubscriberId;
+
+mod known;
+
+use crate::import::{ImportRecord, RejectedRow, Row as ImportRow};
+use known::{Known, duplicate};
 
 /// Rows per batch: at most 8 bound values a row stays far below SQLite's
 /// 32766 and PostgreSQL's 65535 parameter limits.
@@ -40,21 +44,15 @@ pub struct ImportSummary {
 
 /// An import in progress: apply batches, then commit or roll back.
 pub struct ImportSession {
-    tx: Transaction<'static, Db>,
+    pub(super) tx: Transaction<'static, Db>,
     /// The largest subscriber id before this import began.
-    last_old_id: i64,
+    pub(super) last_old_id: i64,
     /// When this import began: every row it writes carries this time.
-    now: i64,
+    pub(super) now: i64,
     /// Whether the last batch was mostly new addresses.
     mostly_new: bool,
-    files: Vec<Arc<str>>,
-    summary: ImportSummary,
-}
-
-struct Known {
-    id: SubscriberId,
-    name: Option<String>,
-    status: Status,
+    pub(super) files: Vec<Arc<str>>,
+    pub(super) summary: ImportSummary,
 }
 
 impl Store {
@@ -248,108 +246,7 @@ impl ImportSession {
         Ok(ids.into_keys().collect())
     }
 
-    async fn known(&mut self, rows: &[&ImportRecord]) -> anyhow::Result<HashMap<String, Known>> {
-        let mut sql = Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
-        for (i, r) in rows.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " })
-                .param(r.email.as_str());
-        }
-        sql.push(")");
-        let mut known = HashMap::with_capacity(rows.len());
-        for row in sql.build()?.fetch_all(&mut *self.tx).await? {
-            let k = Known {
-                id: SubscriberId::new(row.try_get("id")?),
-                name: row.try_get("name")?,
-                status: status_from(row.try_get("status")?)?,
-            };
-            known.insert(row.try_get("email")?, k);
-        }
-        Ok(known)
-    }
-
-    /// Marks known subscribers as touched by this import; returns the ids
-    /// touched for the first time.
-    async fn touch(&mut self, old: &[(&ImportRecord, &Known)]) -> anyhow::Result<HashSet<i64>> {
-        if old.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let mut sql = Sql::new("INSERT INTO import_touched (id, file, line) VALUES ");
-        for (i, (r, k)) in old.iter().enumerate() {
-            let file = self.file_index(&r.origin.file);
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.param(k.id.get()).push(", ").param(file).push(", ");
-            sql.param(r.origin.line as i64).push(")");
-        }
-        sql.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-        let rows = sql.build()?.fetch_all(&mut *self.tx).await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
-    }
-
-    async fn reject_touched_again(
-        &mut self,
-        known: &HashMap<String, Known>,
-        again: &[&ImportRecord],
-        rejected: &mut Vec<RejectedRow>,
-    ) -> anyhow::Result<()> {
-        for r in again {
-            let id = known[r.email.as_str()].id.get();
-            let (file, line): (i64, i64) =
-                sqlx::query_as("SELECT file, line FROM import_touched WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
-            let file = self.files.get(file as usize).cloned().unwrap_or_default();
-            let earlier = if file == r.origin.file {
-                format!("line {line}")
-            } else {
-                Origin {
-                    file,
-                    line: line as u64,
-                }
-                .to_string()
-            };
-            rejected.push(duplicate(r, earlier));
-        }
-        Ok(())
-    }
-
-    /// Applies a row to a known address. A suppression is never lifted.
-    async fn update(&mut self, known: &Known, r: &ImportRecord) -> anyhow::Result<()> {
-        let change = r.last_change();
-        if known.status.is_suppression() && change.status == Status::Subscribed {
-            self.summary.suppressed += 1;
-            return Ok(());
-        }
-        let new_status = !known.status.is_suppression() && known.status != change.status;
-        let new_name = r.name.is_some() && r.name != known.name;
-        if !new_status && !new_name {
-            self.summary.unchanged += 1;
-            return Ok(());
-        }
-        let status = if new_status {
-            change.status
-        } else {
-            known.status
-        };
-        sqlx::query(
-            "UPDATE subscribers SET status = $1, name = COALESCE($2, name), updated_at = $3 \
-             WHERE id = $4",
-        )
-        .bind(status.as_str())
-        .bind(r.name.as_deref())
-        .bind(self.now)
-        .bind(known.id.get())
-        .execute(&mut *self.tx)
-        .await
-        .with_context(|| format!("{}: cannot update `{}`", r.origin, r.email))?;
-        if new_status {
-            history::append(&mut self.tx, &[(known.id, change)]).await?;
-        }
-        self.summary.updated += 1;
-        Ok(())
-    }
-
-    fn file_index(&mut self, file: &Arc<str>) -> i64 {
+    pub(super) fn file_index(&mut self, file: &Arc<str>) -> i64 {
         let i = match self.files.iter().rposition(|f| f == file) {
             Some(i) => i,
             None => {
@@ -358,12 +255,5 @@ impl ImportSession {
             }
         };
         i as i64
-    }
-}
-
-fn duplicate(r: &ImportRecord, earlier: String) -> RejectedRow {
-    RejectedRow {
-        origin: r.origin.clone(),
-        reason: format!("duplicate of {earlier} (`{}`)", r.email),
     }
 }
