@@ -1,9 +1,12 @@
 //! Per seed issue: parse → render, the whole parse → render → MIME template
 //! job (`mailroom render`'s work, once per issue), and personalizing the
-//! template for one recipient (the per-recipient cost of a send).
+//! template for one recipient (the per-recipient cost of a send), and the
+//! checker on the same parsed issue and rendered email, so check and render
+//! costs read side by side.
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use mailroom::check::{CheckContext, check_issue};
 use mailroom::domain::EmailAddress;
 use mailroom::message::{MessageContext, MessageTemplate, RecipientSlots};
 use mailroom::render::{RenderContext, render_issue};
@@ -59,6 +62,18 @@ fn parse_and_render(c: &mut Criterion) {
                 let rendered = render_issue(&issue, &ctx).expect("renders");
                 MessageTemplate::build(&rendered, &msg_ctx).expect("builds")
             })
+        });
+    }
+    group.finish();
+
+    let check_ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)
+        .expect("shipped [check] settings are valid");
+    let mut group = c.benchmark_group("check");
+    for (name, source) in SEEDS {
+        let issue = mailroom::issue::parse("issue.md", source).expect("parses");
+        let rendered = render_issue(&issue, &ctx).expect("renders");
+        group.bench_function(name, |b| {
+            b.iter(|| check_issue(black_box(&issue), Some(&rendered), &check_ctx))
         });
     }
     group.finish();
