@@ -248,3 +248,28 @@ fn render_help_explains_the_outputs() {
         assert!(help.contains(needle), "help lacks {needle}:\n{help}");
     }
 }
+
+#[test]
+fn an_html_part_over_the_size_budget_is_a_warning_on_stderr_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args(["--config", root().join("config.toml").to_str().unwrap()])
+        .args(["render", seed(SEEDS[1]).to_str().unwrap()])
+        .env("MAILROOM_RENDER__HTML_SIZE_BUDGET", "20000")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("warning: the HTML part is "), "{err}");
+    assert!(
+        err.contains("over the 20000-byte budget") && err.contains("unsubscribe"),
+        "{err}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the summary stays one line: {stdout}"
+    );
+}
