@@ -8,6 +8,7 @@ use crate::config;
 
 pub mod check;
 pub mod render;
+pub mod subscribers;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
 ///
@@ -32,6 +33,7 @@ pub struct Cli {
 pub enum Command {
     Check(check::Args),
     Render(render::Args),
+    Subscribers(subscribers::Args),
 }
 
 /// Runs the parsed command line.
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args, &config::load(&cli.config)?),
         Command::Render(args) => render::run(args, &config::load(&cli.config)?),
+        Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
     }
 }
 

@@ -1,0 +1,126 @@
+//! `mailroom subscribers …`: manage the audience in the store.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::domain::{EmailAddress, Status};
+use crate::import::Format;
+use crate::store::Store;
+
+mod export;
+mod import;
+mod list;
+mod manage;
+mod output;
+
+/// Manage subscribers: add, remove, list, count, show, import, export.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `subscribers` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Subscribe an address (an explicit opt-in, recorded as source `cli`).
+    Add {
+        email: EmailAddress,
+        #[arg(long)]
+        name: Option<String>,
+        /// Also re-add an address that bounced or complained.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Mark an address unsubscribed; its history is kept.
+    Remove { email: EmailAddress },
+    /// List subscribers, by id.
+    List {
+        /// Only this status: subscribed, unsubscribed, bounced, complained.
+        #[arg(long)]
+        status: Option<Status>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Count subscribers per status.
+    Count,
+    /// Show one subscriber: status, consent and the full history.
+    Show {
+        email: EmailAddress,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV, in
+    /// one transaction. Bad rows are reported and skipped.
+    Import {
+        file: PathBuf,
+        /// The layout; by default a zip or a CSV with an `Email Address`
+        /// header is Mailchimp, anything else plain.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Report what would happen, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export everyone, with consent records and full histories.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+}
+
+/// Output formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Output formats of `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Json,
+}
+
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One object per subscriber, with a `history` array.
+    Json,
+    /// One row per history entry, the subscriber's columns repeated.
+    Csv,
+}
+
+/// Runs `subscribers`: builds a runtime, opens the store, dispatches.
+pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(&settings.database.url).await?;
+        let result = dispatch(args.command, &store).await;
+        store.close().await;
+        result
+    })
+}
+
+async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Add { email, name, force } => manage::add(store, &email, name, force).await,
+        Command::Remove { email } => manage::remove(store, &email).await,
+        Command::Count => manage::count(store).await,
+        Command::Show { email, format } => manage::show(store, &email, format).await,
+        Command::List { status, format } => list::list(store, status, format).await,
+        Command::Export { format } => export::export(store, format).await,
+        Command::Import {
+            file,
+            format,
+            dry_run,
+        } => import::run(store, &file, format, dry_run).await,
+    }
+}

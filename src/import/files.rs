@@ -1,0 +1,138 @@
+//! Opening an import: one CSV file, or a Mailchimp zip whose CSVs are read
+//! suppressions first. Reading only; parsing stays in the sibling modules.
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{Format, status_from_file_name};
+use crate::domain::Status;
+
+/// An opened import file.
+pub struct Input {
+    path: PathBuf,
+    kind: Kind,
+}
+
+enum Kind {
+    Csv(File),
+    /// The archive and the indexes of its CSV entries, in reading order.
+    Zip(zip::ZipArchive<File>, Vec<usize>),
+}
+
+impl Input {
+    /// Opens `path`: a zip (by its `PK` signature) or a CSV file.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut file =
+            File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let mut magic = [0u8; 4];
+        let n = file.read(&mut magic).unwrap_or(0);
+        let file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let kind = if n == 4 && magic == *b"PK\x03\x04" {
+            let mut archive = zip::ZipArchive::new(file)
+                .with_context(|| format!("`{}` is not a readable zip", path.display()))?;
+            let order = csv_entries(&mut archive, path)?;
+            Kind::Zip(archive, order)
+        } else {
+            Kind::Csv(file)
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            kind,
+        })
+    }
+
+    /// The bytes the CSVs hold (uncompressed), for a progress bar.
+    pub fn total_bytes(&mut self) -> u64 {
+        match &mut self.kind {
+            Kind::Csv(f) => f.metadata().map_or(0, |m| m.len()),
+            Kind::Zip(archive, order) => order
+                .iter()
+                .filter_map(|&i| archive.by_index(i).ok().map(|e| e.size()))
+                .sum(),
+        }
+    }
+
+    /// The format: Mailchimp for a zip or a CSV whose first line names an
+    /// `Email Address` column, plain otherwise.
+    pub fn detect_format(&self) -> anyhow::Result<Format> {
+        if matches!(self.kind, Kind::Zip(..)) {
+            return Ok(Format::Mailchimp);
+        }
+        let file = File::open(&self.path)
+            .with_context(|| format!("cannot open `{}`", self.path.display()))?;
+        let mut first = Vec::new();
+        BufReader::new(file)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut first)
+            .with_context(|| format!("cannot read `{}`", self.path.display()))?;
+        let mailchimp = String::from_utf8_lossy(&first).contains("Email Address");
+        Ok(if mailchimp {
+            Format::Mailchimp
+        } else {
+            Format::Plain
+        })
+    }
+
+    /// Calls `each(name, reader)` for every CSV, in reading order.
+    pub fn for_each_csv(
+        self,
+        mut each: impl FnMut(&str, &mut dyn Read) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let display = file_name(&self.path);
+        match self.kind {
+            Kind::Csv(mut f) => each(&display, &mut f),
+            Kind::Zip(mut archive, order) => {
+                for i in order {
+                    let mut entry = archive
+                        .by_index(i)
+                        .with_context(|| format!("cannot read `{display}`"))?;
+                    let name = format!("{display}/{}", entry.name().unwrap_or_default());
+                    each(&name, &mut entry)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The CSV entries of a Mailchimp zip, suppressions first: an address that
+/// is in both `unsubscribed_*` and `subscribed_*` then stays suppressed (the
+/// later row is rejected as a duplicate).
+fn csv_entries(archive: &mut zip::ZipArchive<File>, path: &Path) -> anyhow::Result<Vec<usize>> {
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let name = match archive.name_for_index(i) {
+            Some(Ok(name)) => name.into_owned(),
+            _ => continue,
+        };
+        if !name.to_ascii_lowercase().ends_with(".csv") {
+            continue;
+        }
+        let status = status_from_file_name(&name).with_context(|| {
+            format!(
+                "`{}` holds `{name}`, whose name has no status word (`subscribed`, \
+                 `unsubscribed`, `cleaned`); is this a Mailchimp audience export?",
+                path.display()
+            )
+        })?;
+        let rank = if status == Status::Subscribed { 1 } else { 0 };
+        entries.push((rank, name, i));
+    }
+    anyhow::ensure!(
+        !entries.is_empty(),
+        "`{}` holds no CSV files; expected Mailchimp's `subscribed_*.csv`, \
+         `unsubscribed_*.csv` and `cleaned_*.csv`",
+        path.display()
+    );
+    entries.sort();
+    Ok(entries.into_iter().map(|(_, _, i)| i).collect())
+}

@@ -1,0 +1,126 @@
+//! Import: CSV rows → typed [`ImportRecord`]s or [`RejectedRow`]s.
+//!
+//! Parsing is pure over any `Read` (tests feed byte slices); [`files`] opens
+//! a CSV or a Mailchimp zip. Rows stream: nothing here holds more than one row.
+use std::fmt;
+use std::io::Read;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::domain::{Consent, EmailAddress, Status, StatusChange};
+
+pub mod files;
+mod mailchimp;
+mod plain;
+mod rows;
+
+pub use rows::CsvRows;
+
+/// The layout of an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A Mailchimp audience export: a zip of `subscribed_*.csv`,
+    /// `unsubscribed_*.csv` and `cleaned_*.csv`, or one of those files.
+    Mailchimp,
+    /// One address per line, an optional name column, an optional header.
+    Plain,
+}
+
+/// Where a row came from: the file and its 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The file name (for a zip entry, `export.zip/subscribed_….csv`).
+    pub file: Arc<str>,
+    /// The line the row starts on.
+    pub line: u64,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` line {}", self.file, self.line)
+    }
+}
+
+/// One valid row, ready for the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Where the row came from.
+    pub origin: Origin,
+    /// The address.
+    pub email: EmailAddress,
+    /// The name, when the row has one.
+    pub name: Option<String>,
+    /// The opt-in the row records.
+    pub consent: Consent,
+    /// The history to write for an address new to the store, oldest first;
+    /// never empty. Its last entry is the status the file gives the address.
+    pub history: Vec<StatusChange>,
+}
+
+impl ImportRecord {
+    /// The status the file gives this address.
+    pub fn status(&self) -> Status {
+        self.last_change().status
+    }
+
+    /// The change that brings an existing subscriber to this row's status.
+    pub fn last_change(&self) -> &StatusChange {
+        self.history.last().expect("an import record has a history")
+    }
+}
+
+/// A row that was skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRow {
+    /// Where the row came from.
+    pub origin: Origin,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+impl fmt::Display for RejectedRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}; row skipped", self.origin, self.reason)
+    }
+}
+
+/// One row's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// A valid row.
+    Accepted(ImportRecord),
+    /// A bad row, reported and skipped.
+    Rejected(RejectedRow),
+}
+
+/// The status a file name gives its rows: the first of the words
+/// `subscribed`, `unsubscribed`, `cleaned` (→ bounced), `bounced`,
+/// `complained` among the name's `_`/`-`/`.`/space-separated words.
+pub fn status_from_file_name(name: &str) -> Option<Status> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base.split(['_', '-', '.', ' '])
+        .find_map(|word| match word.to_ascii_lowercase().as_str() {
+            "subscribed" => Some(Status::Subscribed),
+            "unsubscribed" => Some(Status::Unsubscribed),
+            "cleaned" | "bounced" => Some(Status::Bounced),
+            "complained" => Some(Status::Complained),
+            _ => None,
+        })
+}
+
+/// Starts parsing `input`, named `file`, in `format`. `now` stands in for
+/// times a row does not give. Fails when the file's layout is unusable (a
+/// Mailchimp file without an `Email Address` column or a status word in
+/// its name); bad rows come out as [`Row::Rejected`].
+pub fn parse<R: Read>(
+    input: R,
+    file: &str,
+    format: Format,
+    now: OffsetDateTime,
+) -> anyhow::Result<CsvRows<R>> {
+    CsvRows::new(input, file, format, now)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! The database: subscribers, their append-only history, imports. The only
+//! module that knows SQL or which database is in use (SQLite today;
+//! PostgreSQL next, for several sender machines sharing one campaign).
+//!
+//! Queries are sqlx runtime queries in portable SQL (`$1` placeholders,
+//! `RETURNING`, `ON CONFLICT`). Write transactions start with
+//! `BEGIN IMMEDIATE`, so a second process waits for the write lock (up to
+//! [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade.
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Transaction};
+
+use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
+
+mod history;
+mod import;
+mod subscribers;
+
+pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
+pub use subscribers::{AddOutcome, Transition};
+
+/// How long a writer waits for another process's write to finish. An
+/// import of a million rows is one transaction of several seconds.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
+type Db = sqlx::Sqlite;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The subscriber store: a connection pool with domain-level methods.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://mailroom.db`), creating the
+    /// file and applying migrations as needed.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres") {
+            anyhow::bail!(
+                "`[database] url` is `{url}`: PostgreSQL is not supported yet; use `sqlite://FILE`"
+            );
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| {
+                format!("`[database] url` is `{url}`, expected `sqlite://FILE` (e.g. `sqlite://mailroom.db`)")
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database `{url}`"))?;
+        // Two processes opening a new file at once may race to migrate; the
+        // loser's retry finds the migrations applied.
+        if MIGRATOR.run(&pool).await.is_err() {
+            MIGRATOR
+                .run(&pool)
+                .await
+                .with_context(|| format!("cannot migrate the database `{url}`"))?;
+        }
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction, waiting for other writers.
+    async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Db>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("cannot start a write transaction (is another process holding the database?)")
+    }
+}
+
+/// The columns [`subscriber_from_row`] reads, in a `SELECT`.
+const SUBSCRIBER_COLUMNS: &str = "id, email, name, status, created_at, updated_at, \
+     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip";
+
+/// Reads a subscriber selected with [`SUBSCRIBER_COLUMNS`].
+fn subscriber_from_row(row: &SqliteRow) -> anyhow::Result<Subscriber> {
+    let email: String = row.try_get("email")?;
+    let parsed = EmailAddress::parse(&email)
+        .with_context(|| format!("the store holds an invalid address `{email}`"))?;
+    Ok(Subscriber {
+        id: SubscriberId::new(row.try_get("id")?),
+        email: parsed,
+        name: row.try_get("name")?,
+        status: status_from(row.try_get("status")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        consent: Consent {
+            source: row.try_get::<String, _>("consent_source")?.parse()?,
+            at: row.try_get("consent_at")?,
+            ip: ip_from(row.try_get("consent_ip")?),
+            confirmed_at: row.try_get("confirmed_at")?,
+            confirm_ip: ip_from(row.try_get("confirm_ip")?),
+        },
+    })
+}
+
+fn status_from(word: String) -> anyhow::Result<Status> {
+    word.parse::<Status>()
+        .context("the store holds a status this version does not know; upgrade mailroom")
+}
+
+fn ip_from(text: Option<String>) -> Option<std::net::IpAddr> {
+    text.and_then(|t| t.parse().ok())
+}
+
+fn ip_text(ip: Option<std::net::IpAddr>) -> Option<String> {
+    ip.map(|i| i.to_string())
+}
