@@ -8,6 +8,8 @@ use crate::config;
 
 pub mod check;
 pub mod render;
+pub mod send;
+pub mod status;
 pub mod subscribers;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
@@ -34,6 +36,8 @@ pub enum Command {
     Check(check::Args),
     Render(render::Args),
     Subscribers(subscribers::Args),
+    Send(send::Args),
+    Status(status::Args),
 }
 
 /// Runs the parsed command line.
@@ -42,6 +46,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args, &config::load(&cli.config)?),
         Command::Render(args) => render::run(args, &config::load(&cli.config)?),
         Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
+        Command::Send(args) => send::run(args, &config::load(&cli.config)?),
+        Command::Status(args) => status::run(args, &config::load(&cli.config)?),
     }
 }
 
