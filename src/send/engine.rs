@@ -75,6 +75,10 @@ async fn claim_loop(
         if let Some(reason) = shared.abort.lock().expect("abort lock").clone() {
             return Ok(RunEnd::RelayUnavailable { reason });
         }
+        if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(page) {
+            let _ = tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
+            continue;
+        }
         let batch = store.claim(campaign, page, now_ms()).await?;
         if batch.is_empty() {
             if stats.outstanding.load(Ordering::Relaxed) > 0 {
@@ -101,6 +105,14 @@ async fn claim_loop(
             }
         }
     }
+}
+
+/// The most rows claimed but not yet recorded, for a claim page of `page`
+/// rows (`concurrency`, at most 256): the page being queued, the job queue
+/// and the workers (a page each), plus one recording batch. These are the
+/// only rows `sending`, so this bounds the duplicates a crash can cause.
+pub fn in_flight_cap(page: u32) -> u64 {
+    u64::from(page) * 3 + recorder::FLUSH_ROWS as u64
 }
 
 /// Nothing is claimable and nothing is in flight: finish, or sleep until

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 
 pub use classify::Delivery;
-pub use engine::run;
+pub use engine::{in_flight_cap, run};
 
 use crate::config::SendSettings;
 use crate::message::{MessageContext, MessageTemplate};

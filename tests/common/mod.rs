@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod project;
+pub mod sink;
+
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};
 use mailroom::render::{RenderContext, render_issue};
