@@ -157,9 +157,9 @@ fn print_text(r: &StatusReport) {
         r.possible_duplicates
     );
     if !r.failures.is_empty() {
-        println!("failures by reply:");
+        println!("failed and deferred, by reply:");
         for g in &r.failures {
-            println!("  {:>6}  {}", g.count, g.reply);
+            println!("  {:>6} {:<8}  {}", g.count, g.state, g.reply);
         }
     }
     if let Some(rows) = &r.failed {

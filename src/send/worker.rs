@@ -130,7 +130,7 @@ impl Worker {
                     self.on_conn = 0;
                     self.failures = 0;
                 }
-                Err(e) => return self.connect_failed(format!("{e:#}")),
+                Err(e) => return self.connect_failed(format!("{e}: {}", e.root_cause())),
             }
         }
         let conn = self.conn.as_mut().expect("connected above");

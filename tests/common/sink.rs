@@ -100,6 +100,8 @@ fn is_root() -> bool {
 
 /// The messages dumped in `dir`: the `X-Rcpt-Args: <addr>` line names the
 /// recipient; the message starts after the sink's own `X-`/`Received:` lines.
+/// Files of sessions that never got a recipient (the sink opens one per
+/// session) are not messages and are left out.
 pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read the dump dir") {

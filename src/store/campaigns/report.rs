@@ -41,9 +41,11 @@ impl CampaignCounts {
     }
 }
 
-/// Failed rows sharing one last reply.
+/// Failed or deferred rows sharing one last reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailureGroup {
+    /// `failed` or `deferred`.
+    pub state: String,
     pub reply: String,
     pub count: u64,
 }
@@ -81,11 +83,13 @@ impl Store {
         Ok(counts)
     }
 
-    /// Failed rows grouped by their last reply, largest group first.
+    /// Failed and deferred rows grouped by state and last reply, failed
+    /// first, then the largest group first.
     pub async fn failure_groups(&self, campaign: CampaignId) -> anyhow::Result<Vec<FailureGroup>> {
         let rows = sqlx::query(
-            "SELECT COALESCE(last_reply, '') AS reply, COUNT(*) AS n FROM deliveries \
-             WHERE campaign_id = $1 AND state = 'failed' GROUP BY reply ORDER BY n DESC, reply",
+            "SELECT state, COALESCE(last_reply, '') AS reply, COUNT(*) AS n FROM deliveries \
+             WHERE campaign_id = $1 AND state IN ('failed', 'deferred') \
+             GROUP BY state, reply ORDER BY state DESC, n DESC, reply",
         )
         .bind(campaign.get())
         .fetch_all(&self.pool)
@@ -94,6 +98,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(FailureGroup {
+                    state: r.try_get("state")?,
                     reply: r.try_get("reply")?,
                     count: u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
                 })
