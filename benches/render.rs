@@ -1,7 +1,11 @@
-//! Parse → render for each seed issue (the MIME step is added by `message`).
+//! Per seed issue: parse → render, the whole parse → render → MIME template
+//! job (`mailroom render`'s work, once per issue), and personalizing the
+//! template for one recipient (the per-recipient cost of a send).
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use mailroom::domain::EmailAddress;
+use mailroom::message::{MessageContext, MessageTemplate, RecipientSlots};
 use mailroom::render::{RenderContext, render_issue};
 
 const SEEDS: [(&str, &str); 5] = [
@@ -44,6 +48,35 @@ fn parse_and_render(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    let msg_ctx = MessageContext::from_settings(&settings, time::OffsetDateTime::UNIX_EPOCH)
+        .expect("shipped config has valid headers");
+    let mut group = c.benchmark_group("parse_render_mime");
+    for (name, source) in SEEDS {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let issue = mailroom::issue::parse("issue.md", black_box(source)).expect("parses");
+                let rendered = render_issue(&issue, &ctx).expect("renders");
+                MessageTemplate::build(&rendered, &msg_ctx).expect("builds")
+            })
+        });
+    }
+    group.finish();
+
+    let issue = mailroom::issue::parse("issue.md", SEEDS[0].1).expect("parses");
+    let template = MessageTemplate::build(&render_issue(&issue, &ctx).expect("renders"), &msg_ctx)
+        .expect("builds");
+    let to = EmailAddress::parse("reader@example.com").expect("valid");
+    let slots = RecipientSlots::new(&msg_ctx, issue.header.number, to, "c2FtcGxlLXRva2Vu")
+        .expect("valid slots");
+    let mut buffer = Vec::new();
+    c.bench_function("personalize_one_recipient/000", |b| {
+        b.iter(|| {
+            buffer.clear();
+            template.personalize_into(black_box(&slots), &mut buffer);
+            buffer.len()
+        })
+    });
 }
 
 criterion_group!(benches, parse_and_render);

@@ -123,7 +123,7 @@ fn default_allowed_html_tags() -> Vec<String> {
 
 fn default_placeholders() -> Vec<String> {
     strings(&[
-        r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_HERE\b",
+        r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_HERE(?-u:\b)",
         r"\$\{?[a-z_][a-z0-9_]*\}?",
     ])
 }

@@ -1,7 +1,7 @@
 -- Subscribers and their append-only status history.
 --
--- Times are RFC 3339 text in UTC (sqlx's encoding of `OffsetDateTime`), so
--- they sort as text. `status` holds the word from `domain::Status`; there is
+-- Times are whole seconds since the Unix epoch (UTC): portable, compact,
+-- and cheap to bind in bulk imports. `status` holds the word from `domain::Status`; there is
 -- deliberately no CHECK constraint, so that adding a status (`pending` for
 -- double opt-in) needs no table rebuild in SQLite.
 
@@ -11,13 +11,13 @@ CREATE TABLE subscribers (
     email          TEXT    NOT NULL UNIQUE,
     name           TEXT,
     status         TEXT    NOT NULL,
-    created_at     TEXT    NOT NULL,
-    updated_at     TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
     -- The consent on record: the latest opt-in.
     consent_source TEXT    NOT NULL,
-    consent_at     TEXT    NOT NULL,
+    consent_at     INTEGER NOT NULL,
     consent_ip     TEXT,
-    confirmed_at   TEXT,
+    confirmed_at   INTEGER,
     confirm_ip     TEXT
 );
 
@@ -28,7 +28,7 @@ CREATE TABLE subscriber_history (
     id             INTEGER PRIMARY KEY,
     subscriber_id  INTEGER NOT NULL REFERENCES subscribers (id),
     status         TEXT    NOT NULL,
-    at             TEXT    NOT NULL,
+    at             INTEGER NOT NULL,
     source         TEXT    NOT NULL,
     ip             TEXT,
     reason         TEXT

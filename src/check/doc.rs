@@ -4,15 +4,11 @@
 //! Every range is a byte range into `Issue::source`.
 use std::ops::Range;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::model::Issue;
 
-/// The Markdown extensions the checker parses with. The renderer must use
-/// the same set, or the two would disagree about what is a table or a link.
-pub fn markdown_options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES
-}
+pub use crate::issue::markdown_options;
 
 /// What kind of top-level block.
 #[derive(Debug, Clone, PartialEq, Eq)]

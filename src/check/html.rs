@@ -84,8 +84,8 @@ fn tags(html: &str) -> Vec<Range<usize>> {
     let mut i = 0;
     while let Some(lt) = html[i..].find('<').map(|p| p + i) {
         let rest = &html[lt..];
-        if rest.starts_with("<!--") {
-            i = rest[4..].find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
             continue;
         }
         let end = rest.find('>').map_or(html.len(), |e| lt + e + 1);

@@ -126,11 +126,11 @@ fn duplicates(doc: &Doc, em: &mut Emitter<'_>) {
         }
         match seen.get(&(link.section, url)) {
             None => {
-                let (line, _) = em.issue.line_col(link.range.start);
-                seen.insert((link.section, url), (item, line));
+                seen.insert((link.section, url), (item, link.range.start));
             }
             Some(&(first_item, _)) if first_item == item => {}
-            Some(&(_, first_line)) => {
+            Some(&(_, first_offset)) => {
+                let (first_line, _) = em.line_col(first_offset);
                 let at = dest_span(em.source(), link);
                 em.at(
                     Rule::DuplicateLink,

@@ -82,15 +82,34 @@ pub(crate) struct Emitter<'a> {
     pub issue: &'a Issue,
     pub ctx: &'a CheckContext,
     out: Vec<Diagnostic>,
+    /// Byte offset of each line start, so locating a finding is a binary
+    /// search rather than a scan from the top of the file.
+    line_starts: Vec<usize>,
 }
 
 impl<'a> Emitter<'a> {
     fn new(issue: &'a Issue, ctx: &'a CheckContext) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(issue.source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
             issue,
             ctx,
             out: Vec::new(),
+            line_starts,
         }
+    }
+
+    /// 1-based (line, column in characters) of a byte offset; the same
+    /// answer as [`Issue::line_col`].
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let end = (start..=offset.min(self.issue.source.len()))
+            .rev()
+            .find(|&i| self.issue.source.is_char_boundary(i))
+            .unwrap_or(start);
+        (line, self.issue.source[start..end].chars().count() + 1)
     }
 
     /// The source text.
@@ -108,7 +127,7 @@ impl<'a> Emitter<'a> {
         if !self.enabled(rule) {
             return;
         }
-        let (line, column) = self.issue.line_col(span.start);
+        let (line, column) = self.line_col(span.start);
         let text = self.issue.source.get(span).unwrap_or("");
         let len = text.split('\n').next().unwrap_or("").chars().count().max(1);
         self.out.push(Diagnostic {

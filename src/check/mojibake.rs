@@ -127,18 +127,36 @@ pub(crate) fn check(em: &mut Emitter<'_>) {
 
 /// Finds the repairable stretches of `text` under one encoding.
 fn scan(table: &Table, text: &str, out: &mut Vec<(Range<usize>, &'static str, String)>) {
+    let bytes = text.as_bytes();
     let mut run: Vec<(usize, char, u8)> = Vec::new();
-    for (i, c) in text.char_indices() {
-        if !c.is_ascii()
-            && let Some(&b) = table.byte_of.get(&c)
-        {
-            run.push((i, c, b));
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii() {
+            if run.len() > 1 {
+                decode_run(table, &run, out);
+            }
+            run.clear();
+            // Skip the ASCII stretch in one go; most of an issue is ASCII.
+            i += bytes[i..]
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(bytes.len() - i);
             continue;
         }
-        if run.len() > 1 {
-            decode_run(table, &run, out);
+        let c = text[i..]
+            .chars()
+            .next()
+            .unwrap_or(char::REPLACEMENT_CHARACTER);
+        match table.byte_of.get(&c) {
+            Some(&b) => run.push((i, c, b)),
+            None => {
+                if run.len() > 1 {
+                    decode_run(table, &run, out);
+                }
+                run.clear();
+            }
         }
-        run.clear();
+        i += c.len_utf8();
     }
     if run.len() > 1 {
         decode_run(table, &run, out);

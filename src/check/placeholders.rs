@@ -8,19 +8,18 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
         return;
     }
     let source = em.source();
-    let header_end = em.issue.body_offset;
-    let mut spans: Vec<_> = doc.texts.clone();
-    spans.push(0..header_end);
-    for span in spans {
-        for m in em.ctx.placeholders.find_iter(&source[span.clone()]) {
-            let at = span.start + m.start()..span.start + m.end();
-            em.at(
-                Rule::Unfinished,
-                at,
-                format!("leftover placeholder `{}`", m.as_str()),
-                "replace it with the real text",
-            );
+    // One regex pass over the whole source (cheaper than one per text
+    // event); a match counts when it starts in the header or in text.
+    for m in em.ctx.placeholders.find_iter(source) {
+        if m.start() >= em.issue.body_offset && !in_text(&doc.texts, m.start()) {
+            continue;
         }
+        em.at(
+            Rule::Unfinished,
+            m.range(),
+            format!("leftover placeholder `{}`", m.as_str()),
+            "replace it with the real text",
+        );
     }
     for link in &doc.links {
         let what = if link.image {
@@ -50,6 +49,12 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
             );
         }
     }
+}
+
+/// Whether `offset` falls inside one of the sorted, disjoint `texts`.
+fn in_text(texts: &[std::ops::Range<usize>], offset: usize) -> bool {
+    let i = texts.partition_point(|r| r.end <= offset);
+    texts.get(i).is_some_and(|r| r.start <= offset)
 }
 
 #[cfg(test)]

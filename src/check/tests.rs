@@ -33,6 +33,20 @@ fn diagnostics_come_sorted_by_line_and_column() {
 }
 
 #[test]
+fn the_emitter_locates_offsets_like_the_issue_does() {
+    let issue = crate::issue::parse("i.md", &format!("{HEADER}ab\nçd 🦀 x\n")).unwrap();
+    let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+    let em = Emitter::new(&issue, &ctx);
+    for offset in 0..=issue.source.len() {
+        assert_eq!(
+            em.line_col(offset),
+            issue.line_col(offset),
+            "offset {offset}"
+        );
+    }
+}
+
+#[test]
 fn a_disabled_rule_reports_nothing() {
     let settings = CheckSettings {
         disabled: vec!["unfinished".into()],

@@ -23,16 +23,23 @@ fn control_chars(em: &mut Emitter<'_>) {
     if !em.enabled(Rule::ControlChar) {
         return;
     }
-    let source = em.source();
-    for (i, c) in source.char_indices() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            em.at(
-                Rule::ControlChar,
-                i..i + c.len_utf8(),
-                format!("control character U+{:04X}", c as u32),
-                "delete it (it is invisible in most editors)",
-            );
-        }
+    // A byte scan: C0 controls and DEL are single bytes, C1 controls
+    // (U+0080..=U+009F) are `C2 80..=9F`; decoding every char costs more.
+    let bytes = em.source().as_bytes();
+    for i in 0..bytes.len() {
+        let len = match bytes[i] {
+            b'\n' | b'\t' => continue,
+            0..=0x1F | 0x7F => 1,
+            0xC2 if matches!(bytes.get(i + 1), Some(0x80..=0x9F)) => 2,
+            _ => continue,
+        };
+        let c = em.source()[i..].chars().next().unwrap_or('\0');
+        em.at(
+            Rule::ControlChar,
+            i..i + len,
+            format!("control character U+{:04X}", c as u32),
+            "delete it (it is invisible in most editors)",
+        );
     }
 }
 

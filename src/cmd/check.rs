@@ -48,9 +48,13 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         fix(&args.issue)?;
     }
     let issue = crate::issue::from_file(&args.issue)?;
-    // wired to render::render_issue when the render stage lands
-    let rendered = None;
-    let mut diagnostics = check::check_issue(&issue, rendered, &ctx);
+    let render_ctx = crate::render::RenderContext {
+        newsletter: &settings.newsletter,
+        settings: &settings.render,
+    };
+    let rendered = crate::render::render_issue(&issue, &render_ctx)
+        .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
+    let mut diagnostics = check::check_issue(&issue, Some(&rendered), &ctx);
     if args.deny_warnings {
         check::deny_warnings(&mut diagnostics);
     }

@@ -37,7 +37,7 @@ impl RowContext {
 }
 
 enum Layout {
-    Mailchimp(Columns),
+    Mailchimp(Box<Columns>),
     /// Plain; `true` until the first row has been seen (it may be a header).
     Plain {
         first: bool,
@@ -81,7 +81,7 @@ impl<R: Read> CsvRows<R> {
                     .read_byte_record(&mut record)
                     .with_context(|| format!("cannot read `{file}`"))?;
                 (
-                    Layout::Mailchimp(Columns::from_header(&record, file)?),
+                    Layout::Mailchimp(Box::new(Columns::from_header(&record, file)?)),
                     status,
                 )
             }

@@ -159,6 +159,14 @@ fn build_header(fields: Vec<HeaderField>, end_line: usize) -> Result<Header, Par
     })
 }
 
+/// The Markdown dialect of an issue (what the web edition renders): the
+/// renderer and the checker both parse with it, so they agree on what is a
+/// table, a footnote or a link.
+pub fn markdown_options() -> pulldown_cmark::Options {
+    use pulldown_cmark::Options;
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
+}
+
 /// Parses `YYYY-MM-DD` (exactly that; no times, no other separators).
 pub fn parse_date(value: &str) -> Option<Date> {
     let format = format_description!("[year]-[month]-[day]");

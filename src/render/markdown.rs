@@ -1,10 +1,5 @@
 //! Markdown → the event list both parts are built from, with HTML comments removed.
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
-
-/// The Markdown extensions the web edition uses.
-pub fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
-}
+use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd};
 
 /// The parsed body: its events (comments removed) and every link target in order.
 pub struct Parsed<'a> {
@@ -17,7 +12,7 @@ pub fn parse(body: &str) -> Parsed<'_> {
     let mut stripper = CommentStripper::default();
     let mut events = Vec::with_capacity(body.len() / 16);
     let mut link_urls = Vec::new();
-    for event in Parser::new_ext(body, options()) {
+    for event in Parser::new_ext(body, crate::issue::markdown_options()) {
         let Some(event) = stripper.filter(event) else {
             continue;
         };

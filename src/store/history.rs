@@ -1,8 +1,9 @@
 //! The append-only status history: one row per change, never updated.
 use anyhow::Context;
-use sqlx::{QueryBuilder, Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 
-use super::{Db, Store, ip_from, ip_text, status_from};
+use super::sql::Sql;
+use super::{Store, ip_from, ip_text, seconds, status_from, time_from};
 use crate::domain::{StatusChange, SubscriberId};
 
 impl Store {
@@ -46,7 +47,7 @@ fn change_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<(SubscriberI
         SubscriberId::new(row.try_get("subscriber_id")?),
         StatusChange {
             status: status_from(row.try_get("status")?)?,
-            at: row.try_get("at")?,
+            at: time_from(row.try_get("at")?)?,
             source: row.try_get::<String, _>("source")?.parse()?,
             ip: ip_from(row.try_get("ip")?),
             reason: row.try_get("reason")?,
@@ -62,18 +63,19 @@ pub(super) async fn append(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut q = QueryBuilder::<Db>::new(
-        "INSERT INTO subscriber_history (subscriber_id, status, at, source, ip, reason) ",
+    let mut sql = Sql::new(
+        "INSERT INTO subscriber_history (subscriber_id, status, at, source, ip, reason) VALUES ",
     );
-    q.push_values(changes, |mut b, (id, c)| {
-        b.push_bind(id.get())
-            .push_bind(c.status.as_str())
-            .push_bind(c.at)
-            .push_bind(c.source.to_string())
-            .push_bind(ip_text(c.ip))
-            .push_bind(c.reason.as_deref());
-    });
-    q.build()
+    for (i, (id, c)) in changes.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.param(id.get()).push(", ");
+        sql.status(c.status).push(", ");
+        sql.param(seconds(c.at)).push(", ");
+        sql.param(c.source.to_string()).push(", ");
+        sql.param(ip_text(c.ip)).push(", ");
+        sql.param(c.reason.as_deref()).push(")");
+    }
+    sql.build()?
         .execute(conn)
         .await
         .context("cannot append to the subscriber history")?;

@@ -21,6 +21,7 @@ use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 pub mod campaigns;
 mod history;
 mod import;
+mod sql;
 mod subscribers;
 
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
@@ -102,13 +103,16 @@ fn subscriber_from_row(row: &SqliteRow) -> anyhow::Result<Subscriber> {
         email: parsed,
         name: row.try_get("name")?,
         status: status_from(row.try_get("status")?)?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        created_at: time_from(row.try_get("created_at")?)?,
+        updated_at: time_from(row.try_get("updated_at")?)?,
         consent: Consent {
             source: row.try_get::<String, _>("consent_source")?.parse()?,
-            at: row.try_get("consent_at")?,
+            at: time_from(row.try_get("consent_at")?)?,
             ip: ip_from(row.try_get("consent_ip")?),
-            confirmed_at: row.try_get("confirmed_at")?,
+            confirmed_at: row
+                .try_get::<Option<i64>, _>("confirmed_at")?
+                .map(time_from)
+                .transpose()?,
             confirm_ip: ip_from(row.try_get("confirm_ip")?),
         },
     })
@@ -125,4 +129,14 @@ fn ip_from(text: Option<String>) -> Option<std::net::IpAddr> {
 
 fn ip_text(ip: Option<std::net::IpAddr>) -> Option<String> {
     ip.map(|i| i.to_string())
+}
+
+/// A time as the store keeps it: whole seconds since the Unix epoch.
+fn seconds(t: time::OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn time_from(seconds: i64) -> anyhow::Result<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .with_context(|| format!("the store holds an impossible time `{seconds}`"))
 }

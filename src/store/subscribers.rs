@@ -2,7 +2,9 @@
 use anyhow::Context;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SUBSCRIBER_COLUMNS, Store, history, ip_text, status_from, subscriber_from_row};
+use super::{
+    SUBSCRIBER_COLUMNS, Store, history, ip_text, seconds, status_from, subscriber_from_row,
+};
 use crate::domain::{Consent, EmailAddress, Status, StatusChange, Subscriber, SubscriberId};
 
 /// What [`Store::add_subscriber`] did.
@@ -98,7 +100,7 @@ impl Store {
         }
         sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(change.status.as_str())
-            .bind(crate::domain::now())
+            .bind(seconds(crate::domain::now()))
             .bind(id.get())
             .execute(&mut *tx)
             .await
@@ -176,11 +178,11 @@ async fn insert(
     .bind(email.as_str())
     .bind(name)
     .bind(Status::Subscribed.as_str())
-    .bind(now)
+    .bind(seconds(now))
     .bind(consent.source.to_string())
-    .bind(consent.at)
+    .bind(seconds(consent.at))
     .bind(ip_text(consent.ip))
-    .bind(consent.confirmed_at)
+    .bind(consent.confirmed_at.map(seconds))
     .bind(ip_text(consent.confirm_ip))
     .fetch_one(conn)
     .await
@@ -201,11 +203,11 @@ async fn resubscribe(
     )
     .bind(Status::Subscribed.as_str())
     .bind(name)
-    .bind(crate::domain::now())
+    .bind(seconds(crate::domain::now()))
     .bind(consent.source.to_string())
-    .bind(consent.at)
+    .bind(seconds(consent.at))
     .bind(ip_text(consent.ip))
-    .bind(consent.confirmed_at)
+    .bind(consent.confirmed_at.map(seconds))
     .bind(ip_text(consent.confirm_ip))
     .bind(id.get())
     .execute(conn)
@@ -225,7 +227,7 @@ async fn rename(
          WHERE id = $3 AND (name IS NULL OR name <> $1)",
     )
     .bind(name)
-    .bind(crate::domain::now())
+    .bind(seconds(crate::domain::now()))
     .bind(id.get())
     .execute(conn)
     .await

@@ -13,14 +13,15 @@ pub async fn add(
     name: Option<String>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
-    if let Some(known) = store.find(email).await? {
-        if matches!(known.status, Status::Bounced | Status::Complained) && !force {
-            anyhow::bail!(
-                "`{email}` is `{}`; mailing it again hurts deliverability. Re-add it only if \
+    if let Some(known) = store.find(email).await?
+        && matches!(known.status, Status::Bounced | Status::Complained)
+        && !force
+    {
+        anyhow::bail!(
+            "`{email}` is `{}`; mailing it again hurts deliverability. Re-add it only if \
                  the person asked to, with `--force`",
-                known.status
-            );
-        }
+            known.status
+        );
     }
     let consent = Consent::new(Source::Cli, crate::domain::now());
     match store
