@@ -1,10 +1,15 @@
-//! Signed tokens in emailed links (unsubscribe now, more purposes later).
+//! Signed tokens in emailed links: unsubscribe, confirm a subscription, undo
+//! an unsubscribe.
 //!
-//! A token is `<subscriber id>.<mac>`: the MAC is HMAC-SHA256 over the
-//! purpose and the id, keyed with the web secret, truncated to 128 bits and
-//! written as base64url without padding. Tokens never expire (an unsubscribe
-//! link must keep working); rotating the secret invalidates them, which is
-//! what `[web] previous_secrets_file` is for.
+//! A token is `<subscriber id>.<mac>` or, for purposes that expire,
+//! `<subscriber id>.<expiry>.<mac>` (expiry in Unix seconds). The MAC is
+//! HMAC-SHA256 over the purpose, the id and the expiry, keyed with the web
+//! secret, truncated to 128 bits and written as base64url without padding.
+//! A token names a row number, never an address, and cannot be forged
+//! without the secret. Unsubscribe tokens never expire (the link in an old
+//! issue must keep working); rotating the secret would invalidate them,
+//! which is what `[web] previous_secrets_file` and [`Keyring`] are for.
+use std::fmt;
 use std::path::Path;
 
 use anyhow::Context;
@@ -12,7 +17,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
+use subtle::{Choice, ConstantTimeEq};
+use time::OffsetDateTime;
 
 use crate::config::WebSettings;
 use crate::domain::SubscriberId;
@@ -20,54 +26,195 @@ use crate::domain::SubscriberId;
 /// MAC bytes kept in a token (128 bits).
 const MAC_LEN: usize = 16;
 
+/// No genuine token is longer; longer input is refused before any work.
+pub const MAX_TOKEN_LEN: usize = 80;
+
 /// What a token allows; part of what is signed, so a token for one purpose
 /// never works for another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// One-click unsubscribe (link and List-Unsubscribe).
+    /// One-click unsubscribe (link and List-Unsubscribe). Never expires.
     Unsubscribe,
+    /// Confirm a web subscription (double opt-in). Expires.
+    Confirm,
+    /// Undo an unsubscribe from its confirmation page. Expires.
+    Resubscribe,
 }
 
 impl Purpose {
     fn tag(self) -> &'static [u8] {
         match self {
             Purpose::Unsubscribe => b"mailroom-unsubscribe-v1",
+            Purpose::Confirm => b"mailroom-confirm-v1",
+            Purpose::Resubscribe => b"mailroom-resubscribe-v1",
         }
+    }
+
+    /// Whether tokens for this purpose carry an expiry.
+    pub fn expires(self) -> bool {
+        !matches!(self, Purpose::Unsubscribe)
     }
 }
 
-/// Signs `id` for `purpose`; the result is URL-safe (`[0-9A-Za-z_.-]`).
+/// Signs `id` for a purpose that never expires; the result is URL-safe
+/// (`[0-9A-Za-z_.-]`).
 pub fn sign(secret: &[u8], purpose: Purpose, id: SubscriberId) -> String {
+    debug_assert!(!purpose.expires(), "{purpose:?} tokens need an expiry");
     format!(
         "{}.{}",
         id.get(),
-        URL_SAFE_NO_PAD.encode(mac(secret, purpose, id))
+        URL_SAFE_NO_PAD.encode(mac(secret, purpose, id, None))
     )
 }
 
-/// The subscriber a token was signed for, if it is genuine (compared in
-/// constant time). Callers with several valid secrets try each.
-pub fn verify(secret: &[u8], purpose: Purpose, token: &str) -> Option<SubscriberId> {
-    let (id, mac_text) = token.split_once('.')?;
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let id = SubscriberId::new(id.parse().ok()?);
-    let given = URL_SAFE_NO_PAD.decode(mac_text).ok()?;
-    let expected = mac(secret, purpose, id);
-    bool::from(given.ct_eq(&expected)).then_some(id)
+/// Signs `id` for `purpose`, valid until `expires` (inclusive, to the second).
+pub fn sign_until(
+    secret: &[u8],
+    purpose: Purpose,
+    id: SubscriberId,
+    expires: OffsetDateTime,
+) -> String {
+    let exp = expires.unix_timestamp();
+    format!(
+        "{}.{exp}.{}",
+        id.get(),
+        URL_SAFE_NO_PAD.encode(mac(secret, purpose, id, Some(exp)))
+    )
 }
 
-fn mac(secret: &[u8], purpose: Purpose, id: SubscriberId) -> [u8; MAC_LEN] {
+/// The subscriber a non-expiring token was signed for, if it is genuine
+/// (compared in constant time). [`Keyring::verify`] tries several secrets
+/// and checks expiry.
+pub fn verify(secret: &[u8], purpose: Purpose, token: &str) -> Option<SubscriberId> {
+    let parsed = Parsed::new(purpose, token)?;
+    bool::from(parsed.matches(secret)).then_some(parsed.id)
+}
+
+/// A token split into its parts (no secret involved yet).
+struct Parsed {
+    purpose: Purpose,
+    id: SubscriberId,
+    expires: Option<i64>,
+    mac: [u8; MAC_LEN],
+}
+
+impl Parsed {
+    fn new(purpose: Purpose, token: &str) -> Option<Self> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let mut parts = token.split('.');
+        let id = SubscriberId::new(number(parts.next()?)?);
+        let expires = if purpose.expires() {
+            Some(number(parts.next()?)?)
+        } else {
+            None
+        };
+        let given = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            purpose,
+            id,
+            expires,
+            mac: given.try_into().ok()?,
+        })
+    }
+
+    fn matches(&self, secret: &[u8]) -> Choice {
+        self.mac
+            .ct_eq(&mac(secret, self.purpose, self.id, self.expires))
+    }
+}
+
+/// A plain decimal number (no sign, no leading `+`) that fits an i64.
+fn number(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn mac(secret: &[u8], purpose: Purpose, id: SubscriberId, expires: Option<i64>) -> [u8; MAC_LEN] {
     let mut m =
         <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC accepts keys of any length");
     m.update(purpose.tag());
     m.update(&[0]);
     m.update(&id.get().to_be_bytes());
+    if let Some(exp) = expires {
+        m.update(&exp.to_be_bytes());
+    }
     let full = m.finalize().into_bytes();
     let mut out = [0; MAC_LEN];
     out.copy_from_slice(&full[..MAC_LEN]);
     out
+}
+
+/// The current secret, which signs, and older ones still accepted.
+#[derive(Clone)]
+pub struct Keyring {
+    /// The current secret first.
+    keys: Vec<Vec<u8>>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keyring({} secret(s), redacted)", self.keys.len())
+    }
+}
+
+impl Keyring {
+    /// A keyring that signs with `current` and also accepts `previous`.
+    pub fn new(current: Vec<u8>, previous: Vec<Vec<u8>>) -> Self {
+        let mut keys = vec![current];
+        keys.extend(previous);
+        Self { keys }
+    }
+
+    /// The secret from the environment or `[web] secret_file`, plus the
+    /// lines of `[web] previous_secrets_file`; an error if there is none.
+    pub fn load(web: &WebSettings) -> anyhow::Result<Self> {
+        let current = load_secret(web)?.ok_or_else(missing_secret)?;
+        let previous = match &web.previous_secrets_file {
+            Some(path) => read_previous(path)?,
+            None => Vec::new(),
+        };
+        Ok(Self::new(current, previous))
+    }
+
+    /// The current secret (what `send` signs unsubscribe links with).
+    pub fn current(&self) -> &[u8] {
+        &self.keys[0]
+    }
+
+    /// Signs with the current secret; `expires` is required for purposes
+    /// that expire and ignored otherwise.
+    pub fn sign(&self, purpose: Purpose, id: SubscriberId, expires: OffsetDateTime) -> String {
+        if purpose.expires() {
+            sign_until(self.current(), purpose, id, expires)
+        } else {
+            sign(self.current(), purpose, id)
+        }
+    }
+
+    /// The subscriber `token` was signed for, if it is genuine under any
+    /// secret and (when it expires) not past its expiry at `now`. Every
+    /// secret is tried, so the time taken does not say which one matched.
+    pub fn verify(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Option<SubscriberId> {
+        let parsed = Parsed::new(purpose, token)?;
+        let genuine = self
+            .keys
+            .iter()
+            .fold(Choice::from(0), |ok, key| ok | parsed.matches(key));
+        let fresh = parsed.expires.is_none_or(|exp| now.unix_timestamp() <= exp);
+        (bool::from(genuine) && fresh).then_some(parsed.id)
+    }
 }
 
 /// The signing secret: `MAILROOM_WEB__SECRET`, else the contents of
@@ -78,20 +225,45 @@ pub fn load_secret(web: &WebSettings) -> anyhow::Result<Option<Vec<u8>>> {
         (None, Some(path)) => read_secret_file(path)?,
         (None, None) => return Ok(None),
     };
+    check_length(&secret, "the token secret")?;
+    Ok(Some(secret))
+}
+
+fn check_length(secret: &[u8], what: &str) -> anyhow::Result<()> {
     if secret.len() < 16 {
         anyhow::bail!(
-            "the token secret is {} bytes; use at least 16 random bytes, e.g. \
-             `openssl rand -hex 32`",
+            "{what} is {} bytes; use at least 16 random bytes, e.g. `openssl rand -hex 32`",
             secret.len()
         );
     }
-    Ok(Some(secret))
+    Ok(())
 }
 
 fn read_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `[web] secret_file` `{}`", path.display()))?;
     Ok(text.trim().as_bytes().to_vec())
+}
+
+/// One secret a line; blank lines and `#` comments are skipped.
+fn read_previous(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read `[web] previous_secrets_file` `{}`",
+            path.display()
+        )
+    })?;
+    let mut keys = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let what = format!("`{}` line {}", path.display(), n + 1);
+        check_length(line.as_bytes(), &what)?;
+        keys.push(line.as_bytes().to_vec());
+    }
+    Ok(keys)
 }
 
 /// The error for a real send without a secret, saying how to set one.
@@ -104,40 +276,4 @@ pub fn missing_secret() -> anyhow::Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
-
-    #[test]
-    fn a_signed_token_verifies_to_its_subscriber() {
-        let id = SubscriberId::new(4711);
-        let token = sign(KEY, Purpose::Unsubscribe, id);
-        assert!(token.starts_with("4711."), "{token}");
-        assert!(
-            token
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        );
-        assert_eq!(verify(KEY, Purpose::Unsubscribe, &token), Some(id));
-    }
-
-    #[test]
-    fn tampered_or_foreign_tokens_are_refused() {
-        let token = sign(KEY, Purpose::Unsubscribe, SubscriberId::new(7));
-        let (_, mac) = token.split_once('.').unwrap();
-        assert_eq!(verify(KEY, Purpose::Unsubscribe, &format!("8.{mac}")), None);
-        assert_eq!(
-            verify(b"another key entirely!!", Purpose::Unsubscribe, &token),
-            None
-        );
-        let mut flipped = token.clone().into_bytes();
-        let last = flipped.len() - 1;
-        flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
-        let flipped = String::from_utf8(flipped).unwrap();
-        assert_eq!(verify(KEY, Purpose::Unsubscribe, &flipped), None);
-        for bad in ["", ".", "7", "7.", "x.AAAA", "-7.AAAA"] {
-            assert_eq!(verify(KEY, Purpose::Unsubscribe, bad), None, "{bad}");
-        }
-    }
-}
+mod tests;
