@@ -16,3 +16,4 @@ pub mod render;
 pub mod send;
 pub mod store;
 pub mod token;
+pub mod web;
