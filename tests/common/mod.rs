@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 pub mod project;
 pub mod sink;
+pub mod web;
 
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};
