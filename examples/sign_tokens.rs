@@ -18,7 +18,11 @@ fn main() -> anyhow::Result<()> {
     };
     let mut out = BufWriter::new(std::io::stdout().lock());
     for id in first..=last {
-        let token = sign(secret.as_bytes(), Purpose::Unsubscribe, SubscriberId::new(id));
+        let token = sign(
+            secret.as_bytes(),
+            Purpose::Unsubscribe,
+            SubscriberId::new(id),
+        );
         writeln!(out, "/unsubscribe/{token}")?;
     }
     out.flush()?;
