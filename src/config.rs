@@ -201,6 +201,43 @@ pub struct SendSettings {
     pub rate_per_second: f64,
     pub max_attempts: u32,
     pub messages_per_connection: usize,
+    /// Backoff before the first retry of a deferred message, in seconds;
+    /// doubles per attempt (with jitter) up to `retry_max_secs`.
+    #[serde(default = "default_retry_base")]
+    pub retry_base_secs: f64,
+    /// The longest backoff, in seconds.
+    #[serde(default = "default_retry_max")]
+    pub retry_max_secs: f64,
+    /// How long a run waits for deferred messages to fall due before it
+    /// exits (a rerun resumes them), in seconds.
+    #[serde(default = "default_max_wait")]
+    pub max_wait_secs: f64,
+    /// After Ctrl-C, how long in-flight messages may take to finish.
+    #[serde(default = "default_shutdown_grace")]
+    pub shutdown_grace_secs: f64,
+    /// Seconds between progress lines when stderr is not a terminal.
+    #[serde(default = "default_progress_secs")]
+    pub progress_secs: f64,
+}
+
+fn default_retry_base() -> f64 {
+    60.0
+}
+
+fn default_retry_max() -> f64 {
+    3600.0
+}
+
+fn default_max_wait() -> f64 {
+    900.0
+}
+
+fn default_shutdown_grace() -> f64 {
+    30.0
+}
+
+fn default_progress_secs() -> f64 {
+    10.0
 }
 
 /// The delivery transport.

@@ -13,4 +13,7 @@ pub mod issue;
 pub mod message;
 pub mod model;
 pub mod render;
+pub mod send;
 pub mod store;
+pub mod token;
+pub mod web;

@@ -5,7 +5,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mailroom::cmd::Cli::parse();
-    mailroom::cmd::init_logging(cli.verbose);
+    mailroom::cmd::init_logging_for(&cli);
     match mailroom::cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -74,6 +74,7 @@ fn count_reports_every_status_and_the_total() {
             ("unsubscribed", "1"),
             ("bounced", "0"),
             ("complained", "0"),
+            ("pending", "0"),
             ("total", "3")
         ]
     );

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use crate::config;
 
 pub mod check;
+pub mod inbound;
 pub mod render;
+pub mod send;
+pub mod serve;
+pub mod status;
 pub mod subscribers;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
@@ -34,6 +38,10 @@ pub enum Command {
     Check(check::Args),
     Render(render::Args),
     Subscribers(subscribers::Args),
+    Send(send::Args),
+    Status(status::Args),
+    Serve(serve::Args),
+    Inbound(inbound::Args),
 }
 
 /// Runs the parsed command line.
@@ -42,6 +50,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args, &config::load(&cli.config)?),
         Command::Render(args) => render::run(args, &config::load(&cli.config)?),
         Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
+        Command::Send(args) => send::run(args, &config::load(&cli.config)?),
+        Command::Status(args) => status::run(args, &config::load(&cli.config)?),
+        Command::Serve(args) => serve::run(args, &config::load(&cli.config)?),
+        Command::Inbound(args) => inbound::run(args, &config::load(&cli.config)?),
     }
 }
 
@@ -55,6 +67,15 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// Sets up `tracing` for `cli`: `serve` logs one line per request by default.
+pub fn init_logging_for(cli: &Cli) {
+    if matches!(cli.command, Command::Serve(_)) && cli.verbose == 0 {
+        init_filter("mailroom=info,warn");
+    } else {
+        init_logging(cli.verbose);
+    }
+}
+
 /// Sets up `tracing` on stderr: warnings by default, more with `-v`.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -62,11 +83,16 @@ pub fn init_logging(verbose: u8) {
         1 => "mailroom=debug,info",
         _ => "trace",
     };
+    init_filter(default);
+}
+
+fn init_filter(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .try_init();
 }

@@ -19,11 +19,13 @@ pub enum Source {
     Import(String),
     /// The sender, from an SMTP reply or a feedback report.
     Sender,
+    /// A mail to the List-Unsubscribe mailto address (`mailroom inbound`).
+    Mailto,
 }
 
 /// Why a word is not a [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a source, expected `cli`, `web`, `sender` or `import:<file>`")]
+#[error("`{0}` is not a source, expected `cli`, `web`, `sender`, `mailto` or `import:<file>`")]
 pub struct SourceError(pub String);
 
 impl fmt::Display for Source {
@@ -32,6 +34,7 @@ impl fmt::Display for Source {
             Source::Cli => f.write_str("cli"),
             Source::Web => f.write_str("web"),
             Source::Sender => f.write_str("sender"),
+            Source::Mailto => f.write_str("mailto"),
             Source::Import(file) => write!(f, "import:{file}"),
         }
     }
@@ -44,6 +47,7 @@ impl FromStr for Source {
             "cli" => Ok(Source::Cli),
             "web" => Ok(Source::Web),
             "sender" => Ok(Source::Sender),
+            "mailto" => Ok(Source::Mailto),
             _ => match s.strip_prefix("import:") {
                 Some(file) if !file.is_empty() => Ok(Source::Import(file.to_owned())),
                 _ => Err(SourceError(s.to_owned())),
@@ -125,6 +129,7 @@ mod tests {
             Source::Cli,
             Source::Web,
             Source::Sender,
+            Source::Mailto,
             Source::Import("a.csv".into()),
         ] {
             assert_eq!(s.to_string().parse::<Source>().unwrap(), s);

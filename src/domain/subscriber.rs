@@ -42,22 +42,26 @@ pub enum Status {
     Bounced,
     /// Reported a message as spam. A suppression.
     Complained,
+    /// Asked to subscribe on the web; not mailed until they confirm
+    /// (double opt-in). Neither mailable nor a suppression.
+    Pending,
 }
 
 /// Why a word is not a [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a status, expected one of `subscribed`, `unsubscribed`, `bounced`, `complained`"
+    "`{0}` is not a status, expected one of `subscribed`, `unsubscribed`, `bounced`, `complained`, `pending`"
 )]
 pub struct StatusError(pub String);
 
 impl Status {
     /// Every status, in display order.
-    pub const ALL: [Status; 4] = [
+    pub const ALL: [Status; 5] = [
         Status::Subscribed,
         Status::Unsubscribed,
         Status::Bounced,
         Status::Complained,
+        Status::Pending,
     ];
 
     /// The word stored in the database and shown to people.
@@ -67,6 +71,7 @@ impl Status {
             Status::Unsubscribed => "unsubscribed",
             Status::Bounced => "bounced",
             Status::Complained => "complained",
+            Status::Pending => "pending",
         }
     }
 
@@ -137,7 +142,8 @@ mod tests {
     fn only_subscribed_is_mailable_and_the_rest_are_suppressions() {
         for st in Status::ALL {
             assert_eq!(st.is_mailable(), st == Status::Subscribed);
-            assert_eq!(st.is_suppression(), st != Status::Subscribed);
+            let suppression = !matches!(st, Status::Subscribed | Status::Pending);
+            assert_eq!(st.is_suppression(), suppression);
         }
     }
 }

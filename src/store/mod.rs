@@ -18,13 +18,16 @@ use sqlx::{Row, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
+pub mod campaigns;
 mod history;
 mod import;
 mod sql;
 mod subscribers;
+mod web;
 
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};
+pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 
 /// How long a writer waits for another process's write to finish. An
 /// import of a million rows is one transaction of several seconds.
@@ -44,6 +47,17 @@ impl Store {
     /// Opens the database at `url` (`sqlite://mailroom.db`), creating the
     /// file and applying migrations as needed.
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        Self::open_with(url, SqliteSynchronous::Normal).await
+    }
+
+    /// Like [`Store::open`], but every commit is flushed to disk before it
+    /// returns (`synchronous = FULL`), so a change survives a power loss:
+    /// for the web service, which answers "done" only after that.
+    pub async fn open_durable(url: &str) -> anyhow::Result<Self> {
+        Self::open_with(url, SqliteSynchronous::Full).await
+    }
+
+    async fn open_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
         if url.starts_with("postgres") {
             anyhow::bail!(
                 "`[database] url` is `{url}`: PostgreSQL is not supported yet; use `sqlite://FILE`"
@@ -55,7 +69,7 @@ impl Store {
             })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(synchronous)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()

@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod project;
+pub mod sink;
+pub mod web;
+
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};
 use mailroom::render::{RenderContext, render_issue};

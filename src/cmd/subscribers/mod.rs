@@ -38,7 +38,7 @@ pub enum Command {
     Remove { email: EmailAddress },
     /// List subscribers, by id.
     List {
-        /// Only this status: subscribed, unsubscribed, bounced, complained.
+        /// Only this status: subscribed, unsubscribed, bounced, complained, pending.
         #[arg(long)]
         status: Option<Status>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]

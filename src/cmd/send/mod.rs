@@ -1,0 +1,229 @@
+//! `mailroom send`: parse, check, render once, snapshot the audience into
+//! the campaign ledger, deliver; a rerun resumes.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use time::OffsetDateTime;
+
+use crate::check::{self, CheckContext};
+use crate::config::{Settings, Transport};
+use crate::domain::EmailAddress;
+use crate::message::{MessageContext, MessageTemplate};
+use crate::model::{Issue, Rendered, Severity};
+use crate::render::{RenderContext, render_issue};
+use crate::send::{self, SendContext, Sink, smtp::Relay};
+use crate::store::Store;
+
+mod dry_run;
+mod summary;
+mod test_send;
+
+/// Deliver ISSUE.md to every subscriber (or, with --test, to the preview inbox).
+///
+/// Runs the checker first and refuses to mail subscribers while any error
+/// remains. The first run creates the issue's campaign: one ledger row per
+/// subscribed address. Every later run resumes it, so rerun the same
+/// command after a crash, Ctrl-C or a relay outage; nothing is sent twice
+/// except messages in flight at a crash (counted by `mailroom status`).
+///
+/// Where messages go is `[send] transport`: "outbox" writes
+/// `[outbox] dir/<issue>/<subscriber id>.eml`; "smtp" relays through `[smtp]`
+/// (password from MAILROOM_SMTP__PASSWORD). Unsubscribe links are signed
+/// with MAILROOM_WEB__SECRET (or `[web] secret_file`).
+///
+/// Exit status: 0 every recipient sent (or skipped as unsubscribed since),
+/// 3 done but some failed (`mailroom status --failed`), 75 deferred
+/// messages remain or the relay is unreachable (rerun later), 130 after
+/// Ctrl-C, 1 on errors, 2 when the issue cannot be read or parsed.
+///
+/// Examples:
+///   mailroom send content/2025-11-12-this-week-in-rust.md --test
+///   mailroom send content/2025-11-12-this-week-in-rust.md --dry-run
+///   mailroom send content/2025-11-12-this-week-in-rust.md
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The issue file.
+    pub issue: PathBuf,
+    /// Send a test to these addresses (default `[preview] recipients`):
+    /// subject prefixed `[TEST] `, checker errors allowed, nothing recorded.
+    #[arg(long, num_args = 0.., value_name = "ADDR")]
+    pub test: Option<Vec<EmailAddress>>,
+    /// Show recipients, size and estimated duration; send nothing.
+    #[arg(long, conflicts_with = "test")]
+    pub dry_run: bool,
+    /// Re-queue failed recipients who are still subscribed, then deliver.
+    #[arg(long, conflicts_with_all = ["test", "dry_run"])]
+    pub retry_failed: bool,
+    /// Print the final report as JSON on stdout.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Option<ReportFormat>,
+}
+
+/// `--report` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Json,
+}
+
+/// The issue, rendered once, with its check results.
+pub struct Prepared {
+    pub issue: Issue,
+    pub rendered: Rendered,
+    pub diagnostics: Vec<crate::model::Diagnostic>,
+}
+
+/// Runs `send`.
+pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let prepared = prepare(&args, settings)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if let Some(to) = &args.test {
+        print_diagnostics(&args, &prepared, false);
+        return runtime.block_on(test_send::run(&prepared, to, settings));
+    }
+    refuse_errors(&args, &prepared)?;
+    runtime.block_on(async {
+        let store = Store::open(&settings.database.url).await?;
+        let result = if args.dry_run {
+            dry_run::run(&store, &prepared, settings).await
+        } else {
+            deliver(&args, &store, &prepared, settings).await
+        };
+        store.close().await;
+        result
+    })
+}
+
+fn prepare(args: &Args, settings: &Settings) -> anyhow::Result<Prepared> {
+    let issue = crate::issue::from_file(&args.issue)?;
+    let rendered = render_issue(
+        &issue,
+        &RenderContext {
+            newsletter: &settings.newsletter,
+            settings: &settings.render,
+        },
+    )
+    .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
+    let ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)?;
+    let diagnostics = check::check_issue(&issue, Some(&rendered), &ctx);
+    Ok(Prepared {
+        issue,
+        rendered,
+        diagnostics,
+    })
+}
+
+fn print_diagnostics(args: &Args, p: &Prepared, errors_only: bool) {
+    let shown: Vec<_> = p
+        .diagnostics
+        .iter()
+        .filter(|d| !errors_only || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    if !shown.is_empty() {
+        let file = args.issue.display().to_string();
+        anstream::eprint!("{}", check::report::human(&file, &p.issue.source, &shown));
+    }
+}
+
+fn refuse_errors(args: &Args, p: &Prepared) -> anyhow::Result<()> {
+    let (errors, _) = check::count(&p.diagnostics);
+    if errors == 0 {
+        return Ok(());
+    }
+    print_diagnostics(args, p, true);
+    let mut rules: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.rule)
+        .collect();
+    rules.dedup();
+    anyhow::bail!(
+        "refusing to mail subscribers: `{}` has {errors} checker error(s) ({}); fix them \
+         (`mailroom check {}`), or send a test with `--test`",
+        args.issue.display(),
+        rules.join(", "),
+        args.issue.display()
+    )
+}
+
+/// The message template for `rendered`, dated `date`.
+pub fn template(
+    rendered: &Rendered,
+    settings: &Settings,
+    date: OffsetDateTime,
+) -> anyhow::Result<(MessageTemplate, MessageContext)> {
+    let ctx = MessageContext::from_settings(settings, date)?;
+    let template = MessageTemplate::build(rendered, &ctx)?;
+    Ok((template, ctx))
+}
+
+/// Where messages for this issue go, checked before anything is claimed.
+pub async fn sink(settings: &Settings, issue: crate::domain::IssueNumber) -> anyhow::Result<Sink> {
+    match settings.send.transport {
+        Transport::Outbox => {
+            let dir = send::outbox::issue_dir(&settings.outbox.dir, issue);
+            send::outbox::prepare(&dir)?;
+            Ok(Sink::Outbox(dir))
+        }
+        Transport::Smtp => {
+            let relay = Relay::from_settings(&settings.smtp)?;
+            let probe = relay.connect().await.with_context(|| {
+                format!(
+                    "the relay is unreachable; nothing was sent and the campaign is intact: \
+                     rerun `mailroom send` for issue {issue} when `{}` is up",
+                    relay.name()
+                )
+            })?;
+            probe.quit().await;
+            Ok(Sink::Smtp(relay))
+        }
+    }
+}
+
+async fn deliver(
+    args: &Args,
+    store: &Store,
+    p: &Prepared,
+    settings: &Settings,
+) -> anyhow::Result<ExitCode> {
+    let number = p.issue.header.number;
+    let secret =
+        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    let sink = sink(settings, number).await?;
+    let (campaign, created) = store.open_campaign(number, &p.rendered.subject).await?;
+    if created {
+        eprintln!("send: created the campaign for issue {number}");
+    }
+    if args.retry_failed {
+        let n = store.retry_failed(campaign.id).await?;
+        eprintln!("send: re-queued {n} failed recipient(s)");
+    }
+    let (template, message) = template(&p.rendered, settings, campaign.created_at)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nsend: stopping: no new recipients; finishing the messages in flight");
+            let _ = stop_tx.send(true);
+        }
+    });
+    let ctx = SendContext {
+        store: store.clone(),
+        campaign,
+        template: Arc::new(template),
+        message: Arc::new(message),
+        secret: Arc::from(secret),
+        settings: settings.send.clone(),
+        sink,
+        progress_bar: std::io::stderr().is_terminal(),
+    };
+    let report = send::run(ctx, stop_rx).await?;
+    summary::print(&report, &args.issue, args.report.is_some())
+}

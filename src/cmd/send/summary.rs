@@ -1,0 +1,75 @@
+//! The end-of-run summary (human on stderr, or JSON on stdout) and the
+//! exit status.
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::send::{RunEnd, RunReport};
+
+/// Prints the summary and picks the exit status (see `mailroom send --help`).
+pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        let text = serde_json::to_string_pretty(report).context("cannot encode the report")?;
+        println!("{text}");
+    }
+    let c = &report.campaign;
+    let r = &report.this_run;
+    eprintln!(
+        "send: issue {}: this run sent {}, deferred {}, failed {}, skipped {} in {:.1}s \
+         ({:.0} msg/s); campaign: {} of {} sent, {} failed, {} skipped, {} deferred, {} pending",
+        report.issue,
+        r.sent,
+        r.deferred,
+        r.failed,
+        r.skipped,
+        report.elapsed_secs,
+        report.rate_per_sec,
+        c.sent,
+        c.total(),
+        c.failed,
+        c.skipped,
+        c.deferred,
+        c.pending + c.sending,
+    );
+    if report.recovered > 0 {
+        eprintln!(
+            "send: {} message(s) were in flight when an earlier run died; they were sent again \
+             and may have arrived twice (`mailroom status` counts them)",
+            report.recovered
+        );
+    }
+    let issue = issue.display();
+    let code = match &report.end {
+        RunEnd::Complete if c.failed == 0 => 0,
+        RunEnd::Complete => {
+            eprintln!(
+                "send: {} recipient(s) failed: `mailroom status {issue} --failed` lists them; \
+                 `mailroom send {issue} --retry-failed` tries them again",
+                c.failed
+            );
+            3
+        }
+        RunEnd::Waiting { next_due_unix_ms } => {
+            let secs = (next_due_unix_ms - crate::store::campaigns::now_ms()) / 1000;
+            eprintln!(
+                "send: {} deferred recipient(s) are due in {secs}s, later than `[send] \
+                 max_wait_secs`; rerun `mailroom send {issue}` then to resume",
+                c.deferred
+            );
+            75
+        }
+        RunEnd::Interrupted => {
+            eprintln!("send: interrupted; resume with `mailroom send {issue}`");
+            130
+        }
+        RunEnd::RelayUnavailable { reason } => {
+            eprintln!(
+                "send: the relay stayed unreachable ({reason}); the campaign is intact: rerun \
+                 `mailroom send {issue}` when it is back"
+            );
+            75
+        }
+    };
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,88 @@
+//! `mailroom send --test`: the subscribers' message, subject prefixed
+//! `[TEST] `, to the preview inbox(es); the ledger is never touched.
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use anyhow::Context;
+
+use super::Prepared;
+use crate::config::Settings;
+use crate::domain::EmailAddress;
+use crate::message::RecipientSlots;
+use crate::send::{Delivery, Sink, outbox};
+
+/// The unsubscribe token in test messages (the web service rejects it).
+pub const TEST_TOKEN: &str = "test-send";
+
+/// Sends one test message to each of `to` (or `[preview] recipients`).
+pub async fn run(
+    p: &Prepared,
+    to: &[EmailAddress],
+    settings: &Settings,
+) -> anyhow::Result<ExitCode> {
+    let recipients = recipients(to, settings)?;
+    let mut rendered = p.rendered.clone();
+    rendered.subject = format!("[TEST] {}", rendered.subject);
+    let now = time::OffsetDateTime::now_utc();
+    let (template, ctx) = super::template(&rendered, settings, now)?;
+    let sink = super::sink(settings, p.issue.header.number).await?;
+    let mut conn = match &sink {
+        Sink::Smtp(relay) => Some(relay.connect().await?),
+        Sink::Outbox(_) => None,
+    };
+    let from = lettre::Address::from_str(ctx.from_address.as_str())
+        .context("the From address is not usable as an SMTP envelope sender")?;
+    let mut failed = 0;
+    for (i, addr) in recipients.into_iter().enumerate() {
+        let mut slots = RecipientSlots::new(&ctx, p.issue.header.number, addr.clone(), TEST_TOKEN)?;
+        // A test must not share its Message-ID with the real message, or a
+        // preview inbox that is also subscribed would drop the real one.
+        slots.message_id = format!(
+            "<test-{}-{i}.{}@{}>",
+            now.unix_timestamp_nanos(),
+            p.issue.header.number,
+            ctx.from_address.domain()
+        );
+        let bytes = template.personalize(&slots);
+        let delivery = match (&sink, conn.as_mut()) {
+            (Sink::Outbox(dir), _) => outbox::write(dir, &format!("test-{i}"), &bytes),
+            (_, Some(c)) => c.send(&from, &addr, &bytes).await.0,
+            (Sink::Smtp(_), None) => unreachable!("connected above"),
+        };
+        match delivery {
+            Delivery::Sent(reply) => eprintln!("test: sent to `{addr}`: {reply}"),
+            other => {
+                failed += 1;
+                eprintln!("test: not sent to `{addr}`: {other:?}");
+            }
+        }
+    }
+    if let Some(c) = conn {
+        c.quit().await;
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn recipients(to: &[EmailAddress], settings: &Settings) -> anyhow::Result<Vec<EmailAddress>> {
+    if !to.is_empty() {
+        return Ok(to.to_vec());
+    }
+    let list: Vec<EmailAddress> = settings
+        .preview
+        .recipients
+        .iter()
+        .map(|a| {
+            EmailAddress::parse(a).with_context(|| format!("`[preview] recipients` has `{a}`"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if list.is_empty() {
+        anyhow::bail!(
+            "no test recipients: pass addresses after `--test` or set `[preview] recipients`"
+        );
+    }
+    Ok(list)
+}

@@ -1,0 +1,171 @@
+//! `mailroom status`: where a campaign stands: counts per state, rate,
+//! elapsed time, failures grouped by SMTP reply, possible duplicates.
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::IssueNumber;
+use crate::store::Store;
+use crate::store::campaigns::{Campaign, CampaignCounts, FailedRow, FailureGroup};
+
+/// Show a campaign's delivery status (default: the latest campaign).
+///
+/// Prints counts per state (pending, sending, sent, deferred, failed,
+/// skipped), elapsed time and rate, failures grouped by the relay's reply,
+/// and the possible duplicates: messages in flight when a run died, which
+/// were sent again and may have arrived twice.
+///
+/// Examples:
+///   mailroom status
+///   mailroom status 625 --failed
+///   mailroom status content/2025-11-12-this-week-in-rust.md --format json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// An issue file or number; the latest campaign when left out.
+    pub issue: Option<String>,
+    /// Also list every failed recipient with its last reply.
+    #[arg(long)]
+    pub failed: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The status as `--format json` prints it.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub issue: u32,
+    pub subject: String,
+    pub runs: u64,
+    pub total: u64,
+    pub counts: CampaignCounts,
+    pub possible_duplicates: u64,
+    pub elapsed_secs: f64,
+    pub rate_per_sec: f64,
+    pub failures: Vec<FailureGroup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<Vec<FailedRow>>,
+}
+
+/// Runs `status`.
+pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let number = match &args.issue {
+        None => None,
+        Some(s) => Some(match s.parse::<IssueNumber>() {
+            Ok(n) => n,
+            Err(_) => {
+                crate::issue::from_file(std::path::Path::new(s))?
+                    .header
+                    .number
+            }
+        }),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(&settings.database.url).await?;
+        let result = status(&store, number, &args).await;
+        store.close().await;
+        result
+    })
+}
+
+async fn status(
+    store: &Store,
+    number: Option<IssueNumber>,
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
+    let campaign = match number {
+        Some(n) => store.find_campaign(n).await?.with_context(|| {
+            format!("no campaign for issue {n} yet; `mailroom send ISSUE.md` creates it")
+        })?,
+        None => store
+            .latest_campaign()
+            .await?
+            .context("no campaigns yet; `mailroom send ISSUE.md` creates one")?,
+    };
+    let report = gather(store, &campaign, args.failed).await?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print_text(&report),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Result<StatusReport> {
+    let counts = store.campaign_counts(c.id).await?;
+    let timing = store.campaign_timing(c.id).await?;
+    let elapsed_secs = match (timing.first_claim, timing.last_update) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1000.0,
+        _ => 0.0,
+    };
+    let failed = if list_failed {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.failed_rows(c.id, after, 1000).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            all.extend(page.into_iter().map(|(_, r)| r));
+        }
+        Some(all)
+    } else {
+        None
+    };
+    Ok(StatusReport {
+        issue: c.issue.get(),
+        subject: c.subject.clone(),
+        runs: c.runs,
+        total: counts.total(),
+        possible_duplicates: c.possible_duplicates,
+        rate_per_sec: if elapsed_secs > 0.0 {
+            (counts.sent + counts.failed) as f64 / elapsed_secs
+        } else {
+            0.0
+        },
+        elapsed_secs,
+        failures: store.failure_groups(c.id).await?,
+        counts,
+        failed,
+    })
+}
+
+fn print_text(r: &StatusReport) {
+    let c = &r.counts;
+    println!("issue {}: {} ({} run(s))", r.issue, r.subject, r.runs);
+    println!(
+        "  {} recipients: sent {}, failed {}, skipped {}, deferred {}, pending {}, sending {}",
+        r.total, c.sent, c.failed, c.skipped, c.deferred, c.pending, c.sending
+    );
+    println!(
+        "  elapsed {:.1}s, {:.0} msg/s",
+        r.elapsed_secs, r.rate_per_sec
+    );
+    println!(
+        "  possible duplicates: {} (in flight when a run died; sent again)",
+        r.possible_duplicates
+    );
+    if !r.failures.is_empty() {
+        println!("failed and deferred, by reply:");
+        for g in &r.failures {
+            println!("  {:>6} {:<8}  {}", g.count, g.state, g.reply);
+        }
+    }
+    if let Some(rows) = &r.failed {
+        println!("failed recipients:");
+        for f in rows {
+            println!("  {}  attempts {}  {}", f.email, f.attempts, f.reply);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Outcomes from SMTP reply codes (never from reply text), enhanced status
+//! codes, and the retry backoff.
+use std::time::Duration;
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// 2xx after DATA; the reply (the relay's queue id is in it).
+    Sent(String),
+    /// 4xx, a timeout or a dropped connection: retry later.
+    Deferred(String),
+    /// 5xx: never retried. `bounce` when the enhanced code says the
+    /// mailbox does not exist (`5.1.1`-style), which suppresses the address.
+    Failed { reply: String, bounce: bool },
+    /// Not tried at all (no connection, or stopping): back to the queue
+    /// without spending an attempt.
+    NotTried(String),
+}
+
+/// The `X.Y.Z` enhanced status code (RFC 3463) at the start of reply text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnhancedCode {
+    pub class: u8,
+    pub subject: u16,
+    pub detail: u16,
+}
+
+impl EnhancedCode {
+    /// Parses the code at the start of `text`, if there is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let word = text.split_ascii_whitespace().next()?;
+        let mut parts = word.split('.');
+        let class: u8 = parts.next()?.parse().ok()?;
+        let subject: u16 = parts.next()?.parse().ok()?;
+        let detail: u16 = parts.next()?.parse().ok()?;
+        (parts.next().is_none() && matches!(class, 2 | 4 | 5)).then_some(Self {
+            class,
+            subject,
+            detail,
+        })
+    }
+
+    /// Whether the code says the address itself is bad for good: no such
+    /// mailbox (X.1.1), bad domain (X.1.2), bad syntax (X.1.3), mailbox
+    /// moved (X.1.6), domain accepts no mail (X.1.10), mailbox disabled
+    /// (X.2.1), all permanent (class 5).
+    pub fn is_bad_mailbox(self) -> bool {
+        self.class == 5
+            && matches!(
+                (self.subject, self.detail),
+                (1, 1) | (1, 2) | (1, 3) | (1, 6) | (1, 10) | (2, 1)
+            )
+    }
+}
+
+/// The outcome of a negative reply `code` (e.g. 451, 550) with `text`.
+pub fn from_reply(code: u16, text: &str) -> Delivery {
+    let reply = format!("{code} {text}").trim_end().to_owned();
+    match code / 100 {
+        5 => Delivery::Failed {
+            bounce: EnhancedCode::parse(text).is_some_and(EnhancedCode::is_bad_mailbox),
+            reply,
+        },
+        2 => Delivery::Sent(reply),
+        _ => Delivery::Deferred(reply),
+    }
+}
+
+/// The delay before retrying a message that has been tried `attempts`
+/// times: `base · 2^(attempts-1)`, capped at `max`, scaled by a random
+/// factor in [0.5, 1) so that many deferred messages do not return at once.
+pub fn backoff(attempts: u32, base_secs: f64, max_secs: f64) -> Duration {
+    let exp = f64::from(attempts.saturating_sub(1).min(30));
+    let secs = (base_secs * 2f64.powf(exp)).min(max_secs).max(0.0);
+    let jitter = 0.5 + rand::random::<f64>() / 2.0;
+    Duration::from_secs_f64(secs * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enhanced_codes_are_read_from_the_start_of_the_reply_only() {
+        let c = EnhancedCode::parse("5.1.1 <x@example.com>: User unknown").unwrap();
+        assert_eq!((c.class, c.subject, c.detail), (5, 1, 1));
+        assert!(c.is_bad_mailbox());
+        assert_eq!(EnhancedCode::parse("User unknown 5.1.1"), None);
+        assert_eq!(EnhancedCode::parse("Ok: queued as 4XYZ"), None);
+        assert_eq!(EnhancedCode::parse("3.1.1 nonsense"), None);
+        assert!(
+            !EnhancedCode::parse("5.7.1 relay denied")
+                .unwrap()
+                .is_bad_mailbox()
+        );
+        assert!(
+            !EnhancedCode::parse("4.1.1 try later")
+                .unwrap()
+                .is_bad_mailbox()
+        );
+    }
+
+    #[test]
+    fn reply_codes_decide_the_outcome_and_text_does_not() {
+        assert_eq!(
+            from_reply(550, "5.1.1 <x>: Recipient address rejected: User unknown"),
+            Delivery::Failed {
+                reply: "550 5.1.1 <x>: Recipient address rejected: User unknown".into(),
+                bounce: true
+            }
+        );
+        // "user unknown" in the text without the enhanced code is not a bounce.
+        assert!(matches!(
+            from_reply(550, "User unknown"),
+            Delivery::Failed { bounce: false, .. }
+        ));
+        assert!(matches!(
+            from_reply(554, "5.7.1 spam"),
+            Delivery::Failed { bounce: false, .. }
+        ));
+        assert!(matches!(
+            from_reply(451, "4.3.0 Try again"),
+            Delivery::Deferred(_)
+        ));
+        assert!(matches!(
+            from_reply(421, "5.1.1 odd but 4xx"),
+            Delivery::Deferred(_)
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        for attempts in 1..=6 {
+            let d = backoff(attempts, 10.0, 100.0).as_secs_f64();
+            let full = (10.0 * 2f64.powi(attempts as i32 - 1)).min(100.0);
+            assert!(d >= full * 0.5 && d < full, "attempt {attempts}: {d}");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! One run over a campaign: re-queue what a dead run left, then claim,
+//! deliver and record until every row is done, deferred rows are due too
+//! late, Ctrl-C, or the relay stays away.
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::{Mutex, Notify, mpsc, watch};
+
+use super::worker::{self, Shared};
+use super::{RunEnd, RunReport, SendContext, Stats, progress, rate, recorder};
+use crate::store::campaigns::{Claimed, DeliveryState, Record, now_ms};
+
+/// Delivers `ctx.campaign` until it is done or the run must end; `stop`
+/// turning true (Ctrl-C) stops claiming and winds down within
+/// `[send] shutdown_grace_secs`.
+pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
+    let started = Instant::now();
+    let store = ctx.store.clone();
+    let campaign = ctx.campaign.id;
+    let recovered = store.start_run(campaign).await?;
+    let total = store.campaign_counts(campaign).await?;
+    let stats = Arc::new(Stats::default());
+    let committed = Arc::new(Notify::new());
+    let concurrency = ctx.settings.concurrency.max(1);
+    let (rec_tx, rec_rx) = mpsc::channel::<Record>(recorder::FLUSH_ROWS * 4);
+    let recorder = tokio::spawn(recorder::run(
+        store.clone(),
+        rec_rx,
+        stats.clone(),
+        committed.clone(),
+    ));
+    let shared = Arc::new(Shared {
+        from: lettre::Address::from_str(ctx.message.from_address.as_str())
+            .context("the From address is not usable as an SMTP envelope sender")?,
+        rate: rate::RateLimit::new(ctx.settings.rate_per_second),
+        stop: stop.clone(),
+        abort: std::sync::Mutex::new(None),
+        ctx,
+    });
+    let progress = progress::start(&shared.ctx, total, stats.clone());
+    let (job_tx, job_rx) = mpsc::channel::<Claimed>(concurrency);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
+        .collect();
+    let claim = claim_loop(&shared, &stats, &committed, &job_tx, &rec_tx).await;
+    drop(job_tx);
+    wind_down(&shared, workers).await;
+    drop(rec_tx);
+    let recorded = recorder.await.context("the recorder task panicked")?;
+    progress.finish();
+    let end = claim?;
+    recorded?;
+    report(&shared.ctx, end, recovered, &stats, started).await
+}
+
+/// Claims pages of due rows and queues them for the workers.
+async fn claim_loop(
+    shared: &Shared,
+    stats: &Stats,
+    committed: &Notify,
+    jobs: &mpsc::Sender<Claimed>,
+    records: &mpsc::Sender<Record>,
+) -> anyhow::Result<RunEnd> {
+    let store = &shared.ctx.store;
+    let campaign = shared.ctx.campaign.id;
+    let page = u32::try_from(shared.ctx.settings.concurrency.clamp(1, 256)).unwrap_or(256);
+    loop {
+        if *shared.stop.borrow() {
+            return Ok(RunEnd::Interrupted);
+        }
+        if let Some(reason) = shared.abort.lock().expect("abort lock").clone() {
+            return Ok(RunEnd::RelayUnavailable { reason });
+        }
+        if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(page) {
+            let _ = tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
+            continue;
+        }
+        let batch = store.claim(campaign, page, now_ms()).await?;
+        if batch.is_empty() {
+            if stats.outstanding.load(Ordering::Relaxed) > 0 {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
+                continue;
+            }
+            match idle(shared).await? {
+                Some(end) => return Ok(end),
+                None => continue,
+            }
+        }
+        stats
+            .outstanding
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        for job in batch {
+            if !job.mailable {
+                let why = "mailroom: suppressed after the snapshot";
+                let _ = records
+                    .send(worker::untried(&job, DeliveryState::Skipped, why, None))
+                    .await;
+            } else if jobs.send(job).await.is_err() {
+                anyhow::bail!("every delivery worker has stopped");
+            }
+        }
+    }
+}
+
+/// The most rows claimed but not yet recorded, for a claim page of `page`
+/// rows (`concurrency`, at most 256): the page being queued, the job queue
+/// and the workers (a page each), plus one recording batch. These are the
+/// only rows `sending`, so this bounds the duplicates a crash can cause.
+pub fn in_flight_cap(page: u32) -> u64 {
+    u64::from(page) * 3 + recorder::FLUSH_ROWS as u64
+}
+
+/// Nothing is claimable and nothing is in flight: finish, or sleep until
+/// the next deferred row is due if that is soon enough.
+async fn idle(shared: &Shared) -> anyhow::Result<Option<RunEnd>> {
+    let Some(due) = shared.ctx.store.next_due(shared.ctx.campaign.id).await? else {
+        return Ok(Some(RunEnd::Complete));
+    };
+    let wait_ms = (due - now_ms()).max(0);
+    let max_wait = shared.ctx.settings.max_wait_secs;
+    if wait_ms as f64 / 1000.0 > max_wait {
+        return Ok(Some(RunEnd::Waiting {
+            next_due_unix_ms: due,
+        }));
+    }
+    let mut stop = shared.stop.clone();
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_millis(wait_ms as u64 + 5)) => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
+    Ok(None)
+}
+
+/// Lets the workers finish what they hold; after Ctrl-C, only for the
+/// grace period, then abandons them (their rows stay `sending` and the next
+/// run counts them as possible duplicates).
+async fn wind_down(shared: &Shared, mut workers: Vec<tokio::task::JoinHandle<()>>) {
+    let grace = Duration::from_secs_f64(shared.ctx.settings.shutdown_grace_secs.max(0.0));
+    let stopping = *shared.stop.borrow();
+    let deadline = tokio::time::Instant::now() + grace;
+    for w in &mut workers {
+        if !stopping {
+            let _ = w.await;
+        } else if tokio::time::timeout_at(deadline, &mut *w).await.is_err() {
+            w.abort();
+            tracing::warn!("an in-flight message did not finish within {grace:?}; abandoned");
+        }
+    }
+}
+
+async fn report(
+    ctx: &SendContext,
+    end: RunEnd,
+    recovered: u64,
+    stats: &Stats,
+    started: Instant,
+) -> anyhow::Result<RunReport> {
+    let store = &ctx.store;
+    let campaign = store
+        .find_campaign(ctx.campaign.issue)
+        .await?
+        .context("the campaign vanished")?;
+    let counts = store.campaign_counts(campaign.id).await?;
+    let this_run = stats.snapshot();
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(RunReport {
+        issue: campaign.issue.get(),
+        end,
+        recovered,
+        this_run,
+        elapsed_secs: elapsed,
+        rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
+        campaign: counts,
+        possible_duplicates: campaign.possible_duplicates,
+    })
+}

@@ -1,0 +1,119 @@
+//! The delivery engine: claims due rows from a campaign's ledger in pages,
+//! personalizes the prepared message for each, delivers through the
+//! outbox or SMTP with `concurrency` workers (each with its own
+//! connection) under a global rate limit, and records outcomes in small
+//! batched transactions.
+//!
+//! Memory does not grow with the list: at most one claim page, the job
+//! queue (`concurrency`), the workers' buffers and one recording batch are
+//! alive at a time. The rows in those places are the only ones `sending`,
+//! which bounds the duplicates a crash can cause.
+pub mod classify;
+mod engine;
+pub mod outbox;
+mod progress;
+mod rate;
+mod recorder;
+pub mod smtp;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+pub use classify::Delivery;
+pub use engine::{in_flight_cap, run};
+
+use crate::config::SendSettings;
+use crate::message::{MessageContext, MessageTemplate};
+use crate::store::Store;
+use crate::store::campaigns::{Campaign, CampaignCounts};
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Sink {
+    /// `.eml` files in this directory (the issue's outbox directory).
+    Outbox(PathBuf),
+    /// An SMTP relay.
+    Smtp(smtp::Relay),
+}
+
+/// Everything a run needs.
+pub struct SendContext {
+    pub store: Store,
+    pub campaign: Campaign,
+    /// The issue's message, built once.
+    pub template: Arc<MessageTemplate>,
+    pub message: Arc<MessageContext>,
+    /// The unsubscribe-token key.
+    pub secret: Arc<[u8]>,
+    pub settings: SendSettings,
+    pub sink: Sink,
+    /// Draw a progress bar (a terminal) rather than log lines.
+    pub progress_bar: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum RunEnd {
+    /// Every row has a final outcome (sent, failed or skipped).
+    Complete,
+    /// Deferred rows remain, due later than `[send] max_wait_secs`.
+    Waiting { next_due_unix_ms: i64 },
+    /// Ctrl-C.
+    Interrupted,
+    /// The relay could not be reached for `max_attempts` tries in a row.
+    RelayUnavailable { reason: String },
+}
+
+/// What a run did and where the campaign stands afterwards.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub issue: u32,
+    #[serde(flatten)]
+    pub end: RunEnd,
+    /// Rows a dead earlier run left `sending`, re-queued by this run.
+    pub recovered: u64,
+    /// Outcomes recorded by this run.
+    pub this_run: RunCounts,
+    pub elapsed_secs: f64,
+    /// Messages per second handed over by this run.
+    pub rate_per_sec: f64,
+    /// The whole campaign's ledger.
+    pub campaign: CampaignCounts,
+    pub possible_duplicates: u64,
+}
+
+/// Outcomes recorded by one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunCounts {
+    pub sent: u64,
+    pub deferred: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+/// Live counters shared by the recorder (writer) and progress (reader).
+#[derive(Debug, Default)]
+struct Stats {
+    sent: AtomicU64,
+    deferred: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    /// Claimed rows whose outcome is not committed yet.
+    outstanding: AtomicU64,
+}
+
+impl Stats {
+    fn snapshot(&self) -> RunCounts {
+        RunCounts {
+            sent: self.sent.load(Ordering::Relaxed),
+            deferred: self.deferred.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! One SMTP connection through lettre's `AsyncSmtpConnection`, driven
+//! command by command: a rejected recipient gets `RSET` and the connection
+//! is kept (lettre's own `send` closes it on any negative reply), and every
+//! reply has a timeout.
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::Address;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
+use lettre::transport::smtp::response::Response;
+
+use super::classify::{self, Delivery};
+use crate::config::{SmtpSettings, TlsMode};
+use crate::domain::EmailAddress;
+
+/// Everything needed to open connections to the relay; validated once.
+#[derive(Clone)]
+pub struct Relay {
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    hello: ClientId,
+}
+
+impl Relay {
+    /// Checks the `[smtp]` settings: `tls = "none"` only to a loopback host
+    /// unless `allow_insecure`, and a password whenever there is a username.
+    pub fn from_settings(s: &SmtpSettings) -> anyhow::Result<Self> {
+        if s.tls == TlsMode::None && !is_loopback(&s.host) && !s.allow_insecure {
+            anyhow::bail!(
+                "`[smtp] tls = \"none\"` sends mail and passwords in clear to `{}`; use \
+                 `starttls` or `tls`, or set `[smtp] allow_insecure = true` if you must",
+                s.host
+            );
+        }
+        let credentials = if s.username.is_empty() {
+            None
+        } else {
+            let password = s.password.as_ref().with_context(|| {
+                format!(
+                    "`[smtp] username` is `{}` but no password is set; export \
+                     `MAILROOM_SMTP__PASSWORD`",
+                    s.username
+                )
+            })?;
+            Some(Credentials::new(
+                s.username.clone(),
+                password.expose().to_owned(),
+            ))
+        };
+        Ok(Self {
+            host: s.host.clone(),
+            port: s.port,
+            tls: s.tls,
+            credentials,
+            timeout: Duration::from_secs(s.timeout_secs.max(1)),
+            hello: ClientId::default(),
+        })
+    }
+
+    /// `host:port`, for messages.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// Opens a connection: greeting, EHLO, TLS as configured, AUTH.
+    pub async fn connect(&self) -> anyhow::Result<Connection> {
+        tokio::time::timeout(self.timeout * 2, self.connect_inner())
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {:?}", self.timeout * 2))?
+            .with_context(|| format!("cannot connect to the SMTP relay `{}`", self.name()))
+    }
+
+    async fn connect_inner(&self) -> anyhow::Result<Connection> {
+        let implicit = match self.tls {
+            TlsMode::Tls => Some(TlsParameters::new(self.host.clone())?),
+            _ => None,
+        };
+        let addr = (self.host.as_str(), self.port);
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            addr,
+            Some(self.timeout),
+            &self.hello,
+            implicit,
+            None,
+        )
+        .await?;
+        if self.tls == TlsMode::Starttls {
+            if !conn.can_starttls() {
+                anyhow::bail!("the relay does not offer STARTTLS (`[smtp] tls = \"starttls\"`)");
+            }
+            conn.starttls(TlsParameters::new(self.host.clone())?, &self.hello)
+                .await?;
+        }
+        if let Some(creds) = &self.credentials {
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                .await
+                .context(
+                    "AUTH was refused; check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`",
+                )?;
+        }
+        let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
+        Ok(Connection {
+            conn,
+            timeout: self.timeout,
+            smtputf8,
+        })
+    }
+}
+
+/// An open SMTP session that sends one message at a time.
+pub struct Connection {
+    conn: AsyncSmtpConnection,
+    timeout: Duration,
+    smtputf8: bool,
+}
+
+/// What [`Connection::send`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// The session can carry another message.
+    Reusable,
+    /// The session is gone (timeout, drop, 421): reconnect.
+    Broken,
+}
+
+impl Connection {
+    /// Sends `message` from `from` to `to`: MAIL, RCPT, DATA, the bytes.
+    pub async fn send(
+        &mut self,
+        from: &Address,
+        to: &EmailAddress,
+        message: &[u8],
+    ) -> (Delivery, After) {
+        let Ok(rcpt) = Address::from_str(to.as_str()) else {
+            let reply = format!("mailroom: `{to}` is not an SMTP address");
+            return (
+                Delivery::Failed {
+                    reply,
+                    bounce: false,
+                },
+                After::Reusable,
+            );
+        };
+        let mut params = Vec::new();
+        if !to.as_str().is_ascii() {
+            if !self.smtputf8 {
+                let reply = format!("mailroom: `{to}` needs SMTPUTF8, which the relay lacks");
+                return (
+                    Delivery::Failed {
+                        reply,
+                        bounce: false,
+                    },
+                    After::Reusable,
+                );
+            }
+            params.push(MailParameter::SmtpUtfEight);
+        }
+        let t = self.timeout;
+        let c = &mut self.conn;
+        let steps = async {
+            step(t, "MAIL", c.command(Mail::new(Some(from.clone()), params))).await?;
+            step(t, "RCPT", c.command(Rcpt::new(rcpt, vec![]))).await?;
+            step(t, "DATA", c.command(Data)).await?;
+            step(t, "the message", c.message(message)).await
+        };
+        let result = steps.await;
+        match result {
+            Ok(resp) => (Delivery::Sent(reply_text(&resp)), After::Reusable),
+            Err(Step::Reply(code, text)) => {
+                let after = self.reset(code).await;
+                (classify::from_reply(code, &text), after)
+            }
+            Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
+        }
+    }
+
+    /// After a negative reply: `RSET` to keep the session, unless the
+    /// relay is closing it (421) or does not answer.
+    async fn reset(&mut self, code: u16) -> After {
+        if code == 421 {
+            return After::Broken;
+        }
+        match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
+            Ok(Ok(_)) => After::Reusable,
+            _ => After::Broken,
+        }
+    }
+
+    /// Says goodbye (best effort, bounded by the timeout).
+    pub async fn quit(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.conn.command(Quit)).await;
+    }
+}
+
+/// Awaits one reply within `timeout`: a negative reply becomes its code and
+/// text; a timeout or a network error means the session is lost.
+async fn step(
+    timeout: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<Response, SmtpError>>,
+) -> Result<Response, Step> {
+    match tokio::time::timeout(timeout, fut).await {
+        Err(_) => Err(Step::Lost(format!(
+            "mailroom: no reply to {what} within {}s",
+            timeout.as_secs()
+        ))),
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(e)) => match e.status() {
+            Some(code) => {
+                let text = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Err(Step::Reply(code.to_string().parse().unwrap_or(451), text))
+            }
+            None => Err(Step::Lost(format!(
+                "mailroom: connection lost at {what}: {e}"
+            ))),
+        },
+    }
+}
+
+enum Step {
+    Reply(u16, String),
+    Lost(String),
+}
+
+fn reply_text(resp: &Response) -> String {
+    let lines: Vec<&str> = resp.message().collect();
+    format!("{} {}", resp.code(), lines.join(" "))
+        .trim_end()
+        .to_owned()
+}
+
+/// Whether `host` names this machine: `localhost` or a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}

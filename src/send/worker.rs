@@ -1,0 +1,206 @@
+//! A delivery worker: takes claimed rows off the shared queue, fills the
+//! recipient's slots into the prepared message, hands it to the outbox or
+//! its own SMTP connection, and passes the outcome to the recorder.
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc, watch};
+
+use super::classify::{Delivery, backoff};
+use super::smtp::{After, Connection, Relay};
+use super::{SendContext, Sink, outbox};
+use crate::message::RecipientSlots;
+use crate::store::campaigns::{Claimed, DeliveryState, Record, now_ms};
+use crate::token::{self, Purpose};
+
+/// What every worker shares.
+pub struct Shared {
+    pub ctx: SendContext,
+    pub from: lettre::Address,
+    pub rate: super::rate::RateLimit,
+    pub stop: watch::Receiver<bool>,
+    /// Set when the relay stayed unreachable; the run winds down.
+    pub abort: std::sync::Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Whether to stop taking work (Ctrl-C or an abort).
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow() || self.abort.lock().expect("abort lock").is_some()
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    conn: Option<Connection>,
+    on_conn: usize,
+    /// Connection attempts that failed in a row.
+    failures: u32,
+    pause: Option<Duration>,
+    buf: Vec<u8>,
+}
+
+/// Runs one worker until the queue closes or the recorder is gone.
+pub async fn run(
+    shared: Arc<Shared>,
+    jobs: Arc<Mutex<mpsc::Receiver<Claimed>>>,
+    records: mpsc::Sender<Record>,
+) {
+    let mut w = Worker {
+        shared,
+        conn: None,
+        on_conn: 0,
+        failures: 0,
+        pause: None,
+        buf: Vec::with_capacity(128 * 1024),
+    };
+    loop {
+        let job = jobs.lock().await.recv().await;
+        let Some(job) = job else { break };
+        let record = w.handle(job).await;
+        if records.send(record).await.is_err() {
+            break;
+        }
+        if let Some(pause) = w.pause.take() {
+            let mut stop = w.shared.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        }
+    }
+    if let Some(conn) = w.conn.take() {
+        conn.quit().await;
+    }
+}
+
+impl Worker {
+    async fn handle(&mut self, job: Claimed) -> Record {
+        if self.shared.stopping() {
+            return untried(
+                &job,
+                DeliveryState::Pending,
+                "mailroom: stopped before sending",
+                None,
+            );
+        }
+        self.shared.rate.acquire().await;
+        let delivery = self.deliver(&job).await;
+        let s = &self.shared.ctx.settings;
+        match delivery {
+            Delivery::NotTried(reason) => {
+                let wait = backoff(self.failures.max(1), s.retry_base_secs, s.retry_max_secs);
+                untried(&job, DeliveryState::Deferred, &reason, Some(wait))
+            }
+            d => to_record(&job, d, s.max_attempts, s.retry_base_secs, s.retry_max_secs),
+        }
+    }
+
+    async fn deliver(&mut self, job: &Claimed) -> Delivery {
+        let ctx = &self.shared.ctx;
+        let token = token::sign(&ctx.secret, Purpose::Unsubscribe, job.subscriber);
+        let slots = match RecipientSlots::new(
+            &ctx.message,
+            ctx.campaign.issue,
+            job.email.clone(),
+            &token,
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                return Delivery::Failed {
+                    reply: format!("mailroom: {e}"),
+                    bounce: false,
+                };
+            }
+        };
+        self.buf.clear();
+        ctx.template.personalize_into(&slots, &mut self.buf);
+        let sink = ctx.sink.clone();
+        match &sink {
+            Sink::Outbox(dir) => outbox::write(dir, &job.subscriber.to_string(), &self.buf),
+            Sink::Smtp(relay) => self.smtp(relay, job).await,
+        }
+    }
+
+    async fn smtp(&mut self, relay: &Relay, job: &Claimed) -> Delivery {
+        if self.conn.is_none() {
+            match relay.connect().await {
+                Ok(c) => {
+                    self.conn = Some(c);
+                    self.on_conn = 0;
+                    self.failures = 0;
+                }
+                Err(e) => return self.connect_failed(format!("{e}: {}", e.root_cause())),
+            }
+        }
+        let conn = self.conn.as_mut().expect("connected above");
+        let (delivery, after) = conn.send(&self.shared.from, &job.email, &self.buf).await;
+        self.on_conn += 1;
+        let cap = self.shared.ctx.settings.messages_per_connection.max(1);
+        if after == After::Broken {
+            self.conn = None;
+        } else if self.on_conn >= cap
+            && let Some(c) = self.conn.take()
+        {
+            c.quit().await;
+        }
+        delivery
+    }
+
+    fn connect_failed(&mut self, reason: String) -> Delivery {
+        self.failures += 1;
+        let s = &self.shared.ctx.settings;
+        if self.failures >= s.max_attempts.max(1) {
+            let mut abort = self.shared.abort.lock().expect("abort lock");
+            abort.get_or_insert_with(|| reason.clone());
+        }
+        self.pause = Some(backoff(self.failures, s.retry_base_secs, s.retry_max_secs));
+        Delivery::NotTried(reason)
+    }
+}
+
+/// The ledger record for a tried delivery.
+pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: f64) -> Record {
+    let mut r = Record {
+        delivery: job.delivery,
+        state: DeliveryState::Sent,
+        reply: None,
+        next_attempt_at: None,
+        refund_attempt: false,
+        bounce: None,
+    };
+    match d {
+        Delivery::Sent(reply) => r.reply = Some(reply),
+        Delivery::Deferred(reply) if job.attempts >= max_attempts => {
+            r.state = DeliveryState::Failed;
+            r.reply = Some(reply);
+        }
+        Delivery::Deferred(reply) | Delivery::NotTried(reply) => {
+            r.state = DeliveryState::Deferred;
+            r.reply = Some(reply);
+            r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));
+        }
+        Delivery::Failed { reply, bounce } => {
+            r.state = DeliveryState::Failed;
+            r.reply = Some(reply);
+            r.bounce = bounce.then_some(job.subscriber);
+        }
+    }
+    r
+}
+
+/// A record that gives the attempt back: the row was never handed over.
+pub fn untried(job: &Claimed, state: DeliveryState, why: &str, wait: Option<Duration>) -> Record {
+    Record {
+        delivery: job.delivery,
+        state,
+        reply: Some(why.to_owned()),
+        next_attempt_at: wait.map(due_after),
+        refund_attempt: true,
+        bounce: None,
+    }
+}
+
+fn due_after(wait: Duration) -> i64 {
+    now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2)
+}

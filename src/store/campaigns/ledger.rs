@@ -1,0 +1,153 @@
+//! Claiming due ledger rows and recording their outcomes, in batches: each
+//! call is one short write transaction of a few multi-row statements
+//! (per-row commits would cap SQLite at a few hundred messages a second).
+use anyhow::Context;
+use sqlx::{QueryBuilder, Row};
+
+use super::{CampaignId, Claimed, Record};
+use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
+use crate::store::{Db, Store, history};
+
+/// Rows per recording statement: 5 bound values a row, far below the
+/// SQLite and PostgreSQL parameter limits.
+const RECORD_CHUNK: usize = 1000;
+
+impl Store {
+    /// Claims up to `limit` rows that are due at `now` (pending, or deferred
+    /// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
+    /// counts the attempt, and returns them with their addresses.
+    ///
+    /// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
+    /// RETURNING`, the shape a PostgreSQL version extends with
+    /// `FOR UPDATE SKIP LOCKED` for several senders.
+    pub async fn claim(
+        &self,
+        campaign: CampaignId,
+        limit: u32,
+        now: i64,
+    ) -> anyhow::Result<Vec<Claimed>> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
+             claimed_at = $3, updated_at = $3 WHERE id IN (SELECT id FROM deliveries \
+             WHERE campaign_id = $1 AND (state = 'pending' OR (state = 'deferred' \
+             AND next_attempt_at <= $3)) ORDER BY id LIMIT $2) \
+             RETURNING id, subscriber_id, attempts",
+        )
+        .bind(campaign.get())
+        .bind(i64::from(limit))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot claim recipients from the ledger")?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed: Vec<(i64, i64, u32)> = rows
+            .iter()
+            .map(|r| -> anyhow::Result<_> {
+                let attempts: i64 = r.try_get("attempts")?;
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("subscriber_id")?,
+                    u32::try_from(attempts).unwrap_or(u32::MAX),
+                ))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        claimed.sort_unstable();
+        let mut q =
+            QueryBuilder::<Db>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
+        q.push_tuples(&claimed, |mut b, (_, sub, _)| {
+            b.push_bind(*sub);
+        });
+        let subs = q
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .context("cannot read the claimed recipients")?;
+        tx.commit().await.context("cannot commit the claim")?;
+        let mut by_id = std::collections::HashMap::with_capacity(subs.len());
+        for r in &subs {
+            let id: i64 = r.try_get("id")?;
+            let email: String = r.try_get("email")?;
+            let status: String = r.try_get("status")?;
+            by_id.insert(id, (email, status));
+        }
+        claimed
+            .into_iter()
+            .map(|(delivery, sub, attempts)| {
+                let (email, status) = by_id
+                    .remove(&sub)
+                    .with_context(|| format!("ledger row {delivery} names no subscriber"))?;
+                let email = EmailAddress::parse(&email)
+                    .with_context(|| format!("the store holds an invalid address `{email}`"))?;
+                let mailable = status.parse::<Status>().is_ok_and(Status::is_mailable);
+                Ok(Claimed {
+                    delivery,
+                    subscriber: SubscriberId::new(sub),
+                    email,
+                    mailable,
+                    attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes outcomes of claimed rows, and marks hard-bounced subscribers
+    /// `bounced` (with the reply in their history), in one transaction.
+    pub async fn record(&self, records: &[Record], now: i64) -> anyhow::Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for chunk in records.chunks(RECORD_CHUNK) {
+            let mut q = QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund) AS (");
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.delivery)
+                    .push_bind(r.state.as_str())
+                    .push_bind(r.reply.as_deref())
+                    .push_bind(r.next_attempt_at)
+                    .push_bind(i64::from(r.refund_attempt));
+            });
+            q.push(
+                ") UPDATE deliveries SET state = o.state, \
+                 last_reply = COALESCE(o.reply, deliveries.last_reply), \
+                 next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
+                 updated_at = ",
+            );
+            q.push_bind(now);
+            q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
+            q.build()
+                .execute(&mut *tx)
+                .await
+                .context("cannot record delivery outcomes in the ledger")?;
+        }
+        mark_bounced(&mut tx, records).await?;
+        tx.commit()
+            .await
+            .context("cannot commit delivery outcomes")?;
+        Ok(())
+    }
+}
+
+async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> anyhow::Result<()> {
+    for r in records {
+        let Some(sub) = r.bounce else { continue };
+        let changed = sqlx::query(
+            "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
+             WHERE id = $1 AND status = 'subscribed'",
+        )
+        .bind(sub.get())
+        .bind(crate::domain::now())
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
+        .rows_affected();
+        if changed > 0 {
+            let mut change = StatusChange::now(Status::Bounced, Source::Sender);
+            change.reason = r.reply.clone();
+            history::append(&mut *tx, &[(sub, &change)]).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! A real SMTP peer for tests: Postfix's `smtp-sink` on 127.0.0.1, with its
+//! fault flags, dumping every received message into its own file.
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where Debian's postfix package installs it (`scripts/test` installs it).
+pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+
+/// A free TCP port on loopback (bind to 0, read it, let it go).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// A running `smtp-sink`; killed on drop.
+pub struct Sink {
+    child: Option<Child>,
+    pub port: u16,
+    pub dump: PathBuf,
+}
+
+impl Sink {
+    /// Starts a sink on `port` with fault `flags` (e.g. `["-r", "RCPT"]`),
+    /// dumping into a fresh directory `name` under `root`.
+    pub fn start(root: &Path, name: &str, port: u16, flags: &[&str]) -> Sink {
+        let dump = root.join(name);
+        std::fs::create_dir_all(&dump).expect("create the dump dir");
+        // As root the sink runs as `nobody`, which must reach and write it.
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&dump, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let mut cmd = Command::new(SMTP_SINK);
+        if is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        let template = format!("{}/%Y%m%d%H%M%S.", dump.display());
+        cmd.args(flags)
+            .args(["-d", &template])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("64")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot start `{SMTP_SINK}` ({e}); run scripts/test, which installs postfix")
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "smtp-sink did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Sink {
+            child: Some(child),
+            port,
+            dump,
+        }
+    }
+
+    /// Waits for the sink to exit by itself (`-M N`), at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let child = self.child.as_mut().expect("running");
+        while child.try_wait().expect("poll smtp-sink").is_none() {
+            assert!(Instant::now() < deadline, "smtp-sink did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child = None;
+    }
+
+    /// Stops the sink.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Every dumped message: (envelope recipient, the message bytes).
+    pub fn messages(&self) -> Vec<(String, Vec<u8>)> {
+        dumped(&self.dump)
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// The messages dumped in `dir`: the `X-Rcpt-Args: <addr>` line names the
+/// recipient; the message starts after the sink's own `X-`/`Received:` lines.
+/// Files of sessions that never got a recipient (the sink opens one per
+/// session) are not messages and are left out.
+pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read the dump dir") {
+        let bytes = std::fs::read(entry.expect("dir entry").path()).expect("read a dump");
+        let text = String::from_utf8_lossy(&bytes);
+        let rcpt = text
+            .lines()
+            .find_map(|l| l.strip_prefix("X-Rcpt-Args: "))
+            .map(|a| {
+                a.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+            .expect("a dump names its recipient");
+        let start = text.find("\nFrom: ").map_or(0, |i| i + 1);
+        out.push((rcpt, bytes[start..].to_vec()));
+    }
+    out
+}
+
+/// How many messages each recipient got, over several dump directories.
+pub fn tally<'a>(
+    dumps: impl IntoIterator<Item = &'a [(String, Vec<u8>)]>,
+) -> BTreeMap<String, usize> {
+    let mut t = BTreeMap::new();
+    for d in dumps {
+        for (rcpt, _) in d {
+            *t.entry(rcpt.clone()).or_default() += 1;
+        }
+    }
+    t
+}
