@@ -194,7 +194,7 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendSettings {
-    /// `outbox` (write `.eml` files) or `smtp`.
+    /// `outbox` (write `.eml` files), `smtp`, or `discard` (benchmarks).
     pub transport: Transport,
     pub concurrency: usize,
     /// Messages per second; 0 means unlimited.
@@ -246,6 +246,9 @@ fn default_progress_secs() -> f64 {
 pub enum Transport {
     Outbox,
     Smtp,
+    /// Personalize every message, record it sent, and drop it: for
+    /// benchmarks of everything but the network.
+    Discard,
 }
 
 /// The file outbox.

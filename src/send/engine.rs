@@ -26,11 +26,15 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let committed = Arc::new(Notify::new());
     let concurrency = ctx.settings.concurrency.max(1);
     let (rec_tx, rec_rx) = mpsc::channel::<Record>(recorder::FLUSH_ROWS * 4);
+    // Claims and records take turns in-process rather than meeting at
+    // SQLite's lock, whose busy handler sleeps in milliseconds.
+    let writes = Arc::new(Mutex::new(()));
     let recorder = tokio::spawn(recorder::run(
         store.clone(),
         rec_rx,
         stats.clone(),
         committed.clone(),
+        writes.clone(),
     ));
     let shared = Arc::new(Shared {
         from: lettre::Address::from_str(ctx.message.from_address.as_str())
@@ -46,7 +50,7 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let workers: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
         .collect();
-    let claim = claim_loop(&shared, &stats, &committed, &job_tx, &rec_tx).await;
+    let claim = claim_loop(&shared, &stats, &committed, &writes, &job_tx, &rec_tx).await;
     drop(job_tx);
     wind_down(&shared, workers).await;
     drop(rec_tx);
@@ -62,12 +66,14 @@ async fn claim_loop(
     shared: &Shared,
     stats: &Stats,
     committed: &Notify,
+    writes: &Mutex<()>,
     jobs: &mpsc::Sender<Claimed>,
     records: &mpsc::Sender<Record>,
 ) -> anyhow::Result<RunEnd> {
     let store = &shared.ctx.store;
     let campaign = shared.ctx.campaign.id;
-    let page = u32::try_from(shared.ctx.settings.concurrency.clamp(1, 256)).unwrap_or(256);
+    let concurrency = shared.ctx.settings.concurrency.max(1);
+    let page = claim_page(concurrency);
     loop {
         if *shared.stop.borrow() {
             return Ok(RunEnd::Interrupted);
@@ -75,11 +81,15 @@ async fn claim_loop(
         if let Some(reason) = shared.abort.lock().expect("abort lock").clone() {
             return Ok(RunEnd::RelayUnavailable { reason });
         }
-        if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(page) {
+        if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(concurrency)
+        {
             let _ = tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
             continue;
         }
-        let batch = store.claim(campaign, page, now_ms()).await?;
+        let batch = {
+            let _writer = writes.lock().await;
+            store.claim(campaign, page, now_ms()).await?
+        };
         if batch.is_empty() {
             if stats.outstanding.load(Ordering::Relaxed) > 0 {
                 let _ =
@@ -107,12 +117,17 @@ async fn claim_loop(
     }
 }
 
-/// The most rows claimed but not yet recorded, for a claim page of `page`
-/// rows (`concurrency`, at most 256): the page being queued, the job queue
-/// and the workers (a page each), plus one recording batch. These are the
-/// only rows `sending`, so this bounds the duplicates a crash can cause.
-pub fn in_flight_cap(page: u32) -> u64 {
-    u64::from(page) * 3 + recorder::FLUSH_ROWS as u64
+/// Rows claimed per claim: enough that claiming costs little per message.
+fn claim_page(concurrency: usize) -> u32 {
+    u32::try_from((concurrency * 4).clamp(1, 256)).unwrap_or(256)
+}
+
+/// The most rows claimed but not yet recorded with `concurrency` workers:
+/// a claim page being queued, the job queue and the workers (`concurrency`
+/// each), plus one recording batch. These are the only rows `sending`, so
+/// this bounds the duplicates a crash can cause.
+pub fn in_flight_cap(concurrency: usize) -> u64 {
+    (u64::from(claim_page(concurrency)) + 2 * concurrency as u64) + recorder::FLUSH_ROWS as u64
 }
 
 /// Nothing is claimable and nothing is in flight: finish, or sleep until

@@ -38,6 +38,8 @@ pub enum Sink {
     Outbox(PathBuf),
     /// An SMTP relay.
     Smtp(smtp::Relay),
+    /// Nowhere (benchmarks): the message is built, then dropped.
+    Discard,
 }
 
 /// Everything a run needs.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
 use super::Stats;
@@ -23,6 +23,7 @@ pub async fn run(
     mut rx: mpsc::Receiver<Record>,
     stats: Arc<Stats>,
     committed: Arc<Notify>,
+    writes: Arc<Mutex<()>>,
 ) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(FLUSH_ROWS);
     loop {
@@ -40,7 +41,10 @@ pub async fn run(
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
-        store.record(&buf, now_ms()).await?;
+        {
+            let _writer = writes.lock().await;
+            store.record(&buf, now_ms()).await?;
+        }
         count(&stats, &buf);
         buf.clear();
         committed.notify_one();

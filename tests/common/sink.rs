@@ -107,16 +107,13 @@ pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
     for entry in std::fs::read_dir(dir).expect("read the dump dir") {
         let bytes = std::fs::read(entry.expect("dir entry").path()).expect("read a dump");
         let text = String::from_utf8_lossy(&bytes);
-        let rcpt = text
+        let Some(rcpt) = text
             .lines()
             .find_map(|l| l.strip_prefix("X-Rcpt-Args: "))
-            .map(|a| {
-                a.trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_owned()
-            })
-            .expect("a dump names its recipient");
+            .map(|a| a.trim().trim_matches(['<', '>']).to_owned())
+        else {
+            continue;
+        };
         let start = text.find("\nFrom: ").map_or(0, |i| i + 1);
         out.push((rcpt, bytes[start..].to_vec()));
     }

@@ -43,6 +43,7 @@ pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Re
     );
     let via = match s.transport {
         Transport::Outbox => format!("outbox `{}`", settings.outbox.dir.display()),
+        Transport::Discard => "discard (nothing leaves the machine)".to_owned(),
         Transport::Smtp => format!(
             "smtp {}:{} ({:?})",
             settings.smtp.host, settings.smtp.port, settings.smtp.tls

@@ -173,6 +173,7 @@ pub async fn sink(settings: &Settings, issue: crate::domain::IssueNumber) -> any
             send::outbox::prepare(&dir)?;
             Ok(Sink::Outbox(dir))
         }
+        Transport::Discard => Ok(Sink::Discard),
         Transport::Smtp => {
             let relay = Relay::from_settings(&settings.smtp)?;
             let probe = relay.connect().await.with_context(|| {
