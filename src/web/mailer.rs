@@ -32,6 +32,8 @@ struct Job {
 enum Route {
     Outbox(PathBuf),
     Smtp(Relay),
+    /// `[send] transport = "discard"` (benchmarks): built, then dropped.
+    Discard,
 }
 
 /// The handle the subscribe handler uses.
@@ -59,6 +61,7 @@ impl Mailer {
                 Route::Outbox(dir)
             }
             Transport::Smtp => Route::Smtp(Relay::from_settings(&settings.smtp)?),
+            Transport::Discard => Route::Discard,
         };
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
@@ -122,6 +125,7 @@ async fn deliver(route: &Route, letter: &Letter, job: &Job, bytes: &[u8]) -> Del
             }
             Err(e) => Delivery::Deferred(format!("{e:#}")),
         },
+        Route::Discard => Delivery::Sent("discarded".into()),
     }
 }
 
