@@ -2,7 +2,7 @@
 -- (campaign, subscriber), snapshotted when the campaign is created.
 --
 -- Ledger times are unix milliseconds (INTEGER), compared numerically when
--- picking due rows; `created_at` is RFC 3339 text like the subscriber tables.
+-- picking due rows; `created_at` is unix seconds like the subscriber tables.
 -- `state` is one of pending, sending, sent, deferred, failed, skipped; no
 -- CHECK constraint, for the same reason as `subscribers.status`.
 
@@ -10,7 +10,7 @@ CREATE TABLE campaigns (
     id                  INTEGER PRIMARY KEY,
     issue_number        INTEGER NOT NULL UNIQUE,
     subject             TEXT    NOT NULL,
-    created_at          TEXT    NOT NULL,
+    created_at          INTEGER NOT NULL,
     -- Rows a run found still `sending` (claimed by a run that died before
     -- recording their outcome). They are sent again, so each one may have
     -- reached its recipient twice: an upper bound on duplicates.

@@ -154,7 +154,7 @@ impl Store {
         )
         .bind(i64::from(issue.get()))
         .bind(subject)
-        .bind(crate::domain::now())
+        .bind(super::seconds(crate::domain::now()))
         .fetch_optional(&mut *tx)
         .await
         .with_context(|| format!("cannot create the campaign for issue {issue}"))?;
@@ -266,7 +266,7 @@ fn campaign_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Campaign> 
         id: CampaignId(row.try_get("id")?),
         issue,
         subject: row.try_get("subject")?,
-        created_at: row.try_get("created_at")?,
+        created_at: super::time_from(row.try_get("created_at")?)?,
         possible_duplicates: count("possible_duplicates")?,
         runs: count("runs")?,
     })

@@ -145,11 +145,11 @@ fn ip_text(ip: Option<std::net::IpAddr>) -> Option<String> {
 }
 
 /// A time as the store keeps it: whole seconds since the Unix epoch.
-fn seconds(t: time::OffsetDateTime) -> i64 {
+pub(crate) fn seconds(t: time::OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-fn time_from(seconds: i64) -> anyhow::Result<time::OffsetDateTime> {
+pub(crate) fn time_from(seconds: i64) -> anyhow::Result<time::OffsetDateTime> {
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .with_context(|| format!("the store holds an impossible time `{seconds}`"))
 }

@@ -138,7 +138,7 @@ async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> an
              WHERE id = $1 AND status = 'subscribed'",
         )
         .bind(sub.get())
-        .bind(crate::domain::now())
+        .bind(crate::store::seconds(crate::domain::now()))
         .execute(&mut *tx)
         .await
         .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
