@@ -16,10 +16,19 @@ pub mod subscribers;
 
 /// mailroom delivers a weekly Markdown newsletter by email.
 ///
-/// Typical week: `mailroom check ISSUE.md`, `mailroom render ISSUE.md`,
-/// `mailroom send ISSUE.md --test`, then `mailroom send ISSUE.md`.
+/// A typical week, on a finished issue:
+///
+///   mailroom check  content/2025-11-12-this-week-in-rust.md          # errors block a send
+///   mailroom render content/2025-11-12-this-week-in-rust.md          # out/*.html, *.txt, *.eml
+///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
+///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
+///   mailroom status                                                   # watch it; rerun send to resume
+///
+/// Subscribers live in the store (`[database] url`): see `mailroom subscribers --help`.
+/// `mailroom serve` answers the unsubscribe and subscribe links.
+/// Settings come from config.toml; `mailroom <command> --help` explains each command.
 #[derive(Debug, Parser)]
-#[command(name = "mailroom", version, about, long_about = None)]
+#[command(name = "mailroom", version, about, verbatim_doc_comment)]
 pub struct Cli {
     /// The config file (TOML). Every key can also be set as
     /// MAILROOM_<SECTION>__<KEY> in the environment.
