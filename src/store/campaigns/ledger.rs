@@ -27,12 +27,18 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<Vec<Claimed>> {
         let mut tx = self.begin_write().await?;
+        // Due deferred rows, then pending ones, each branch walking the
+        // (campaign_id, state, id) index; a single `state = … OR …` filter
+        // would scan and sort the whole campaign on every claim.
         let rows = sqlx::query(
             "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
-             claimed_at = $3, updated_at = $3 WHERE id IN (SELECT id FROM deliveries \
-             WHERE campaign_id = $1 AND (state = 'pending' OR (state = 'deferred' \
-             AND next_attempt_at <= $3)) ORDER BY id LIMIT $2) \
-             RETURNING id, subscriber_id, attempts",
+             claimed_at = $3, updated_at = $3 WHERE id IN (\
+             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+             AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
+             UNION ALL \
+             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+             AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
+             LIMIT $2) RETURNING id, subscriber_id, attempts",
         )
         .bind(campaign.get())
         .bind(i64::from(limit))
