@@ -263,6 +263,34 @@ pub fn is_loopback(host: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn relay(env: &[(&str, &str)]) -> anyhow::Result<Relay> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let settings = crate::config::from_sources(include_str!("../../config.toml"), env)?;
+        Relay::from_settings(&settings.smtp)
+    }
+
+    #[test]
+    fn cleartext_is_refused_off_loopback_and_a_username_needs_the_password() {
+        let remote = [
+            ("MAILROOM_SMTP__TLS", "none"),
+            ("MAILROOM_SMTP__HOST", "smtp.example.com"),
+        ];
+        let err = relay(&remote).err().expect("refused").to_string();
+        assert!(err.contains("allow_insecure"), "{err}");
+        let mut allowed = remote.to_vec();
+        allowed.push(("MAILROOM_SMTP__ALLOW_INSECURE", "true"));
+        assert!(relay(&allowed).is_ok());
+        assert!(
+            relay(&[("MAILROOM_SMTP__TLS", "none")]).is_ok(),
+            "loopback is fine"
+        );
+        let user = [("MAILROOM_SMTP__USERNAME", "twir")];
+        let err = relay(&user).err().expect("refused").to_string();
+        assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
+        let with_pw = [user[0], ("MAILROOM_SMTP__PASSWORD", "hunter2")];
+        assert!(relay(&with_pw).is_ok());
+    }
+
     #[test]
     fn only_loopback_hosts_count_as_local() {
         for h in ["localhost", "127.0.0.1", "::1", "[::1]", "127.8.9.10"] {
