@@ -104,17 +104,28 @@ async fn claim_loop(
         stats
             .outstanding
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        for job in batch {
-            if !job.mailable {
-                let why = "mailroom: suppressed after the snapshot";
-                let _ = records
-                    .send(worker::untried(&job, DeliveryState::Skipped, why, None))
-                    .await;
-            } else if jobs.send(job).await.is_err() {
-                anyhow::bail!("every delivery worker has stopped");
-            }
+        dispatch(batch, jobs, records).await?;
+    }
+}
+
+/// Queues mailable rows for the workers; records the others as skipped
+/// (suppressed after the snapshot).
+async fn dispatch(
+    batch: Vec<Claimed>,
+    jobs: &mpsc::Sender<Claimed>,
+    records: &mpsc::Sender<Record>,
+) -> anyhow::Result<()> {
+    for job in batch {
+        if !job.mailable {
+            let why = "mailroom: suppressed after the snapshot";
+            let _ = records
+                .send(worker::untried(&job, DeliveryState::Skipped, why, None))
+                .await;
+        } else if jobs.send(job).await.is_err() {
+            anyhow::bail!("every delivery worker has stopped");
         }
     }
+    Ok(())
 }
 
 /// Rows claimed per claim: enough that claiming costs little per message.

@@ -9,6 +9,7 @@
 //! alive at a time. The rows in those places are the only ones `sending`,
 //! which bounds the duplicates a crash can cause.
 pub mod classify;
+mod data;
 mod engine;
 pub mod outbox;
 mod progress;

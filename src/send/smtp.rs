@@ -16,6 +16,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use lettre::transport::smtp::response::Response;
 
 use super::classify::{self, Delivery};
+use super::data::DataBlock;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::EmailAddress;
 
@@ -210,44 +211,6 @@ impl Connection {
     }
 }
 
-/// The message as DATA content, dot-stuffed and ending with the
-/// end-of-data line, written in one piece through lettre's `command` (a
-/// write, then a reply). lettre's own `message` dot-stuffs byte by byte
-/// into a fresh buffer and writes the terminator separately, which costs
-/// more CPU per message than everything else mailroom does; this scans for
-/// line-leading dots with `memchr` (our quoted-printable bodies have none).
-/// `None` for a message that is not UTF-8 (then lettre's path is used).
-struct DataBlock(String);
-
-impl DataBlock {
-    fn new(message: &[u8]) -> Option<Self> {
-        let text = std::str::from_utf8(message).ok()?;
-        let mut out = String::with_capacity(text.len() + 8);
-        if text.starts_with('.') {
-            out.push('.');
-        }
-        let mut at = 0;
-        for i in memchr::memmem::find_iter(message, b"\n.") {
-            out.push_str(&text[at..=i]);
-            out.push('.');
-            at = i + 1;
-        }
-        out.push_str(&text[at..]);
-        out.push_str(if out.ends_with("\r\n") {
-            ".\r\n"
-        } else {
-            "\r\n.\r\n"
-        });
-        Some(Self(out))
-    }
-}
-
-impl std::fmt::Display for DataBlock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Awaits one reply within `timeout`: a negative reply becomes its code and
 /// text; a timeout or a network error means the session is lost.
 async fn step(
@@ -300,12 +263,32 @@ pub fn is_loopback(host: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn relay(env: &[(&str, &str)]) -> anyhow::Result<Relay> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        let settings = crate::config::from_sources(include_str!("../../config.toml"), env)?;
+        Relay::from_settings(&settings.smtp)
+    }
+
     #[test]
-    fn data_blocks_stuff_leading_dots_and_end_with_the_terminator() {
-        let b = DataBlock::new(b".a\r\n.b\r\nc.\r\n").unwrap();
-        assert_eq!(b.0, "..a\r\n..b\r\nc.\r\n.\r\n");
-        assert_eq!(DataBlock::new(b"x").unwrap().0, "x\r\n.\r\n");
-        assert!(DataBlock::new(b"\xff").is_none());
+    fn cleartext_is_refused_off_loopback_and_a_username_needs_the_password() {
+        let remote = [
+            ("MAILROOM_SMTP__TLS", "none"),
+            ("MAILROOM_SMTP__HOST", "smtp.example.com"),
+        ];
+        let err = relay(&remote).err().expect("refused").to_string();
+        assert!(err.contains("allow_insecure"), "{err}");
+        let mut allowed = remote.to_vec();
+        allowed.push(("MAILROOM_SMTP__ALLOW_INSECURE", "true"));
+        assert!(relay(&allowed).is_ok());
+        assert!(
+            relay(&[("MAILROOM_SMTP__TLS", "none")]).is_ok(),
+            "loopback is fine"
+        );
+        let user = [("MAILROOM_SMTP__USERNAME", "twir")];
+        let err = relay(&user).err().expect("refused").to_string();
+        assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
+        let with_pw = [user[0], ("MAILROOM_SMTP__PASSWORD", "hunter2")];
+        assert!(relay(&with_pw).is_ok());
     }
 
     #[test]

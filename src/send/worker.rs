@@ -205,3 +205,51 @@ pub fn untried(job: &Claimed, state: DeliveryState, why: &str, wait: Option<Dura
 fn due_after(wait: Duration) -> i64 {
     now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EmailAddress, SubscriberId};
+
+    fn job(attempts: u32) -> Claimed {
+        Claimed {
+            delivery: 9,
+            subscriber: SubscriberId::new(4),
+            email: EmailAddress::parse("a@example.com").unwrap(),
+            mailable: true,
+            attempts,
+        }
+    }
+
+    #[test]
+    fn a_deferral_is_retried_later_until_the_last_attempt_fails_it() {
+        let d = || Delivery::Deferred("451 4.3.0 later".to_owned());
+        let r = to_record(&job(1), d(), 3, 10.0, 100.0);
+        assert_eq!(r.state, DeliveryState::Deferred);
+        let due = r.next_attempt_at.unwrap() - now_ms();
+        assert!((4_000..=10_000).contains(&due), "{due}");
+        let last = to_record(&job(3), d(), 3, 10.0, 100.0);
+        assert_eq!(last.state, DeliveryState::Failed);
+        assert_eq!(last.reply.as_deref(), Some("451 4.3.0 later"));
+        assert_eq!(last.bounce, None);
+    }
+
+    #[test]
+    fn only_a_bad_mailbox_bounces_the_subscriber() {
+        let failed = |bounce| Delivery::Failed {
+            reply: "550 5.1.1 x".into(),
+            bounce,
+        };
+        let r = to_record(&job(1), failed(true), 3, 1.0, 1.0);
+        assert_eq!(
+            (r.state, r.bounce),
+            (DeliveryState::Failed, Some(SubscriberId::new(4)))
+        );
+        assert_eq!(to_record(&job(1), failed(false), 3, 1.0, 1.0).bounce, None);
+        let sent = to_record(&job(2), Delivery::Sent("250 ok".into()), 3, 1.0, 1.0);
+        assert_eq!(
+            (sent.state, sent.reply.as_deref()),
+            (DeliveryState::Sent, Some("250 ok"))
+        );
+    }
+}

@@ -3,33 +3,13 @@ use std::process::ExitCode;
 
 use super::Prepared;
 use crate::config::{Settings, Transport};
-use crate::domain::Status;
+use crate::domain::{IssueNumber, Status};
 use crate::store::Store;
 
 /// Prints recipients, message size and the estimated duration; changes nothing.
 pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
-    let (recipients, note) = match store.find_campaign(number).await? {
-        Some(c) => {
-            let n = store.campaign_counts(c.id).await?;
-            let left = n.pending + n.sending + n.deferred;
-            (
-                left,
-                format!("left in the existing campaign ({} sent)", n.sent),
-            )
-        }
-        None => {
-            let counts = store.counts().await?;
-            let n = counts
-                .iter()
-                .find(|(s, _)| *s == Status::Subscribed)
-                .map_or(0, |(_, n)| *n);
-            (
-                n,
-                "subscribed (a new campaign would snapshot them)".to_owned(),
-            )
-        }
-    };
+    let (recipients, note) = recipients(store, number).await?;
     let (template, _) = super::template(&p.rendered, settings, time::OffsetDateTime::now_utc())?;
     // Slots add the address, a Message-ID and three unsubscribe URLs.
     let size = template.len() + 400;
@@ -63,6 +43,32 @@ pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Re
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How many would be mailed: what is left of an existing campaign, or
+/// everyone subscribed now.
+async fn recipients(store: &Store, number: IssueNumber) -> anyhow::Result<(u64, String)> {
+    Ok(match store.find_campaign(number).await? {
+        Some(c) => {
+            let n = store.campaign_counts(c.id).await?;
+            let left = n.pending + n.sending + n.deferred;
+            (
+                left,
+                format!("left in the existing campaign ({} sent)", n.sent),
+            )
+        }
+        None => {
+            let counts = store.counts().await?;
+            let n = counts
+                .iter()
+                .find(|(s, _)| *s == Status::Subscribed)
+                .map_or(0, |(_, n)| *n);
+            (
+                n,
+                "subscribed (a new campaign would snapshot them)".to_owned(),
+            )
+        }
+    })
 }
 
 fn human_secs(secs: f64) -> String {

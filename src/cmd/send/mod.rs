@@ -211,8 +211,17 @@ async fn deliver(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nsend: stopping: no new recipients; finishing the messages in flight");
+            eprintln!(
+                "\nsend: stopping: no new recipients; finishing the messages in flight \
+                 (Ctrl-C again to quit now)"
+            );
             let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // Rows still `sending` are re-queued and counted as possible
+                // duplicates by the next run.
+                eprintln!("send: quitting now; resume with the same command");
+                std::process::exit(130);
+            }
         }
     });
     let ctx = SendContext {

@@ -1,6 +1,8 @@
 //! Claiming due ledger rows and recording their outcomes, in batches: each
 //! call is one short write transaction of a few multi-row statements
 //! (per-row commits would cap SQLite at a few hundred messages a second).
+use std::collections::HashMap;
+
 use anyhow::Context;
 use sqlx::{QueryBuilder, Row};
 
@@ -27,12 +29,18 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<Vec<Claimed>> {
         let mut tx = self.begin_write().await?;
+        // Due deferred rows, then pending ones, each branch walking the
+        // (campaign_id, state, id) index; a single `state = … OR …` filter
+        // would scan and sort the whole campaign on every claim.
         let rows = sqlx::query(
             "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
-             claimed_at = $3, updated_at = $3 WHERE id IN (SELECT id FROM deliveries \
-             WHERE campaign_id = $1 AND (state = 'pending' OR (state = 'deferred' \
-             AND next_attempt_at <= $3)) ORDER BY id LIMIT $2) \
-             RETURNING id, subscriber_id, attempts",
+             claimed_at = $3, updated_at = $3 WHERE id IN (\
+             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+             AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
+             UNION ALL \
+             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+             AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
+             LIMIT $2) RETURNING id, subscriber_id, attempts",
         )
         .bind(campaign.get())
         .bind(i64::from(limit))
@@ -55,24 +63,8 @@ impl Store {
             })
             .collect::<anyhow::Result<_>>()?;
         claimed.sort_unstable();
-        let mut q =
-            QueryBuilder::<Db>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
-        q.push_tuples(&claimed, |mut b, (_, sub, _)| {
-            b.push_bind(*sub);
-        });
-        let subs = q
-            .build()
-            .fetch_all(&mut *tx)
-            .await
-            .context("cannot read the claimed recipients")?;
+        let mut by_id = addresses(&mut tx, &claimed).await?;
         tx.commit().await.context("cannot commit the claim")?;
-        let mut by_id = std::collections::HashMap::with_capacity(subs.len());
-        for r in &subs {
-            let id: i64 = r.try_get("id")?;
-            let email: String = r.try_get("email")?;
-            let status: String = r.try_get("status")?;
-            by_id.insert(id, (email, status));
-        }
         claimed
             .into_iter()
             .map(|(delivery, sub, attempts)| {
@@ -128,6 +120,30 @@ impl Store {
             .context("cannot commit delivery outcomes")?;
         Ok(())
     }
+}
+
+/// The address and status of each claimed row's subscriber, by id.
+async fn addresses(
+    tx: &mut sqlx::SqliteConnection,
+    claimed: &[(i64, i64, u32)],
+) -> anyhow::Result<HashMap<i64, (String, String)>> {
+    let mut q = QueryBuilder::<Db>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
+    q.push_tuples(claimed, |mut b, (_, sub, _)| {
+        b.push_bind(*sub);
+    });
+    let rows = q
+        .build()
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the claimed recipients")?;
+    let mut by_id = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        by_id.insert(
+            r.try_get("id")?,
+            (r.try_get("email")?, r.try_get("status")?),
+        );
+    }
+    Ok(by_id)
 }
 
 async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> anyhow::Result<()> {
