@@ -76,6 +76,25 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// Runs `work` on a single-threaded runtime with the store open, and closes
+/// the store afterwards whatever `work` returned.
+pub(crate) fn with_store<T>(
+    settings: &config::Settings,
+    work: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::store::Store::open(&settings.database.url).await?;
+        let result = work(&store).await;
+        store.close().await;
+        result
+    })
+}
+
 /// Sets up `tracing` for `cli`: `serve` logs one line per request by default.
 pub fn init_logging_for(cli: &Cli) {
     if matches!(cli.command, Command::Serve(_)) && cli.verbose == 0 {

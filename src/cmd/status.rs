@@ -69,16 +69,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(&settings.database.url).await?;
-        let result = status(&store, number, &args).await;
-        store.close().await;
-        result
-    })
+    super::with_store(settings, async |store| status(store, number, &args).await)
 }
 
 async fn status(

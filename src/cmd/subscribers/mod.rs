@@ -2,8 +2,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Status};
 use crate::import::Format;
@@ -97,16 +95,7 @@ pub enum ExportFormat {
 
 /// Runs `subscribers`: builds a runtime, opens the store, dispatches.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(&settings.database.url).await?;
-        let result = dispatch(args.command, &store).await;
-        store.close().await;
-        result
-    })
+    crate::cmd::with_store(settings, async |store| dispatch(args.command, store).await)
 }
 
 async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
