@@ -1,3 +1,4 @@
+//! Unit tests for the render stage: chrome, patterns, slots, width limits.
 use super::*;
 use crate::config::{self, Settings};
 use crate::model::Slot;

@@ -1,3 +1,4 @@
+//! Unit tests for the plain-text part: headings, lists, quotes, code, tables, links, wrapping.
 use super::*;
 use crate::render::markdown;
 
