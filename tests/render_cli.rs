@@ -273,3 +273,20 @@ fn an_html_part_over_the_size_budget_is_a_warning_on_stderr_not_a_failure() {
         "the summary stays one line: {stdout}"
     );
 }
+
+#[test]
+fn a_parse_error_is_printed_once_not_repeated_as_its_own_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("issue.md"),
+        b"Title: T\nNumber: 1\nDate: 2025-01-01\n\nW\xfcrld\n",
+    )
+    .unwrap();
+    let out = mailroom(&["render", "issue.md"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        err.trim(),
+        "error: `issue.md` line 5: not valid UTF-8 at byte offset 38; re-save the file as UTF-8"
+    );
+}

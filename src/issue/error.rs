@@ -77,11 +77,8 @@ pub enum IssueError {
         #[source]
         source: std::io::Error,
     },
-    /// The file was read but is not a valid issue.
-    #[error("`{}` {source}", path.display())]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: ParseError,
-    },
+    /// The file was read but is not a valid issue. The message already
+    /// holds the parse error, so it is not repeated as a cause.
+    #[error("`{}` {error}", path.display())]
+    Parse { path: PathBuf, error: ParseError },
 }

@@ -24,9 +24,9 @@ pub fn from_file(path: &Path) -> Result<Issue, IssueError> {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    parse_bytes(&name, &bytes).map_err(|source| IssueError::Parse {
+    parse_bytes(&name, &bytes).map_err(|error| IssueError::Parse {
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 
