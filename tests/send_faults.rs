@@ -215,3 +215,22 @@ fn a_slow_relay_times_out_and_the_message_is_deferred() {
     assert!(g[0].1.contains("no reply to RCPT within 1s"), "{g:?}");
     assert_eq!(g[0].2, 4);
 }
+
+#[test]
+fn a_test_send_to_an_unreachable_relay_names_it_and_mentions_no_campaign() {
+    let port = free_port();
+    let p = Project::new(2, port);
+    let out = p.send(&["--test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the relay `127.0.0.1:{port}` is unreachable; nothing was sent"
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("campaign"),
+        "a test send has no campaign: {err}"
+    );
+}

@@ -144,6 +144,7 @@ fn refuse_errors(args: &Args, p: &Prepared) -> anyhow::Result<()> {
         .filter(|d| d.severity == Severity::Error)
         .map(|d| d.rule)
         .collect();
+    rules.sort_unstable();
     rules.dedup();
     anyhow::bail!(
         "refusing to mail subscribers: `{}` has {errors} checker error(s) ({}); fix them \
@@ -166,7 +167,12 @@ pub fn template(
 }
 
 /// Where messages for this issue go, checked before anything is claimed.
-pub async fn sink(settings: &Settings, issue: crate::domain::IssueNumber) -> anyhow::Result<Sink> {
+/// `resume_hint` ends the error when the relay cannot be reached.
+pub async fn sink(
+    settings: &Settings,
+    issue: crate::domain::IssueNumber,
+    resume_hint: Option<&str>,
+) -> anyhow::Result<Sink> {
     match settings.send.transport {
         Transport::Outbox => {
             let dir = send::outbox::issue_dir(&settings.outbox.dir, issue);
@@ -178,9 +184,9 @@ pub async fn sink(settings: &Settings, issue: crate::domain::IssueNumber) -> any
             let relay = Relay::from_settings(&settings.smtp)?;
             let probe = relay.connect().await.with_context(|| {
                 format!(
-                    "the relay is unreachable; nothing was sent and the campaign is intact: \
-                     rerun `mailroom send` for issue {issue} when `{}` is up",
-                    relay.name()
+                    "the relay `{}` is unreachable; nothing was sent{}",
+                    relay.name(),
+                    resume_hint.map_or(String::new(), |h| format!("; {h}"))
                 )
             })?;
             probe.quit().await;
@@ -198,7 +204,10 @@ async fn deliver(
     let number = p.issue.header.number;
     let secret =
         crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
-    let sink = sink(settings, number).await?;
+    let hint = format!(
+        "the campaign is intact: rerun `mailroom send` for issue {number} when the relay is up"
+    );
+    let sink = sink(settings, number, Some(&hint)).await?;
     let (campaign, created) = store.open_campaign(number, &p.rendered.subject).await?;
     if created {
         eprintln!("send: created the campaign for issue {number}");

@@ -25,7 +25,7 @@ pub async fn run(
     rendered.subject = format!("[TEST] {}", rendered.subject);
     let now = time::OffsetDateTime::now_utc();
     let (template, ctx) = super::template(&rendered, settings, now)?;
-    let sink = super::sink(settings, p.issue.header.number).await?;
+    let sink = super::sink(settings, p.issue.header.number, None).await?;
     let mut conn = match &sink {
         Sink::Smtp(relay) => Some(relay.connect().await?),
         Sink::Outbox(_) | Sink::Discard => None,
