@@ -218,6 +218,15 @@ pub struct SendSettings {
     /// Seconds between progress lines when stderr is not a terminal.
     #[serde(default = "default_progress_secs")]
     pub progress_secs: f64,
+    /// How long a run's hold on a campaign lasts without renewal, in
+    /// seconds; renewed every third of that. Another run takes an expired
+    /// lease over (at once if the holder's process on this host is gone).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: f64,
+}
+
+fn default_lease_secs() -> f64 {
+    30.0
 }
 
 fn default_retry_base() -> f64 {

@@ -19,11 +19,17 @@ pub struct Shared {
     pub from: lettre::Address,
     pub rate: super::rate::RateLimit,
     pub stop: watch::Receiver<bool>,
-    /// Set when the relay stayed unreachable; the run winds down.
-    pub abort: std::sync::Mutex<Option<String>>,
+    /// Set when the run must end early (the relay stayed unreachable, the
+    /// lease was lost); the run winds down and ends this way.
+    pub abort: std::sync::Mutex<Option<super::RunEnd>>,
 }
 
 impl Shared {
+    /// Ends the run early as `end` (the first reason wins).
+    pub fn abort_with(&self, end: super::RunEnd) {
+        self.abort.lock().expect("abort lock").get_or_insert(end);
+    }
+
     /// Whether to stop taking work (Ctrl-C or an abort).
     pub fn stopping(&self) -> bool {
         *self.stop.borrow() || self.abort.lock().expect("abort lock").is_some()
@@ -152,8 +158,9 @@ impl Worker {
         self.failures += 1;
         let s = &self.shared.ctx.settings;
         if self.failures >= s.max_attempts.max(1) {
-            let mut abort = self.shared.abort.lock().expect("abort lock");
-            abort.get_or_insert_with(|| reason.clone());
+            self.shared.abort_with(super::RunEnd::RelayUnavailable {
+                reason: reason.clone(),
+            });
         }
         self.pause = Some(backoff(self.failures, s.retry_base_secs, s.retry_max_secs));
         Delivery::NotTried(reason)

@@ -17,9 +17,11 @@ use time::OffsetDateTime;
 use super::Store;
 use crate::domain::{EmailAddress, IssueNumber, SubscriberId};
 
+mod lease;
 mod ledger;
 mod report;
 
+pub use lease::{Lease, LeaseLost, LeaseOwner, LeaseRow};
 pub use report::{CampaignCounts, FailedRow, FailureGroup, Timing};
 
 /// A campaign's id in the store.
@@ -205,11 +207,13 @@ impl Store {
     /// Starts a run: rows left `sending` by a dead run go back to `pending`
     /// and are added to the campaign's possible duplicates. Returns how many.
     ///
-    /// Only one sender may work on a campaign at a time (SQLite); a
-    /// multi-sender version would re-queue only rows whose claim is older
-    /// than a lease, using `claimed_at`.
-    pub async fn start_run(&self, campaign: CampaignId) -> anyhow::Result<u64> {
+    /// Only the run holding the campaign's `lease` may do this (else
+    /// [`LeaseLost`]): re-queueing another live run's rows would mail
+    /// their recipients twice.
+    pub async fn start_run(&self, lease: &Lease) -> anyhow::Result<u64> {
+        let campaign = lease.campaign;
         let mut tx = self.begin_write().await?;
+        lease::ensure_held(&mut tx, lease).await?;
         let n = sqlx::query(
             "UPDATE deliveries SET state = 'pending', updated_at = $2 \
              WHERE campaign_id = $1 AND state = 'sending'",

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use time::OffsetDateTime;
@@ -14,8 +15,10 @@ use crate::domain::EmailAddress;
 use crate::message::{MessageContext, MessageTemplate};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
+use crate::send::lease::Taken;
 use crate::send::{self, SendContext, Sink, smtp::Relay};
 use crate::store::Store;
+use crate::store::campaigns::{Campaign, Lease};
 
 mod dry_run;
 mod summary;
@@ -196,13 +199,47 @@ async fn deliver(
     settings: &Settings,
 ) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
-    let secret =
-        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    // Refuse early (before the relay probe) without a signing key.
+    crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
     let sink = sink(settings, number).await?;
     let (campaign, created) = store.open_campaign(number, &p.rendered.subject).await?;
     if created {
         eprintln!("send: created the campaign for issue {number}");
     }
+    let ttl = Duration::from_secs_f64(settings.send.lease_secs.max(1.0));
+    let (lease, taken) =
+        send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
+    say_taken(&taken);
+    let result = deliver_leased(args, store, p, settings, sink, campaign, lease.clone()).await;
+    send::lease::release(store, &lease).await;
+    result
+}
+
+fn say_taken(taken: &Taken) {
+    match taken {
+        Taken::Free => {}
+        Taken::FromDeadProcess(o) => eprintln!(
+            "send: took the campaign over from pid {} on host `{}`, which is gone",
+            o.pid, o.host
+        ),
+        Taken::FromExpired(o, ago) => eprintln!(
+            "send: took the campaign over from pid {} on host `{}`, silent for {ago} s",
+            o.pid, o.host
+        ),
+    }
+}
+
+async fn deliver_leased(
+    args: &Args,
+    store: &Store,
+    p: &Prepared,
+    settings: &Settings,
+    sink: Sink,
+    campaign: Campaign,
+    lease: Lease,
+) -> anyhow::Result<ExitCode> {
+    let secret =
+        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
     if args.retry_failed {
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
@@ -227,6 +264,7 @@ async fn deliver(
     let ctx = SendContext {
         store: store.clone(),
         campaign,
+        lease,
         template: Arc::new(template),
         message: Arc::new(message),
         secret: Arc::from(secret),

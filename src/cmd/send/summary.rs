@@ -63,6 +63,13 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
             eprintln!("send: interrupted; resume with `mailroom send {issue}`");
             130
         }
+        RunEnd::LeaseLost => {
+            eprintln!(
+                "send: another run took this campaign over after this one stalled past `[send] \
+                 lease_secs`; it carries on (`mailroom status {issue}`)"
+            );
+            75
+        }
         RunEnd::RelayUnavailable { reason } => {
             eprintln!(
                 "send: the relay stayed unreachable ({reason}); the campaign is intact: rerun \
