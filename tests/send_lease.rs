@@ -17,7 +17,7 @@ async fn campaign(dir: &tempfile::TempDir) -> (Store, Campaign) {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = Store::open(&url).await.unwrap();
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625").await.unwrap();
+    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
     (store, c)
 }
 

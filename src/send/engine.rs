@@ -215,5 +215,6 @@ async fn report(
         rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
         campaign: counts,
         possible_duplicates: campaign.possible_duplicates,
+        content_changes: store.content_changes(campaign.id).await?,
     })
 }

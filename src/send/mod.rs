@@ -31,7 +31,7 @@ pub use engine::{in_flight_cap, run};
 use crate::config::SendSettings;
 use crate::message::{MessageContext, MessageTemplate};
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, CampaignCounts, Lease};
+use crate::store::campaigns::{Campaign, CampaignCounts, ContentChange, Lease};
 
 /// Where messages go.
 #[derive(Clone)]
@@ -93,6 +93,9 @@ pub struct RunReport {
     /// The whole campaign's ledger.
     pub campaign: CampaignCounts,
     pub possible_duplicates: u64,
+    /// Changes of the issue accepted mid-campaign (`--accept-changes`):
+    /// recipients sent before each got the earlier version.
+    pub content_changes: Vec<ContentChange>,
 }
 
 /// Outcomes recorded by one run.

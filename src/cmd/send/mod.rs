@@ -20,6 +20,7 @@ use crate::send::{self, SendContext, Sink, smtp::Relay};
 use crate::store::Store;
 use crate::store::campaigns::{Campaign, Lease};
 
+mod content;
 mod dry_run;
 mod summary;
 mod test_send;
@@ -61,6 +62,10 @@ pub struct Args {
     /// Re-queue failed recipients who are still subscribed, then deliver.
     #[arg(long, conflicts_with_all = ["test", "dry_run"])]
     pub retry_failed: bool,
+    /// Send the rest of the campaign the issue as it is now, though it
+    /// changed (subject, text or HTML) since the campaign started.
+    #[arg(long, conflicts_with_all = ["test", "dry_run"])]
+    pub accept_changes: bool,
     /// Print the final report as JSON on stdout.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<ReportFormat>,
@@ -202,7 +207,10 @@ async fn deliver(
     // Refuse early (before the relay probe) without a signing key.
     crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
     let sink = sink(settings, number).await?;
-    let (campaign, created) = store.open_campaign(number, &p.rendered.subject).await?;
+    let hash = content::content_hash(&p.rendered);
+    let (campaign, created) = store
+        .open_campaign(number, &p.rendered.subject, &hash)
+        .await?;
     if created {
         eprintln!("send: created the campaign for issue {number}");
     }
@@ -240,6 +248,16 @@ async fn deliver_leased(
 ) -> anyhow::Result<ExitCode> {
     let secret =
         crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    let (rendered, file) = (&p.rendered, &args.issue);
+    content::reconcile(
+        store,
+        &lease,
+        &campaign,
+        rendered,
+        args.accept_changes,
+        file,
+    )
+    .await?;
     if args.retry_failed {
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");

@@ -32,6 +32,13 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
         c.deferred,
         c.pending + c.sending,
     );
+    for change in &report.content_changes {
+        eprintln!(
+            "send: the issue changed mid-campaign: {} recipient(s) got the earlier version, the \
+             rest the later one",
+            change.sent_before
+        );
+    }
     if report.recovered > 0 {
         eprintln!(
             "send: {} message(s) were in flight when an earlier run died; they were sent again \
