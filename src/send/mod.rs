@@ -75,6 +75,9 @@ pub enum RunEnd {
     RelayUnavailable { reason: String },
     /// Another run took the campaign's lease over (this one stalled).
     LeaseLost,
+    /// The relay refused us (5xx to EHLO, AUTH or MAIL FROM, TLS that
+    /// cannot be verified): a configuration problem; nobody was failed.
+    RelayRefused { reason: String },
 }
 
 /// What a run did and where the campaign stands afterwards.

@@ -15,7 +15,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
 use lettre::transport::smtp::response::Response;
 
-use super::classify::{self, Delivery};
+use super::classify::{self, Delivery, RelayRefused};
 use super::data::DataBlock;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::EmailAddress;
@@ -81,38 +81,38 @@ impl Relay {
     }
 
     async fn connect_inner(&self) -> anyhow::Result<Connection> {
-        let implicit = match self.tls {
-            TlsMode::Tls => Some(TlsParameters::new(self.host.clone())?),
-            _ => None,
-        };
         let addr = (self.host.as_str(), self.port);
-        let mut conn = match implicit {
-            Some(tls) => {
-                let t = Some(self.timeout);
-                AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, Some(tls), None).await?
-            }
-            None => {
-                // Our own socket, to set TCP_NODELAY (lettre does not): the
-                // end-of-data `.` is a separate small write that Nagle's
-                // algorithm would otherwise hold until the body is acked.
-                let tcp = tokio::net::TcpStream::connect(addr).await?;
-                tcp.set_nodelay(true)?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?
-            }
+        let mut conn = if self.tls == TlsMode::Tls {
+            let tls = Some(self.tls_parameters()?);
+            let t = Some(self.timeout);
+            AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, tls, None)
+                .await
+                .map_err(|e| self.refusal("the TLS handshake or EHLO", e, true))?
+        } else {
+            // Our own socket, to set TCP_NODELAY (lettre does not): the
+            // end-of-data `.` is a separate small write that Nagle's
+            // algorithm would otherwise hold until the body is acked.
+            let tcp = tokio::net::TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                .await
+                .map_err(|e| self.refusal("the greeting or EHLO", e, false))?
         };
         if self.tls == TlsMode::Starttls {
             if !conn.can_starttls() {
-                anyhow::bail!("the relay does not offer STARTTLS (`[smtp] tls = \"starttls\"`)");
+                return Err(self.refused("STARTTLS", "not offered".into(), NO_STARTTLS));
             }
-            conn.starttls(TlsParameters::new(self.host.clone())?, &self.hello)
-                .await?;
+            conn.starttls(self.tls_parameters()?, &self.hello)
+                .await
+                .map_err(|e| self.refusal("STARTTLS", e, true))?;
         }
         if let Some(creds) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
                 .await
-                .context(
-                    "AUTH was refused; check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`",
-                )?;
+                .map_err(|e| match e.status() {
+                    Some(_) if !e.is_permanent() => anyhow::Error::new(e),
+                    _ => self.refused("AUTH", error_text(&e), BAD_AUTH),
+                })?;
         }
         let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
         Ok(Connection {
@@ -121,6 +121,71 @@ impl Relay {
             smtputf8,
         })
     }
+
+    /// `e` as a [`RelayRefused`] when retrying cannot help (a 5xx reply, or
+    /// with `tls` a failed handshake), else as it is (the relay is away).
+    fn refusal(&self, stage: &'static str, e: SmtpError, tls: bool) -> anyhow::Error {
+        if e.is_permanent() {
+            self.refused(stage, error_text(&e), CHECK_RELAY)
+        } else if tls && (e.is_tls() || is_handshake_failure(&e)) {
+            self.refused(stage, error_text(&e), BAD_CERT)
+        } else {
+            e.into()
+        }
+    }
+
+    fn refused(&self, stage: &'static str, reply: String, fix: &'static str) -> anyhow::Error {
+        RelayRefused {
+            relay: self.name(),
+            stage,
+            reply,
+            fix,
+        }
+        .into()
+    }
+
+    /// The refusal of a 5xx `reply` to MAIL FROM.
+    pub fn sender_refused(&self, reply: String) -> RelayRefused {
+        RelayRefused {
+            relay: self.name(),
+            stage: "the sender at MAIL FROM",
+            reply,
+            fix: BAD_SENDER,
+        }
+    }
+
+    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
+        Ok(TlsParameters::new(self.host.clone())?)
+    }
+}
+
+const NO_STARTTLS: &str = "`[smtp] tls = \"starttls\"` requires it and mailroom never falls \
+     back to cleartext: use the relay's TLS port with `tls = \"tls\"`, or a relay that offers it";
+const BAD_AUTH: &str = "check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`, and that the \
+     relay offers AUTH PLAIN or LOGIN";
+const BAD_CERT: &str = "the relay's certificate could not be verified for `[smtp] host`; for a \
+     private relay, point `[smtp] ca_file` at the PEM of its CA (or self-signed certificate)";
+const BAD_SENDER: &str = "a relay configuration problem, not the recipients': check that the \
+     relay lets this account send as `[newsletter] from`, and `[smtp] username`";
+const CHECK_RELAY: &str = "a relay configuration problem: check `[smtp]` and the relay's rules";
+
+/// The text of an SMTP error (lettre's `Display` includes its cause).
+fn error_text(e: &SmtpError) -> String {
+    e.to_string()
+}
+
+/// Whether a TLS handshake failed on the certificate or the protocol
+/// (tokio-rustls reports those as `InvalidData` I/O errors), as opposed to
+/// the network.
+fn is_handshake_failure(e: &SmtpError) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An open SMTP session that sends one message at a time.
@@ -174,7 +239,8 @@ impl Connection {
         let t = self.timeout;
         let c = &mut self.conn;
         let steps = async {
-            step(t, "MAIL", c.command(Mail::new(Some(from.clone()), params))).await?;
+            let mail = c.command(Mail::new(Some(from.clone()), params));
+            step(t, "MAIL", mail).await.map_err(Step::at_mail)?;
             step(t, "RCPT", c.command(Rcpt::new(rcpt, vec![]))).await?;
             step(t, "DATA", c.command(Data)).await?;
             match DataBlock::new(message) {
@@ -188,6 +254,11 @@ impl Connection {
             Err(Step::Reply(code, text)) => {
                 let after = self.reset(code).await;
                 (classify::from_reply(code, &text), after)
+            }
+            Err(Step::SenderRefused(code, text)) => {
+                let after = self.reset(code).await;
+                let reply = format!("{code} {text}").trim_end().to_owned();
+                (Delivery::RelayRefused(reply), after)
             }
             Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
         }
@@ -240,7 +311,18 @@ async fn step(
 
 enum Step {
     Reply(u16, String),
+    /// A 5xx to MAIL FROM: the sender, the same for every recipient.
+    SenderRefused(u16, String),
     Lost(String),
+}
+
+impl Step {
+    fn at_mail(self) -> Step {
+        match self {
+            Step::Reply(code, text) if code >= 500 => Step::SenderRefused(code, text),
+            other => other,
+        }
+    }
 }
 
 fn reply_text(resp: &Response) -> String {

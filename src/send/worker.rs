@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, watch};
 
-use super::classify::{Delivery, backoff};
+use super::classify::{Delivery, RelayRefused, backoff};
 use super::smtp::{After, Connection, Relay};
 use super::{SendContext, Sink, outbox};
 use crate::message::RecipientSlots;
@@ -94,6 +94,12 @@ impl Worker {
         let delivery = self.deliver(&job).await;
         let s = &self.shared.ctx.settings;
         match delivery {
+            Delivery::RelayRefused(reason) => {
+                self.shared.abort_with(super::RunEnd::RelayRefused {
+                    reason: reason.clone(),
+                });
+                untried(&job, DeliveryState::Pending, &reason, None)
+            }
             Delivery::NotTried(reason) => {
                 let wait = backoff(self.failures.max(1), s.retry_base_secs, s.retry_max_secs);
                 untried(&job, DeliveryState::Deferred, &reason, Some(wait))
@@ -137,11 +143,22 @@ impl Worker {
                     self.on_conn = 0;
                     self.failures = 0;
                 }
-                Err(e) => return self.connect_failed(format!("{e}: {}", e.root_cause())),
+                Err(e) => {
+                    return match e.downcast_ref::<RelayRefused>() {
+                        Some(refused) => Delivery::RelayRefused(refused.to_string()),
+                        None => self.connect_failed(format!("{e}: {}", e.root_cause())),
+                    };
+                }
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
         let (delivery, after) = conn.send(&self.shared.from, &job.email, &self.buf).await;
+        let delivery = match delivery {
+            Delivery::RelayRefused(reply) => {
+                Delivery::RelayRefused(relay.sender_refused(reply).to_string())
+            }
+            d => d,
+        };
         self.on_conn += 1;
         let cap = self.shared.ctx.settings.messages_per_connection.max(1);
         if after == After::Broken {
@@ -183,7 +200,7 @@ pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: 
             r.state = DeliveryState::Failed;
             r.reply = Some(reply);
         }
-        Delivery::Deferred(reply) | Delivery::NotTried(reply) => {
+        Delivery::Deferred(reply) | Delivery::NotTried(reply) | Delivery::RelayRefused(reply) => {
             r.state = DeliveryState::Deferred;
             r.reply = Some(reply);
             r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));

@@ -15,6 +15,7 @@ use crate::domain::EmailAddress;
 use crate::message::{MessageContext, MessageTemplate};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
+use crate::send::classify::RelayRefused;
 use crate::send::lease::Taken;
 use crate::send::{self, SendContext, Sink, smtp::Relay};
 use crate::store::Store;
@@ -184,12 +185,20 @@ pub async fn sink(settings: &Settings, issue: crate::domain::IssueNumber) -> any
         Transport::Discard => Ok(Sink::Discard),
         Transport::Smtp => {
             let relay = Relay::from_settings(&settings.smtp)?;
-            let probe = relay.connect().await.with_context(|| {
-                format!(
-                    "the relay is unreachable; nothing was sent and the campaign is intact: \
-                     rerun `mailroom send` for issue {issue} when `{}` is up",
-                    relay.name()
-                )
+            let probe = relay.connect().await.map_err(|e| {
+                let why = if e.is::<RelayRefused>() {
+                    format!(
+                        "the relay refused us; nothing was sent and the campaign is intact: \
+                         fix the relay settings, then rerun `mailroom send` for issue {issue}"
+                    )
+                } else {
+                    format!(
+                        "the relay is unreachable; nothing was sent and the campaign is intact: \
+                         rerun `mailroom send` for issue {issue} when `{}` is up",
+                        relay.name()
+                    )
+                };
+                e.context(why)
             })?;
             probe.quit().await;
             Ok(Sink::Smtp(relay))

@@ -70,6 +70,13 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
             eprintln!("send: interrupted; resume with `mailroom send {issue}`");
             130
         }
+        RunEnd::RelayRefused { reason } => {
+            eprintln!(
+                "send: stopped: {reason}\nsend: nobody was marked failed and the campaign is \
+                 intact: rerun `mailroom send {issue}` once the relay or `[smtp]` is fixed"
+            );
+            1
+        }
         RunEnd::LeaseLost => {
             eprintln!(
                 "send: another run took this campaign over after this one stalled past `[send] \
