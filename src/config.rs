@@ -284,6 +284,10 @@ pub struct SmtpSettings {
     /// Seconds to wait for each SMTP reply.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// A PEM file of extra trusted root certificates (a private relay's CA
+    /// or self-signed certificate), trusted besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_timeout() -> u64 {
@@ -300,6 +304,7 @@ impl fmt::Debug for SmtpSettings {
             .field("password", &self.password)
             .field("allow_insecure", &self.allow_insecure)
             .field("timeout_secs", &self.timeout_secs)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -9,16 +9,19 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::Address;
 use lettre::transport::smtp::Error as SmtpError;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate};
 use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
+use lettre::transport::smtp::extension::{ClientId, MailParameter};
 use lettre::transport::smtp::response::Response;
 
-use super::classify::{self, Delivery, RelayRefused};
+use super::classify::{self, Delivery};
 use super::data::DataBlock;
+
+mod open;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::EmailAddress;
+use open::read_roots;
 
 /// Everything needed to open connections to the relay; validated once.
 #[derive(Clone)]
@@ -29,6 +32,8 @@ pub struct Relay {
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
+    /// Extra trusted roots from `[smtp] ca_file`.
+    roots: Option<Certificate>,
 }
 
 impl Relay {
@@ -57,7 +62,9 @@ impl Relay {
                 password.expose().to_owned(),
             ))
         };
+        let roots = s.ca_file.as_deref().map(read_roots).transpose()?;
         Ok(Self {
+            roots,
             host: s.host.clone(),
             port: s.port,
             tls: s.tls,
@@ -79,113 +86,6 @@ impl Relay {
             .map_err(|_| anyhow::anyhow!("no answer within {:?}", self.timeout * 2))?
             .with_context(|| format!("cannot connect to the SMTP relay `{}`", self.name()))
     }
-
-    async fn connect_inner(&self) -> anyhow::Result<Connection> {
-        let addr = (self.host.as_str(), self.port);
-        let mut conn = if self.tls == TlsMode::Tls {
-            let tls = Some(self.tls_parameters()?);
-            let t = Some(self.timeout);
-            AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, tls, None)
-                .await
-                .map_err(|e| self.refusal("the TLS handshake or EHLO", e, true))?
-        } else {
-            // Our own socket, to set TCP_NODELAY (lettre does not): the
-            // end-of-data `.` is a separate small write that Nagle's
-            // algorithm would otherwise hold until the body is acked.
-            let tcp = tokio::net::TcpStream::connect(addr).await?;
-            tcp.set_nodelay(true)?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
-                .await
-                .map_err(|e| self.refusal("the greeting or EHLO", e, false))?
-        };
-        if self.tls == TlsMode::Starttls {
-            if !conn.can_starttls() {
-                return Err(self.refused("STARTTLS", "not offered".into(), NO_STARTTLS));
-            }
-            conn.starttls(self.tls_parameters()?, &self.hello)
-                .await
-                .map_err(|e| self.refusal("STARTTLS", e, true))?;
-        }
-        if let Some(creds) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
-                .await
-                .map_err(|e| match e.status() {
-                    Some(_) if !e.is_permanent() => anyhow::Error::new(e),
-                    _ => self.refused("AUTH", error_text(&e), BAD_AUTH),
-                })?;
-        }
-        let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
-        Ok(Connection {
-            conn,
-            timeout: self.timeout,
-            smtputf8,
-        })
-    }
-
-    /// `e` as a [`RelayRefused`] when retrying cannot help (a 5xx reply, or
-    /// with `tls` a failed handshake), else as it is (the relay is away).
-    fn refusal(&self, stage: &'static str, e: SmtpError, tls: bool) -> anyhow::Error {
-        if e.is_permanent() {
-            self.refused(stage, error_text(&e), CHECK_RELAY)
-        } else if tls && (e.is_tls() || is_handshake_failure(&e)) {
-            self.refused(stage, error_text(&e), BAD_CERT)
-        } else {
-            e.into()
-        }
-    }
-
-    fn refused(&self, stage: &'static str, reply: String, fix: &'static str) -> anyhow::Error {
-        RelayRefused {
-            relay: self.name(),
-            stage,
-            reply,
-            fix,
-        }
-        .into()
-    }
-
-    /// The refusal of a 5xx `reply` to MAIL FROM.
-    pub fn sender_refused(&self, reply: String) -> RelayRefused {
-        RelayRefused {
-            relay: self.name(),
-            stage: "the sender at MAIL FROM",
-            reply,
-            fix: BAD_SENDER,
-        }
-    }
-
-    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
-        Ok(TlsParameters::new(self.host.clone())?)
-    }
-}
-
-const NO_STARTTLS: &str = "`[smtp] tls = \"starttls\"` requires it and mailroom never falls \
-     back to cleartext: use the relay's TLS port with `tls = \"tls\"`, or a relay that offers it";
-const BAD_AUTH: &str = "check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`, and that the \
-     relay offers AUTH PLAIN or LOGIN";
-const BAD_CERT: &str = "the relay's certificate could not be verified for `[smtp] host`; for a \
-     private relay, point `[smtp] ca_file` at the PEM of its CA (or self-signed certificate)";
-const BAD_SENDER: &str = "a relay configuration problem, not the recipients': check that the \
-     relay lets this account send as `[newsletter] from`, and `[smtp] username`";
-const CHECK_RELAY: &str = "a relay configuration problem: check `[smtp]` and the relay's rules";
-
-/// The text of an SMTP error (lettre's `Display` includes its cause).
-fn error_text(e: &SmtpError) -> String {
-    e.to_string()
-}
-
-/// Whether a TLS handshake failed on the certificate or the protocol
-/// (tokio-rustls reports those as `InvalidData` I/O errors), as opposed to
-/// the network.
-fn is_handshake_failure(e: &SmtpError) -> bool {
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::InvalidData;
-        }
-        source = s.source();
-    }
-    false
 }
 
 /// An open SMTP session that sends one message at a time.
@@ -371,6 +271,25 @@ mod tests {
         assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
         let with_pw = [user[0], ("MAILROOM_SMTP__PASSWORD", "hunter2")];
         assert!(relay(&with_pw).is_ok());
+    }
+
+    #[test]
+    fn a_missing_or_non_pem_ca_file_is_named_in_the_error() {
+        let missing = [("MAILROOM_SMTP__CA_FILE", "/nonexistent/relay-ca.pem")];
+        let err = format!("{:#}", relay(&missing).err().expect("refused"));
+        assert!(
+            err.contains("cannot read `[smtp] ca_file` `/nonexistent/relay-ca.pem`"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let junk = junk.display().to_string();
+        let err = format!(
+            "{:#}",
+            relay(&[("MAILROOM_SMTP__CA_FILE", &junk)]).err().unwrap()
+        );
+        assert!(err.contains("holds no `BEGIN CERTIFICATE` block"), "{err}");
     }
 
     #[test]
