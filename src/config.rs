@@ -218,6 +218,15 @@ pub struct SendSettings {
     /// Seconds between progress lines when stderr is not a terminal.
     #[serde(default = "default_progress_secs")]
     pub progress_secs: f64,
+    /// How long a run's hold on a campaign lasts without renewal, in
+    /// seconds; renewed every third of that. Another run takes an expired
+    /// lease over (at once if the holder's process on this host is gone).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: f64,
+}
+
+fn default_lease_secs() -> f64 {
+    30.0
 }
 
 fn default_retry_base() -> f64 {
@@ -275,6 +284,10 @@ pub struct SmtpSettings {
     /// Seconds to wait for each SMTP reply.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// A PEM file of extra trusted root certificates (a private relay's CA
+    /// or self-signed certificate), trusted besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn default_timeout() -> u64 {
@@ -291,6 +304,7 @@ impl fmt::Debug for SmtpSettings {
             .field("password", &self.password)
             .field("allow_insecure", &self.allow_insecure)
             .field("timeout_secs", &self.timeout_secs)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::domain::IssueNumber;
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, CampaignCounts, FailedRow, FailureGroup};
+use crate::store::campaigns::{Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup};
 
 /// Show a campaign's delivery status (default: the latest campaign).
 ///
@@ -52,6 +52,8 @@ pub struct StatusReport {
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
     pub failures: Vec<FailureGroup>,
+    /// Changes of the issue accepted mid-campaign, oldest first.
+    pub content_changes: Vec<ContentChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<Vec<FailedRow>>,
 }
@@ -127,6 +129,7 @@ async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Resul
         },
         elapsed_secs,
         failures: store.failure_groups(c.id).await?,
+        content_changes: store.content_changes(c.id).await?,
         counts,
         failed,
     })
@@ -147,6 +150,13 @@ fn print_text(r: &StatusReport) {
         "  possible duplicates: {} (in flight when a run died; sent again)",
         r.possible_duplicates
     );
+    for ch in &r.content_changes {
+        println!(
+            "  changed mid-campaign (accepted {}): {} recipient(s) got the earlier version",
+            when(ch.changed_at),
+            ch.sent_before
+        );
+    }
     if !r.failures.is_empty() {
         println!("failed and deferred, by reply:");
         for g in &r.failures {
@@ -159,4 +169,13 @@ fn print_text(r: &StatusReport) {
             println!("  {}  attempts {}  {}", f.email, f.attempts, f.reply);
         }
     }
+}
+
+/// A unix time as `YYYY-MM-DD HH:MM UTC`.
+fn when(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| unix.to_string())
 }

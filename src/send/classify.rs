@@ -15,6 +15,25 @@ pub enum Delivery {
     /// Not tried at all (no connection, or stopping): back to the queue
     /// without spending an attempt.
     NotTried(String),
+    /// The relay refused the sender (5xx at MAIL FROM): the same for every
+    /// recipient, so a relay configuration problem, never a recipient's
+    /// failure. The run stops; the row goes back untried.
+    RelayRefused(String),
+}
+
+/// The relay refused us before any recipient: a 5xx to the greeting, EHLO,
+/// AUTH or MAIL FROM, a failed TLS handshake (an unverifiable
+/// certificate), or no STARTTLS when it is required. Retrying cannot help
+/// until the configuration changes, so a run stops at once.
+#[derive(Debug, thiserror::Error)]
+#[error("the relay `{relay}` refused {stage}: {reply}; {fix}")]
+pub struct RelayRefused {
+    pub relay: String,
+    /// `EHLO`, `STARTTLS`, `AUTH`, `MAIL FROM`, `the TLS handshake`, ….
+    pub stage: &'static str,
+    pub reply: String,
+    /// What to check.
+    pub fix: &'static str,
 }
 
 /// The `X.Y.Z` enhanced status code (RFC 3463) at the start of reply text.

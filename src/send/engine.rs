@@ -10,8 +10,8 @@ use anyhow::Context;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 use super::worker::{self, Shared};
-use super::{RunEnd, RunReport, SendContext, Stats, progress, rate, recorder};
-use crate::store::campaigns::{Claimed, DeliveryState, Record, now_ms};
+use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate, recorder};
+use crate::store::campaigns::{Claimed, DeliveryState, LeaseLost, Record, now_ms};
 
 /// Delivers `ctx.campaign` until it is done or the run must end; `stop`
 /// turning true (Ctrl-C) stops claiming and winds down within
@@ -20,7 +20,7 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let started = Instant::now();
     let store = ctx.store.clone();
     let campaign = ctx.campaign.id;
-    let recovered = store.start_run(campaign).await?;
+    let recovered = store.start_run(&ctx.lease).await?;
     let total = store.campaign_counts(campaign).await?;
     let stats = Arc::new(Stats::default());
     let committed = Arc::new(Notify::new());
@@ -44,6 +44,14 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
         abort: std::sync::Mutex::new(None),
         ctx,
     });
+    let beat = {
+        let weak = Arc::downgrade(&shared);
+        lease::heartbeat(store.clone(), shared.ctx.lease.clone(), move || {
+            if let Some(s) = weak.upgrade() {
+                s.abort_with(RunEnd::LeaseLost);
+            }
+        })
+    };
     let progress = progress::start(&shared.ctx, total, stats.clone());
     let (job_tx, job_rx) = mpsc::channel::<Claimed>(concurrency);
     let job_rx = Arc::new(Mutex::new(job_rx));
@@ -51,10 +59,15 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
         .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
         .collect();
     let claim = claim_loop(&shared, &stats, &committed, &writes, &job_tx, &rec_tx).await;
+    let claim = match claim {
+        Err(e) if e.is::<LeaseLost>() => Ok(RunEnd::LeaseLost),
+        other => other,
+    };
     drop(job_tx);
     wind_down(&shared, workers).await;
     drop(rec_tx);
     let recorded = recorder.await.context("the recorder task panicked")?;
+    beat.abort();
     progress.finish();
     let end = claim?;
     recorded?;
@@ -71,15 +84,14 @@ async fn claim_loop(
     records: &mpsc::Sender<Record>,
 ) -> anyhow::Result<RunEnd> {
     let store = &shared.ctx.store;
-    let campaign = shared.ctx.campaign.id;
     let concurrency = shared.ctx.settings.concurrency.max(1);
     let page = claim_page(concurrency);
     loop {
         if *shared.stop.borrow() {
             return Ok(RunEnd::Interrupted);
         }
-        if let Some(reason) = shared.abort.lock().expect("abort lock").clone() {
-            return Ok(RunEnd::RelayUnavailable { reason });
+        if let Some(end) = shared.abort.lock().expect("abort lock").clone() {
+            return Ok(end);
         }
         if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(concurrency)
         {
@@ -88,7 +100,7 @@ async fn claim_loop(
         }
         let batch = {
             let _writer = writes.lock().await;
-            store.claim(campaign, page, now_ms()).await?
+            store.claim(&shared.ctx.lease, page, now_ms()).await?
         };
         if batch.is_empty() {
             if stats.outstanding.load(Ordering::Relaxed) > 0 {
@@ -203,5 +215,6 @@ async fn report(
         rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
         campaign: counts,
         possible_duplicates: campaign.possible_duplicates,
+        content_changes: store.content_changes(campaign.id).await?,
     })
 }

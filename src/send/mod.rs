@@ -11,6 +11,7 @@
 pub mod classify;
 mod data;
 mod engine;
+pub mod lease;
 pub mod outbox;
 mod progress;
 mod rate;
@@ -30,7 +31,7 @@ pub use engine::{in_flight_cap, run};
 use crate::config::SendSettings;
 use crate::message::{MessageContext, MessageTemplate};
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, CampaignCounts};
+use crate::store::campaigns::{Campaign, CampaignCounts, ContentChange, Lease};
 
 /// Where messages go.
 #[derive(Clone)]
@@ -47,6 +48,8 @@ pub enum Sink {
 pub struct SendContext {
     pub store: Store,
     pub campaign: Campaign,
+    /// The campaign's lease, held by this run (see [`lease`]).
+    pub lease: Lease,
     /// The issue's message, built once.
     pub template: Arc<MessageTemplate>,
     pub message: Arc<MessageContext>,
@@ -70,6 +73,11 @@ pub enum RunEnd {
     Interrupted,
     /// The relay could not be reached for `max_attempts` tries in a row.
     RelayUnavailable { reason: String },
+    /// Another run took the campaign's lease over (this one stalled).
+    LeaseLost,
+    /// The relay refused us (5xx to EHLO, AUTH or MAIL FROM, TLS that
+    /// cannot be verified): a configuration problem; nobody was failed.
+    RelayRefused { reason: String },
 }
 
 /// What a run did and where the campaign stands afterwards.
@@ -88,6 +96,9 @@ pub struct RunReport {
     /// The whole campaign's ledger.
     pub campaign: CampaignCounts,
     pub possible_duplicates: u64,
+    /// Changes of the issue accepted mid-campaign (`--accept-changes`):
+    /// recipients sent before each got the earlier version.
+    pub content_changes: Vec<ContentChange>,
 }
 
 /// Outcomes recorded by one run.

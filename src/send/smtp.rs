@@ -9,16 +9,19 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::Address;
 use lettre::transport::smtp::Error as SmtpError;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate};
 use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
-use lettre::transport::smtp::extension::{ClientId, Extension, MailParameter};
+use lettre::transport::smtp::extension::{ClientId, MailParameter};
 use lettre::transport::smtp::response::Response;
 
 use super::classify::{self, Delivery};
 use super::data::DataBlock;
+
+mod open;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::EmailAddress;
+use open::read_roots;
 
 /// Everything needed to open connections to the relay; validated once.
 #[derive(Clone)]
@@ -29,6 +32,8 @@ pub struct Relay {
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
+    /// Extra trusted roots from `[smtp] ca_file`.
+    roots: Option<Certificate>,
 }
 
 impl Relay {
@@ -57,7 +62,9 @@ impl Relay {
                 password.expose().to_owned(),
             ))
         };
+        let roots = s.ca_file.as_deref().map(read_roots).transpose()?;
         Ok(Self {
+            roots,
             host: s.host.clone(),
             port: s.port,
             tls: s.tls,
@@ -78,48 +85,6 @@ impl Relay {
             .await
             .map_err(|_| anyhow::anyhow!("no answer within {:?}", self.timeout * 2))?
             .with_context(|| format!("cannot connect to the SMTP relay `{}`", self.name()))
-    }
-
-    async fn connect_inner(&self) -> anyhow::Result<Connection> {
-        let implicit = match self.tls {
-            TlsMode::Tls => Some(TlsParameters::new(self.host.clone())?),
-            _ => None,
-        };
-        let addr = (self.host.as_str(), self.port);
-        let mut conn = match implicit {
-            Some(tls) => {
-                let t = Some(self.timeout);
-                AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, Some(tls), None).await?
-            }
-            None => {
-                // Our own socket, to set TCP_NODELAY (lettre does not): the
-                // end-of-data `.` is a separate small write that Nagle's
-                // algorithm would otherwise hold until the body is acked.
-                let tcp = tokio::net::TcpStream::connect(addr).await?;
-                tcp.set_nodelay(true)?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?
-            }
-        };
-        if self.tls == TlsMode::Starttls {
-            if !conn.can_starttls() {
-                anyhow::bail!("the relay does not offer STARTTLS (`[smtp] tls = \"starttls\"`)");
-            }
-            conn.starttls(TlsParameters::new(self.host.clone())?, &self.hello)
-                .await?;
-        }
-        if let Some(creds) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
-                .await
-                .context(
-                    "AUTH was refused; check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`",
-                )?;
-        }
-        let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
-        Ok(Connection {
-            conn,
-            timeout: self.timeout,
-            smtputf8,
-        })
     }
 }
 
@@ -174,7 +139,8 @@ impl Connection {
         let t = self.timeout;
         let c = &mut self.conn;
         let steps = async {
-            step(t, "MAIL", c.command(Mail::new(Some(from.clone()), params))).await?;
+            let mail = c.command(Mail::new(Some(from.clone()), params));
+            step(t, "MAIL", mail).await.map_err(Step::at_mail)?;
             step(t, "RCPT", c.command(Rcpt::new(rcpt, vec![]))).await?;
             step(t, "DATA", c.command(Data)).await?;
             match DataBlock::new(message) {
@@ -188,6 +154,11 @@ impl Connection {
             Err(Step::Reply(code, text)) => {
                 let after = self.reset(code).await;
                 (classify::from_reply(code, &text), after)
+            }
+            Err(Step::SenderRefused(code, text)) => {
+                let after = self.reset(code).await;
+                let reply = format!("{code} {text}").trim_end().to_owned();
+                (Delivery::RelayRefused(reply), after)
             }
             Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
         }
@@ -240,7 +211,18 @@ async fn step(
 
 enum Step {
     Reply(u16, String),
+    /// A 5xx to MAIL FROM: the sender, the same for every recipient.
+    SenderRefused(u16, String),
     Lost(String),
+}
+
+impl Step {
+    fn at_mail(self) -> Step {
+        match self {
+            Step::Reply(code, text) if code >= 500 => Step::SenderRefused(code, text),
+            other => other,
+        }
+    }
 }
 
 fn reply_text(resp: &Response) -> String {
@@ -289,6 +271,25 @@ mod tests {
         assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
         let with_pw = [user[0], ("MAILROOM_SMTP__PASSWORD", "hunter2")];
         assert!(relay(&with_pw).is_ok());
+    }
+
+    #[test]
+    fn a_missing_or_non_pem_ca_file_is_named_in_the_error() {
+        let missing = [("MAILROOM_SMTP__CA_FILE", "/nonexistent/relay-ca.pem")];
+        let err = format!("{:#}", relay(&missing).err().expect("refused"));
+        assert!(
+            err.contains("cannot read `[smtp] ca_file` `/nonexistent/relay-ca.pem`"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let junk = junk.display().to_string();
+        let err = format!(
+            "{:#}",
+            relay(&[("MAILROOM_SMTP__CA_FILE", &junk)]).err().unwrap()
+        );
+        assert!(err.contains("holds no `BEGIN CERTIFICATE` block"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, watch};
 
-use super::classify::{Delivery, backoff};
+use super::classify::{Delivery, RelayRefused, backoff};
 use super::smtp::{After, Connection, Relay};
 use super::{SendContext, Sink, outbox};
 use crate::message::RecipientSlots;
@@ -19,11 +19,17 @@ pub struct Shared {
     pub from: lettre::Address,
     pub rate: super::rate::RateLimit,
     pub stop: watch::Receiver<bool>,
-    /// Set when the relay stayed unreachable; the run winds down.
-    pub abort: std::sync::Mutex<Option<String>>,
+    /// Set when the run must end early (the relay stayed unreachable, the
+    /// lease was lost); the run winds down and ends this way.
+    pub abort: std::sync::Mutex<Option<super::RunEnd>>,
 }
 
 impl Shared {
+    /// Ends the run early as `end` (the first reason wins).
+    pub fn abort_with(&self, end: super::RunEnd) {
+        self.abort.lock().expect("abort lock").get_or_insert(end);
+    }
+
     /// Whether to stop taking work (Ctrl-C or an abort).
     pub fn stopping(&self) -> bool {
         *self.stop.borrow() || self.abort.lock().expect("abort lock").is_some()
@@ -88,6 +94,12 @@ impl Worker {
         let delivery = self.deliver(&job).await;
         let s = &self.shared.ctx.settings;
         match delivery {
+            Delivery::RelayRefused(reason) => {
+                self.shared.abort_with(super::RunEnd::RelayRefused {
+                    reason: reason.clone(),
+                });
+                untried(&job, DeliveryState::Pending, &reason, None)
+            }
             Delivery::NotTried(reason) => {
                 let wait = backoff(self.failures.max(1), s.retry_base_secs, s.retry_max_secs);
                 untried(&job, DeliveryState::Deferred, &reason, Some(wait))
@@ -131,11 +143,22 @@ impl Worker {
                     self.on_conn = 0;
                     self.failures = 0;
                 }
-                Err(e) => return self.connect_failed(format!("{e}: {}", e.root_cause())),
+                Err(e) => {
+                    return match e.downcast_ref::<RelayRefused>() {
+                        Some(refused) => Delivery::RelayRefused(refused.to_string()),
+                        None => self.connect_failed(format!("{e}: {}", e.root_cause())),
+                    };
+                }
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
         let (delivery, after) = conn.send(&self.shared.from, &job.email, &self.buf).await;
+        let delivery = match delivery {
+            Delivery::RelayRefused(reply) => {
+                Delivery::RelayRefused(relay.sender_refused(reply).to_string())
+            }
+            d => d,
+        };
         self.on_conn += 1;
         let cap = self.shared.ctx.settings.messages_per_connection.max(1);
         if after == After::Broken {
@@ -152,8 +175,9 @@ impl Worker {
         self.failures += 1;
         let s = &self.shared.ctx.settings;
         if self.failures >= s.max_attempts.max(1) {
-            let mut abort = self.shared.abort.lock().expect("abort lock");
-            abort.get_or_insert_with(|| reason.clone());
+            self.shared.abort_with(super::RunEnd::RelayUnavailable {
+                reason: reason.clone(),
+            });
         }
         self.pause = Some(backoff(self.failures, s.retry_base_secs, s.retry_max_secs));
         Delivery::NotTried(reason)
@@ -176,7 +200,7 @@ pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: 
             r.state = DeliveryState::Failed;
             r.reply = Some(reply);
         }
-        Delivery::Deferred(reply) | Delivery::NotTried(reply) => {
+        Delivery::Deferred(reply) | Delivery::NotTried(reply) | Delivery::RelayRefused(reply) => {
             r.state = DeliveryState::Deferred;
             r.reply = Some(reply);
             r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));

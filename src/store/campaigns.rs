@@ -17,9 +17,13 @@ use time::OffsetDateTime;
 use super::Store;
 use crate::domain::{EmailAddress, IssueNumber, SubscriberId};
 
+mod content;
+mod lease;
 mod ledger;
 mod report;
 
+pub use content::ContentChange;
+pub use lease::{Lease, LeaseLost, LeaseOwner, LeaseRow};
 pub use report::{CampaignCounts, FailedRow, FailureGroup, Timing};
 
 /// A campaign's id in the store.
@@ -44,6 +48,9 @@ pub struct Campaign {
     pub possible_duplicates: u64,
     /// How many runs have worked on it.
     pub runs: u64,
+    /// The hash of what it sends (see `send::content_hash`); `None` for a
+    /// campaign created before mailroom stored it.
+    pub content_hash: Option<String>,
 }
 
 /// Where a ledger row stands.
@@ -132,29 +139,32 @@ pub fn now_ms() -> i64 {
     i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-const CAMPAIGN_COLUMNS: &str =
-    "SELECT id, issue_number, subject, created_at, possible_duplicates, runs FROM campaigns";
+const CAMPAIGN_COLUMNS: &str = "SELECT id, issue_number, subject, created_at, \
+     possible_duplicates, runs, content_hash FROM campaigns";
 
 impl Store {
     /// The campaign for `issue`, creating it (and snapshotting every
     /// subscribed address into its ledger, in one statement) if missing.
-    /// Returns the campaign and whether it was created now.
+    /// `content_hash` identifies what it sends. Returns the campaign and
+    /// whether it was created now.
     pub async fn open_campaign(
         &self,
         issue: IssueNumber,
         subject: &str,
+        content_hash: &str,
     ) -> anyhow::Result<(Campaign, bool)> {
         if let Some(c) = self.find_campaign(issue).await? {
             return Ok((c, false));
         }
         let mut tx = self.begin_write().await?;
         let created = sqlx::query(
-            "INSERT INTO campaigns (issue_number, subject, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (issue_number) DO NOTHING RETURNING id",
+            "INSERT INTO campaigns (issue_number, subject, created_at, content_hash) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
         )
         .bind(i64::from(issue.get()))
         .bind(subject)
         .bind(super::seconds(crate::domain::now()))
+        .bind(content_hash)
         .fetch_optional(&mut *tx)
         .await
         .with_context(|| format!("cannot create the campaign for issue {issue}"))?;
@@ -205,11 +215,13 @@ impl Store {
     /// Starts a run: rows left `sending` by a dead run go back to `pending`
     /// and are added to the campaign's possible duplicates. Returns how many.
     ///
-    /// Only one sender may work on a campaign at a time (SQLite); a
-    /// multi-sender version would re-queue only rows whose claim is older
-    /// than a lease, using `claimed_at`.
-    pub async fn start_run(&self, campaign: CampaignId) -> anyhow::Result<u64> {
+    /// Only the run holding the campaign's `lease` may do this (else
+    /// [`LeaseLost`]): re-queueing another live run's rows would mail
+    /// their recipients twice.
+    pub async fn start_run(&self, lease: &Lease) -> anyhow::Result<u64> {
+        let campaign = lease.campaign;
         let mut tx = self.begin_write().await?;
+        lease::ensure_held(&mut tx, lease).await?;
         let n = sqlx::query(
             "UPDATE deliveries SET state = 'pending', updated_at = $2 \
              WHERE campaign_id = $1 AND state = 'sending'",
@@ -269,5 +281,6 @@ fn campaign_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Campaign> 
         created_at: super::time_from(row.try_get("created_at")?)?,
         possible_duplicates: count("possible_duplicates")?,
         runs: count("runs")?,
+        content_hash: row.try_get("content_hash")?,
     })
 }

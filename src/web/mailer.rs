@@ -97,7 +97,7 @@ async fn run(route: Route, letter: Letter, mut rx: mpsc::Receiver<Job>) {
         let kind = match outcome {
             Delivery::Sent(_) => "sent",
             Delivery::Deferred(_) | Delivery::NotTried(_) => "deferred",
-            Delivery::Failed { .. } => "failed",
+            Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
         };
         if kind == "sent" {
             tracing::info!(subscriber = job.id.get(), "confirmation mailed");

@@ -16,6 +16,16 @@ pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Re
     let s = &settings.send;
     println!("issue {number}: {}", p.rendered.subject);
     println!("recipients: {recipients} {note}");
+    if let Some(c) = store.find_campaign(number).await?
+        && c.content_hash
+            .as_deref()
+            .is_some_and(|h| h != super::content::content_hash(&p.rendered))
+    {
+        println!(
+            "changed: the issue differs from what the campaign has sent so far; `mailroom send` \
+             refuses without `--accept-changes`"
+        );
+    }
     println!(
         "message: about {:.1} KB each, {:.1} MB in all",
         size as f64 / 1024.0,

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use time::OffsetDateTime;
@@ -14,9 +15,13 @@ use crate::domain::EmailAddress;
 use crate::message::{MessageContext, MessageTemplate};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
+use crate::send::classify::RelayRefused;
+use crate::send::lease::Taken;
 use crate::send::{self, SendContext, Sink, smtp::Relay};
 use crate::store::Store;
+use crate::store::campaigns::{Campaign, Lease};
 
+mod content;
 mod dry_run;
 mod summary;
 mod test_send;
@@ -58,6 +63,10 @@ pub struct Args {
     /// Re-queue failed recipients who are still subscribed, then deliver.
     #[arg(long, conflicts_with_all = ["test", "dry_run"])]
     pub retry_failed: bool,
+    /// Send the rest of the campaign the issue as it is now, though it
+    /// changed (subject, text or HTML) since the campaign started.
+    #[arg(long, conflicts_with_all = ["test", "dry_run"])]
+    pub accept_changes: bool,
     /// Print the final report as JSON on stdout.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<ReportFormat>,
@@ -182,12 +191,19 @@ pub async fn sink(
         Transport::Discard => Ok(Sink::Discard),
         Transport::Smtp => {
             let relay = Relay::from_settings(&settings.smtp)?;
-            let probe = relay.connect().await.with_context(|| {
-                format!(
-                    "the relay `{}` is unreachable; nothing was sent{}",
-                    relay.name(),
-                    resume_hint.map_or(String::new(), |h| format!("; {h}"))
-                )
+            let probe = relay.connect().await.map_err(|e| {
+                let what = if e.is::<RelayRefused>() {
+                    format!("the relay `{}` refused us; nothing was sent", relay.name())
+                } else {
+                    format!(
+                        "the relay `{}` is unreachable; nothing was sent",
+                        relay.name()
+                    )
+                };
+                match resume_hint {
+                    Some(hint) => e.context(format!("{what}; {hint}")),
+                    None => e.context(what),
+                }
             })?;
             probe.quit().await;
             Ok(Sink::Smtp(relay))
@@ -202,16 +218,64 @@ async fn deliver(
     settings: &Settings,
 ) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
-    let secret =
-        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    // Refuse early (before the relay probe) without a signing key.
+    crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
     let hint = format!(
-        "the campaign is intact: rerun `mailroom send` for issue {number} when the relay is up"
+        "the campaign is intact: rerun `mailroom send` for issue {number} once the relay \
+         is reachable and `[smtp]` is right"
     );
     let sink = sink(settings, number, Some(&hint)).await?;
-    let (campaign, created) = store.open_campaign(number, &p.rendered.subject).await?;
+    let hash = content::content_hash(&p.rendered);
+    let (campaign, created) = store
+        .open_campaign(number, &p.rendered.subject, &hash)
+        .await?;
     if created {
         eprintln!("send: created the campaign for issue {number}");
     }
+    let ttl = Duration::from_secs_f64(settings.send.lease_secs.max(1.0));
+    let (lease, taken) =
+        send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
+    say_taken(&taken);
+    let result = deliver_leased(args, store, p, settings, sink, campaign, lease.clone()).await;
+    send::lease::release(store, &lease).await;
+    result
+}
+
+fn say_taken(taken: &Taken) {
+    match taken {
+        Taken::Free => {}
+        Taken::FromDeadProcess(o) => eprintln!(
+            "send: took the campaign over from pid {} on host `{}`, which is gone",
+            o.pid, o.host
+        ),
+        Taken::FromExpired(o, ago) => eprintln!(
+            "send: took the campaign over from pid {} on host `{}`, silent for {ago} s",
+            o.pid, o.host
+        ),
+    }
+}
+
+async fn deliver_leased(
+    args: &Args,
+    store: &Store,
+    p: &Prepared,
+    settings: &Settings,
+    sink: Sink,
+    campaign: Campaign,
+    lease: Lease,
+) -> anyhow::Result<ExitCode> {
+    let secret =
+        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    let (rendered, file) = (&p.rendered, &args.issue);
+    content::reconcile(
+        store,
+        &lease,
+        &campaign,
+        rendered,
+        args.accept_changes,
+        file,
+    )
+    .await?;
     if args.retry_failed {
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
@@ -236,6 +300,7 @@ async fn deliver(
     let ctx = SendContext {
         store: store.clone(),
         campaign,
+        lease,
         template: Arc::new(template),
         message: Arc::new(message),
         secret: Arc::from(secret),

@@ -32,6 +32,13 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
         c.deferred,
         c.pending + c.sending,
     );
+    for change in &report.content_changes {
+        eprintln!(
+            "send: the issue changed mid-campaign: {} recipient(s) got the earlier version, the \
+             rest the later one",
+            change.sent_before
+        );
+    }
     if report.recovered > 0 {
         eprintln!(
             "send: {} message(s) were in flight when an earlier run died; they were sent again \
@@ -62,6 +69,20 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
         RunEnd::Interrupted => {
             eprintln!("send: interrupted; resume with `mailroom send {issue}`");
             130
+        }
+        RunEnd::RelayRefused { reason } => {
+            eprintln!(
+                "send: stopped: {reason}\nsend: nobody was marked failed and the campaign is \
+                 intact: rerun `mailroom send {issue}` once the relay or `[smtp]` is fixed"
+            );
+            1
+        }
+        RunEnd::LeaseLost => {
+            eprintln!(
+                "send: another run took this campaign over after this one stalled past `[send] \
+                 lease_secs`; it carries on (`mailroom status {issue}`)"
+            );
+            75
         }
         RunEnd::RelayUnavailable { reason } => {
             eprintln!(

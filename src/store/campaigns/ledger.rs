@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::{QueryBuilder, Row};
 
-use super::{CampaignId, Claimed, Record};
+use super::{Claimed, Lease, Record, lease};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 use crate::store::{Db, Store, history};
 
@@ -21,14 +21,12 @@ impl Store {
     ///
     /// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
     /// RETURNING`, the shape a PostgreSQL version extends with
-    /// `FOR UPDATE SKIP LOCKED` for several senders.
-    pub async fn claim(
-        &self,
-        campaign: CampaignId,
-        limit: u32,
-        now: i64,
-    ) -> anyhow::Result<Vec<Claimed>> {
+    /// `FOR UPDATE SKIP LOCKED` for several senders. Only the run holding
+    /// the campaign's `lease` may claim (else [`super::LeaseLost`]).
+    pub async fn claim(&self, lease: &Lease, limit: u32, now: i64) -> anyhow::Result<Vec<Claimed>> {
+        let campaign = lease.campaign;
         let mut tx = self.begin_write().await?;
+        lease::ensure_held(&mut tx, lease).await?;
         // Due deferred rows, then pending ones, each branch walking the
         // (campaign_id, state, id) index; a single `state = … OR …` filter
         // would scan and sort the whole campaign on every claim.

@@ -1,0 +1,152 @@
+//! Opening a connection to the relay: greeting, EHLO, TLS (implicit or
+//! STARTTLS, certificates always verified, with `[smtp] ca_file` as extra
+//! roots) and AUTH, telling a relay that refuses us (retrying cannot help)
+//! from one that is away (retry later).
+use anyhow::Context;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::Mechanism;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::extension::Extension;
+
+use super::{Connection, Relay};
+use crate::config::TlsMode;
+use crate::send::classify::RelayRefused;
+
+impl Relay {
+    pub(super) async fn connect_inner(&self) -> anyhow::Result<Connection> {
+        let addr = (self.host.as_str(), self.port);
+        let mut conn = if self.tls == TlsMode::Tls {
+            let tls = Some(self.tls_parameters()?);
+            let t = Some(self.timeout);
+            AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, tls, None)
+                .await
+                .map_err(|e| self.refusal("the TLS handshake or EHLO", e, true))?
+        } else {
+            // Our own socket, to set TCP_NODELAY (lettre does not): the
+            // end-of-data `.` is a separate small write that Nagle's
+            // algorithm would otherwise hold until the body is acked.
+            let tcp = tokio::net::TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                .await
+                .map_err(|e| self.refusal("the greeting or EHLO", e, false))?
+        };
+        if self.tls == TlsMode::Starttls {
+            if !conn.can_starttls() {
+                return Err(self.refused("STARTTLS", "not offered".into(), NO_STARTTLS));
+            }
+            conn.starttls(self.tls_parameters()?, &self.hello)
+                .await
+                .map_err(|e| self.refusal("STARTTLS", e, true))?;
+        }
+        if let Some(creds) = &self.credentials {
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                .await
+                .map_err(|e| {
+                    // A 5xx, or no mechanism in common; a 4xx or a dropped
+                    // connection is the relay being away.
+                    if e.is_permanent() || e.is_client() {
+                        self.refused("AUTH", error_text(&e), BAD_AUTH)
+                    } else {
+                        e.into()
+                    }
+                })?;
+        }
+        let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
+        Ok(Connection {
+            conn,
+            timeout: self.timeout,
+            smtputf8,
+        })
+    }
+
+    /// `e` as a [`RelayRefused`] when retrying cannot help (a 5xx reply, or
+    /// with `tls` a failed handshake), else as it is (the relay is away).
+    fn refusal(&self, stage: &'static str, e: SmtpError, tls: bool) -> anyhow::Error {
+        if e.is_permanent() {
+            self.refused(stage, error_text(&e), CHECK_RELAY)
+        } else if tls && (e.is_tls() || is_handshake_failure(&e)) {
+            self.refused(stage, error_text(&e), BAD_CERT)
+        } else {
+            e.into()
+        }
+    }
+
+    fn refused(&self, stage: &'static str, reply: String, fix: &'static str) -> anyhow::Error {
+        RelayRefused {
+            relay: self.name(),
+            stage,
+            reply,
+            fix,
+        }
+        .into()
+    }
+
+    /// The refusal of a 5xx `reply` to MAIL FROM.
+    pub fn sender_refused(&self, reply: String) -> RelayRefused {
+        RelayRefused {
+            relay: self.name(),
+            stage: "the sender at MAIL FROM",
+            reply,
+            fix: BAD_SENDER,
+        }
+    }
+
+    /// Certificate verification is always on: the system's roots plus
+    /// `[smtp] ca_file`, for `[smtp] host`.
+    fn tls_parameters(&self) -> anyhow::Result<TlsParameters> {
+        let mut builder = TlsParameters::builder(self.host.clone());
+        if let Some(roots) = &self.roots {
+            builder = builder.add_root_certificate(roots.clone());
+        }
+        Ok(builder.build()?)
+    }
+}
+
+const NO_STARTTLS: &str = "`[smtp] tls = \"starttls\"` requires it and mailroom never falls \
+     back to cleartext: use the relay's TLS port with `tls = \"tls\"`, or a relay that offers it";
+const BAD_AUTH: &str = "check `[smtp] username` and `MAILROOM_SMTP__PASSWORD`, and that the \
+     relay offers AUTH PLAIN or LOGIN";
+const BAD_CERT: &str = "the relay's certificate could not be verified for `[smtp] host`; for a \
+     private relay, point `[smtp] ca_file` at the PEM of its CA (or self-signed certificate)";
+const BAD_SENDER: &str = "a relay configuration problem, not the recipients': check that the \
+     relay lets this account send as `[newsletter] from`, and `[smtp] username`";
+const CHECK_RELAY: &str = "a relay configuration problem: check `[smtp]` and the relay's rules";
+
+/// The certificates in the PEM file `path`.
+pub(super) fn read_roots(path: &std::path::Path) -> anyhow::Result<Certificate> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read `[smtp] ca_file` `{}`", path.display()))?;
+    let cert = Certificate::from_pem(&pem).with_context(|| {
+        format!(
+            "`[smtp] ca_file` `{}` is not a PEM certificate file",
+            path.display()
+        )
+    })?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        anyhow::bail!(
+            "`[smtp] ca_file` `{}` holds no `BEGIN CERTIFICATE` block",
+            path.display()
+        );
+    }
+    Ok(cert)
+}
+
+/// The text of an SMTP error (lettre's `Display` includes its cause).
+fn error_text(e: &SmtpError) -> String {
+    e.to_string()
+}
+
+/// Whether a TLS handshake failed on the certificate or the protocol
+/// (tokio-rustls reports those as `InvalidData` I/O errors), as opposed to
+/// the network.
+fn is_handshake_failure(e: &SmtpError) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::InvalidData;
+        }
+        source = s.source();
+    }
+    false
+}

@@ -1,0 +1,141 @@
+//! One sender per campaign: the campaign lease through the library, and two
+//! real `mailroom send` processes on one campaign.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::project::{Project, clean_issue, stderr};
+use common::sink::{Sink, free_port, tally};
+use mailroom::domain::IssueNumber;
+use mailroom::send::lease::{self, LeaseHeld, Taken};
+use mailroom::store::Store;
+use mailroom::store::campaigns::{Campaign, Lease, LeaseLost, LeaseOwner, now_ms};
+
+const TTL: Duration = Duration::from_secs(30);
+
+async fn campaign(dir: &tempfile::TempDir) -> (Store, Campaign) {
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let issue = IssueNumber::new(625).unwrap();
+    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    (store, c)
+}
+
+fn elsewhere(pid: u32) -> LeaseOwner {
+    LeaseOwner {
+        host: "other-host.example".into(),
+        pid,
+        process_start: 7,
+    }
+}
+
+/// Writes a lease for `owner` renewed `ago_ms` before now.
+async fn plant(store: &Store, c: &Campaign, owner: &LeaseOwner, ago_ms: i64) -> Lease {
+    let lease = Lease {
+        campaign: c.id,
+        token: format!("planted-{}", owner.pid),
+        ttl_ms: 30_000,
+    };
+    assert!(
+        store
+            .take_lease(&lease, owner, None, now_ms() - ago_ms)
+            .await
+            .unwrap()
+    );
+    lease
+}
+
+#[tokio::test]
+async fn a_live_lease_elsewhere_is_refused_with_its_owner_and_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, c) = campaign(&dir).await;
+    plant(&store, &c, &elsewhere(4242), 3_000).await;
+    let err = lease::acquire(&store, &c, &lease::this_process(), TTL)
+        .await
+        .unwrap_err();
+    let held = err.downcast_ref::<LeaseHeld>().expect("a LeaseHeld error");
+    assert_eq!((held.pid, held.host.as_str()), (4242, "other-host.example"));
+    let text = err.to_string();
+    assert!(
+        text.contains("issue 625 is being sent by pid 4242 on host `other-host.example`")
+            && text.contains("renewed 3 s ago")
+            && text.contains("stop it and rerun"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_its_old_holder_can_no_longer_claim() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, c) = campaign(&dir).await;
+    let old = plant(&store, &c, &elsewhere(4242), 45_000).await;
+    let (mine, taken) = lease::acquire(&store, &c, &lease::this_process(), TTL)
+        .await
+        .unwrap();
+    assert_eq!(taken, Taken::FromExpired(elsewhere(4242), 45));
+    assert!(!store.renew_lease(&old, now_ms()).await.unwrap());
+    let err = store.claim(&old, 10, now_ms()).await.unwrap_err();
+    assert!(err.is::<LeaseLost>(), "{err:#}");
+    assert!(store.start_run(&old).await.unwrap_err().is::<LeaseLost>());
+    assert!(store.renew_lease(&mine, now_ms()).await.unwrap());
+    assert_eq!(store.claim(&mine, 10, now_ms()).await.unwrap(), vec![]);
+    store.release_lease(&mine).await.unwrap();
+    assert_eq!(store.lease(c.id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_fresh_lease_of_a_dead_process_on_this_host_is_taken_over_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, c) = campaign(&dir).await;
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let dead = LeaseOwner {
+        pid,
+        ..lease::this_process()
+    };
+    plant(&store, &c, &dead, 0).await;
+    let (_, taken) = lease::acquire(&store, &c, &lease::this_process(), TTL)
+        .await
+        .unwrap();
+    assert_eq!(taken, Taken::FromDeadProcess(dead));
+}
+
+#[test]
+fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9() {
+    let port = free_port();
+    let n = 60;
+    let mut p = Project::new(n, port);
+    p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
+    let sink = Sink::start(p.dir.path(), "dump", port, &[]);
+    let issue = clean_issue();
+    let mut first = p.spawn(&["send", issue.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.messages().is_empty() {
+        assert!(Instant::now() < deadline, "the first run sent nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = p.send(&[]);
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    let want = format!("issue 620 is being sent by pid {} on host", first.id());
+    assert!(stderr(&second).contains(&want), "{}", stderr(&second));
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first run is still sending: the refusal came from the lease"
+    );
+
+    first.kill().expect("kill -9 the first run");
+    first.wait().unwrap();
+    let third = p.send(&[]);
+    assert!(third.status.success(), "{}", stderr(&third));
+    assert!(
+        stderr(&third).contains("which is gone"),
+        "{}",
+        stderr(&third)
+    );
+    let counts = tally([sink.messages().as_slice()]);
+    assert_eq!(counts.len(), n, "every recipient got the issue");
+    let duplicates: u64 = counts.values().map(|&c| c as u64 - 1).sum();
+    let possible = p.status()["possible_duplicates"].as_u64().unwrap();
+    assert!(duplicates <= possible, "{duplicates} > {possible}");
+}

@@ -1,0 +1,77 @@
+//! A relay that refuses us (5xx to EHLO, AUTH or MAIL FROM) is a
+//! configuration problem: the run stops with a clear error, no recipient is
+//! failed or bounced, and the campaign resumes once the relay is fixed.
+mod common;
+
+use common::project::{Project, stderr};
+use common::sink::{Sink, free_port, tally};
+
+const SENDER: &str = "553 5.7.1 <twir@example.com>: Sender address rejected: not owned by user";
+
+#[test]
+fn a_5xx_at_mail_from_stops_the_run_without_failing_anyone_and_it_resumes() {
+    let port = free_port();
+    let n = 12;
+    let p = Project::new(n, port);
+    let mut refusing = Sink::start(
+        p.dir.path(),
+        "refusing",
+        port,
+        &["-f", "MAIL", "-B", SENDER],
+    );
+    let out = p.send(&[]);
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused the sender at MAIL FROM"), "{err}");
+    assert!(err.contains("553 5.7.1"), "{err}");
+    assert!(
+        err.contains("nobody was marked failed") && err.contains("campaign is intact"),
+        "{err}"
+    );
+    let status = p.status();
+    let counts = &status["counts"];
+    assert_eq!(
+        (&counts["failed"], &counts["sent"], &counts["sending"]),
+        (&0.into(), &0.into(), &0.into()),
+        "{status}"
+    );
+    assert_eq!(counts["pending"], n as u64, "every row is back to pending");
+    let listed = p.run(&["subscribers", "list", "--status", "bounced"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("@example.com"));
+    refusing.stop();
+
+    let clean = Sink::start(p.dir.path(), "clean", port, &[]);
+    let out = p.send(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts = tally([clean.messages().as_slice()]);
+    assert_eq!(counts.len(), n);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
+}
+
+#[test]
+fn a_5xx_to_ehlo_or_auth_is_a_clear_refusal_not_an_outage() {
+    let port = free_port();
+    let mut p = Project::new(3, port);
+    let mut sink = Sink::start(p.dir.path(), "ehlo", port, &["-f", "EHLO"]);
+    let out = p.send(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the relay refused us") && err.contains("EHLO"),
+        "{err}"
+    );
+    assert!(!err.contains("unreachable"), "{err}");
+    sink.stop();
+
+    p.set("MAILROOM_SMTP__USERNAME", "twir");
+    p.set("MAILROOM_SMTP__PASSWORD", "wrong");
+    let sink = Sink::start(p.dir.path(), "auth", port, &["-f", "AUTH"]);
+    let out = p.send(&[]);
+    let err = stderr(&out);
+    eprintln!("{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused AUTH"), "{err}");
+    assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
+    assert!(sink.messages().is_empty());
+}
