@@ -58,7 +58,7 @@ fn a_5xx_to_ehlo_or_auth_is_a_clear_refusal_not_an_outage() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("the relay refused us") && err.contains("EHLO"),
+        err.contains(&format!("the relay `127.0.0.1:{port}` refused us")) && err.contains("EHLO"),
         "{err}"
     );
     assert!(!err.contains("unreachable"), "{err}");
