@@ -121,6 +121,14 @@ pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Resu
     })
 }
 
+/// Replaces `path` with `bytes` by removing the old file first. Overwriting
+/// in place (or renaming over it) is much slower on ext4: its `auto_da_alloc`
+/// safeguard flushes a file that replaced another before the call returns,
+/// which cost ~4 ms per render here, more than the rendering itself.
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write `{}`", path.display()))
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => std::fs::write(path, bytes),
+    }
+    .with_context(|| format!("cannot write `{}`", path.display()))
 }
