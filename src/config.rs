@@ -159,6 +159,11 @@ pub struct WebSettings {
     /// The secret itself: only from `MAILROOM_WEB__SECRET`.
     #[serde(default)]
     pub secret: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: when the TCP
+    /// peer is one of these, the client is the nearest untrusted address in
+    /// that header (for rate limits and consent records).
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Days a confirmation link stays valid.
     #[serde(default = "default_confirm_days")]
     pub confirm_token_days: u32,
@@ -177,6 +182,7 @@ impl fmt::Debug for WebSettings {
             .field("secret_file", &self.secret_file)
             .field("previous_secrets_file", &self.previous_secrets_file)
             .field("secret", &self.secret)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("confirm_token_days", &self.confirm_token_days)
             .finish()
     }
@@ -386,6 +392,7 @@ pub fn from_sources(
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("preview.recipients")
+                .with_list_parse_key("web.trusted_proxies")
                 .with_list_parse_key("check.disabled")
                 .with_list_parse_key("check.empty_heading_allow")
                 .with_list_parse_key("check.allowed_html_tags")

@@ -2,11 +2,12 @@
 //! a received message's List-Unsubscribe header, undo, bad tokens, the
 //! subscribe form's single answer, logs free of tokens and addresses, and
 //! a clean stop on SIGTERM.
+//! Behind a trusted reverse proxy, rate limits and consent use the forwarded client.
 mod common;
 
 use common::project::{Project, SECRET, email, stderr};
 use common::sink::{Sink, free_port};
-use common::web::{self, Server, get, list_unsubscribe_url, path_of, post, show};
+use common::web::{self, Server, get, list_unsubscribe_url, path_of, post, post_with, show};
 use mailroom::domain::SubscriberId;
 use mailroom::token::{self, Purpose};
 use time::{Duration, OffsetDateTime};
@@ -297,4 +298,58 @@ fn verbose_logs_name_routes_but_never_a_token_or_an_address() {
     ] {
         assert!(!log.contains(secret), "`{secret}` is in the log:\n{log}");
     }
+}
+
+fn subscribe_as(port: u16, who: &str, client: &str) -> u16 {
+    let body = format!("email={who}%40example.com&name=&website=");
+    post_with(
+        port,
+        "/subscribe",
+        &body,
+        &[&format!("X-Forwarded-For: {client}")],
+    )
+    .status
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit_and_consent_ip() {
+    let (p, port, _sink) = project(0);
+    let _server = Server::start(&p, port, &[]);
+    // Twelve visitors through the proxy (127.0.0.1, trusted by default): none is limited.
+    for i in 0..12 {
+        assert_eq!(
+            subscribe_as(port, &format!("a{i}"), &format!("203.0.113.{i}")),
+            200
+        );
+    }
+    // One visitor posting twelve times: the per-IP limit (10, then 1 a minute) applies to them.
+    let mine: Vec<u16> = (0..12)
+        .map(|i| subscribe_as(port, &format!("b{i}"), "198.51.100.1"))
+        .collect();
+    assert!(mine[..10].iter().all(|&s| s == 200), "{mine:?}");
+    assert_eq!(mine[10], 429, "{mine:?}");
+    // The consent record keeps the visitor's address, not the proxy's.
+    let record = show(&p, "a5@example.com");
+    assert_eq!(record["consent"]["ip"], "203.0.113.5", "{record}");
+}
+
+#[test]
+fn an_untrusted_peer_cannot_dodge_the_rate_limit_with_a_forged_header() {
+    let (p, port, _sink) = project(0);
+    let config = std::fs::read_to_string(p.path("config.toml")).unwrap();
+    let config = config.replace(
+        "trusted_proxies = [\"127.0.0.1\", \"::1\"]",
+        "trusted_proxies = []",
+    );
+    std::fs::write(p.path("config.toml"), config).unwrap();
+    let _server = Server::start(&p, port, &[]);
+    let statuses: Vec<u16> = (0..11)
+        .map(|i| subscribe_as(port, &format!("c{i}"), &format!("203.0.113.{i}")))
+        .collect();
+    assert!(statuses[..10].iter().all(|&s| s == 200), "{statuses:?}");
+    assert_eq!(
+        statuses[10], 429,
+        "forged X-Forwarded-For must not reset the limit: {statuses:?}"
+    );
+    assert_eq!(show(&p, "c1@example.com")["consent"]["ip"], "127.0.0.1");
 }

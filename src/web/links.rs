@@ -1,12 +1,12 @@
 //! The token links: unsubscribe (with undo) and confirm. A GET shows a
 //! button and changes nothing; the POST acts. A token that does not verify,
 //! whatever the reason, gets [`invalid`], the one answer for all of them.
-use std::net::SocketAddr;
+use super::client_ip::ClientIp;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -111,17 +111,13 @@ pub async fn confirm_ask(State(app): State<Arc<App>>, path: TokenPath) -> Respon
 /// becomes subscribed; the consent keeps this time and IP.
 pub async fn confirm(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     path: TokenPath,
 ) -> Response {
     let Some(id) = verified(&app, Purpose::Confirm, path) else {
         return invalid(&app);
     };
-    match app
-        .store
-        .confirm_subscription(id, Some(peer.ip()), now())
-        .await
-    {
+    match app.store.confirm_subscription(id, Some(ip), now()).await {
         Ok(Confirmation::Confirmed | Confirmation::AlreadySubscribed) => {
             page(pages::subscribed(&app.page))
         }

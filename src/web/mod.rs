@@ -6,6 +6,7 @@
 //! GETs never change state (mail scanners prefetch links); POSTs do. Logs
 //! name the route pattern, never the path, so no token or address is logged.
 mod batch;
+mod client_ip;
 mod limit;
 mod links;
 mod mailer;
@@ -43,6 +44,8 @@ pub struct App {
     pub token_life: time::Duration,
     pub per_ip: KeyedLimiter<std::net::IpAddr>,
     pub per_address: KeyedLimiter<EmailAddress>,
+    /// `[web] trusted_proxies`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The service's routes, with security headers and request logs.
@@ -92,6 +95,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         token_life: time::Duration::days(i64::from(settings.web.confirm_token_days.max(1))),
         per_ip: KeyedLimiter::new(10, Duration::from_secs(60)),
         per_address: KeyedLimiter::new(3, Duration::from_secs(20 * 60)),
+        trusted_proxies: settings.web.trusted_proxies.clone(),
     });
     let listener = tokio::net::TcpListener::bind(&settings.web.bind)
         .await

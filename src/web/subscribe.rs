@@ -2,13 +2,13 @@
 //! queues a confirmation email. The answer to a POST is the same page
 //! whatever the address's state (new, pending, subscribed, suppressed,
 //! rate-limited, caught by the honeypot), so the form reveals nothing.
-use std::net::SocketAddr;
+use super::client_ip::ClientIp;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Form;
+use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -35,10 +35,9 @@ pub async fn form(State(app): State<Arc<App>>) -> Response {
 /// POST `/subscribe`.
 pub async fn submit(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     form: Result<Form<SubscribeForm>, FormRejection>,
 ) -> Response {
-    let ip = peer.ip();
     if !app.per_ip.allow(ip, Instant::now()) {
         let page = pages::try_later(&app.page);
         return (

@@ -134,10 +134,29 @@ pub fn try_request(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<Reply> {
+    try_request_with(port, method, path, body, &[])
+}
+
+/// POST `body` as a form to `path`, with extra header lines (`Name: value`).
+pub fn post_with(port: u16, path: &str, body: &str, headers: &[&str]) -> Reply {
+    try_request_with(port, "POST", path, Some(body), headers).expect("an HTTP exchange with serve")
+}
+
+fn try_request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[&str],
+) -> std::io::Result<Reply> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
     if let Some(b) = body {
         req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
         req.push_str(&format!("Content-Length: {}\r\n", b.len()));
