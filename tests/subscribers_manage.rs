@@ -251,3 +251,29 @@ fn a_concurrent_add_during_an_import_loses_nothing() {
         );
     }
 }
+
+#[test]
+fn a_miss_that_differs_only_in_letter_case_suggests_the_stored_address() {
+    let env = Env::new();
+    env.ok(&["subscribers", "add", "Ferris@example.com"]);
+    for cmd in ["remove", "show"] {
+        let out = env.run(&["subscribers", cmd, "ferris@example.com"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no subscriber `ferris@example.com`; did you mean `Ferris@example.com`?"),
+            "{cmd}: {err}"
+        );
+    }
+    let out = env.run(&["subscribers", "remove", "nobody@example.com"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no subscriber `nobody@example.com`;") && !err.contains("did you mean"),
+        "{err}"
+    );
+    assert_eq!(
+        env.show("Ferris@example.com")["status"],
+        "subscribed",
+        "nothing changed"
+    );
+}

@@ -123,6 +123,21 @@ impl Store {
         row.as_ref().map(subscriber_from_row).transpose()
     }
 
+    /// Stored addresses equal to `email` but for letter case (the local part
+    /// is case-sensitive, so these are other subscribers): for "did you
+    /// mean" hints. Scans the table; meant for error paths only.
+    pub async fn similar(&self, email: &EmailAddress) -> anyhow::Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT email FROM subscribers WHERE lower(email) = lower($1) AND email <> $1 \
+             ORDER BY id LIMIT 3",
+        )
+        .bind(email.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .with_context(|| format!("cannot look up addresses like `{email}`"))?;
+        rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
+    }
+
     /// Up to `limit` subscribers with ids after `after`, by id, optionally
     /// only those with `status`. Page with the last id returned.
     pub async fn list(

@@ -43,11 +43,27 @@ pub async fn remove(store: &Store, email: &EmailAddress) -> anyhow::Result<ExitC
     match store.set_status(email, &change).await? {
         Transition::Changed { from, .. } => println!("unsubscribed `{email}` (was `{from}`)"),
         Transition::Unchanged(_) => println!("`{email}` is already unsubscribed"),
-        Transition::NotFound => anyhow::bail!(
-            "no subscriber `{email}`; `mailroom subscribers list` shows who is in the store"
-        ),
+        Transition::NotFound => return Err(not_found(store, email).await),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "No such subscriber", naming addresses that differ only in letter case.
+async fn not_found(store: &Store, email: &EmailAddress) -> anyhow::Error {
+    let similar = store.similar(email).await.unwrap_or_default();
+    if similar.is_empty() {
+        return anyhow::anyhow!(
+            "no subscriber `{email}`; `mailroom subscribers list` shows who is in the store"
+        );
+    }
+    let list = similar
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    anyhow::anyhow!(
+        "no subscriber `{email}`; did you mean {list}? (the part before `@` is case-sensitive)"
+    )
 }
 
 /// `subscribers count`.
@@ -68,7 +84,7 @@ pub async fn show(
     format: ShowFormat,
 ) -> anyhow::Result<ExitCode> {
     let Some(sub) = store.find(email).await? else {
-        anyhow::bail!("no subscriber `{email}`; check the address or `mailroom subscribers list`");
+        return Err(not_found(store, email).await);
     };
     let history = store.history(sub.id).await?;
     match format {
