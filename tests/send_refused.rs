@@ -1,6 +1,8 @@
 //! A relay that refuses us (5xx to EHLO, AUTH or MAIL FROM) is a
 //! configuration problem: the run stops with a clear error, no recipient is
-//! failed or bounced, and the campaign resumes once the relay is fixed.
+//! failed or bounced, and the campaign resumes once the relay is fixed. So
+//! is a relay that rejects every recipient by policy (`5.7.x`) before it
+//! has accepted anything.
 mod common;
 
 use common::project::{Project, stderr};
@@ -74,4 +76,44 @@ fn a_5xx_to_ehlo_or_auth_is_a_clear_refusal_not_an_outage() {
     assert!(err.contains("refused AUTH"), "{err}");
     assert!(err.contains("MAILROOM_SMTP__PASSWORD"), "{err}");
     assert!(sink.messages().is_empty());
+}
+
+const RELAY_DENIED: &str = "554 5.7.1 <x@example.com>: Relay access denied";
+
+#[test]
+fn a_relay_that_rejects_every_recipient_by_policy_stops_the_run_instead_of_failing_them() {
+    let port = free_port();
+    let n = 30;
+    let p = Project::new(n, port);
+    let mut denying = Sink::start(
+        p.dir.path(),
+        "denying",
+        port,
+        &["-f", "RCPT", "-B", RELAY_DENIED],
+    );
+    let out = p.send(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("recipients by policy") && err.contains("5.7.1"),
+        "{err}"
+    );
+    assert!(err.contains("campaign is intact"), "{err}");
+    let status = p.status();
+    let counts = &status["counts"];
+    assert_eq!(
+        (&counts["failed"], &counts["sent"], &counts["sending"]),
+        (&0.into(), &0.into(), &0.into()),
+        "nobody is failed for the relay's refusal: {status}"
+    );
+    let listed = p.run(&["subscribers", "list", "--status", "bounced"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("@example.com"));
+    denying.stop();
+
+    let clean = Sink::start(p.dir.path(), "clean", port, &[]);
+    let out = p.send(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let counts = tally([clean.messages().as_slice()]);
+    assert_eq!(counts.len(), n);
+    assert!(counts.values().all(|&c| c == 1), "{counts:?}");
 }

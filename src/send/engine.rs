@@ -42,6 +42,8 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
         rate: rate::RateLimit::new(ctx.settings.rate_per_second),
         stop: stop.clone(),
         abort: std::sync::Mutex::new(None),
+        sent_any: std::sync::atomic::AtomicBool::new(false),
+        early_policy: std::sync::atomic::AtomicU32::new(0),
         ctx,
     });
     let beat = {

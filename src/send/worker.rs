@@ -22,12 +22,48 @@ pub struct Shared {
     /// Set when the run must end early (the relay stayed unreachable, the
     /// lease was lost); the run winds down and ends this way.
     pub abort: std::sync::Mutex<Option<super::RunEnd>>,
+    /// Whether the relay has accepted any message in this run.
+    pub sent_any: std::sync::atomic::AtomicBool,
+    /// Policy rejections (`5.7.x`) seen before the relay accepted anything.
+    pub early_policy: std::sync::atomic::AtomicU32,
 }
+
+/// Policy rejections in a row, before any success, that stop a run: the
+/// relay is refusing us (relaying denied, sender not allowed), not judging
+/// each recipient.
+pub const POLICY_BREAKER: u32 = 10;
 
 impl Shared {
     /// Ends the run early as `end` (the first reason wins).
     pub fn abort_with(&self, end: super::RunEnd) {
         self.abort.lock().expect("abort lock").get_or_insert(end);
+    }
+
+    /// Until the relay has accepted a message in this run, a `5.7.x` policy
+    /// rejection says more about us than about the recipient: it goes back
+    /// to the queue instead of failing the recipient, and
+    /// [`POLICY_BREAKER`] of them stop the run as a relay refusal.
+    fn judge(&self, delivery: Delivery) -> Delivery {
+        use std::sync::atomic::Ordering::Relaxed;
+        if matches!(delivery, Delivery::Sent(_)) {
+            self.sent_any.store(true, Relaxed);
+        }
+        let Delivery::Failed { reply, .. } = &delivery else {
+            return delivery;
+        };
+        if self.sent_any.load(Relaxed) || !is_policy_rejection(reply) {
+            return delivery;
+        }
+        let seen = self.early_policy.fetch_add(1, Relaxed) + 1;
+        if seen >= POLICY_BREAKER {
+            return Delivery::RelayRefused(format!(
+                "the relay refused the first {seen} recipients by policy (`{reply}`); that is \
+                 the relay refusing us (relaying denied, sender not allowed), so check \
+                 `[smtp] username`, MAILROOM_SMTP__PASSWORD and that the relay lets this \
+                 account send as `[newsletter] from`"
+            ));
+        }
+        Delivery::NotTried(reply.clone())
     }
 
     /// Whether to stop taking work (Ctrl-C or an abort).
@@ -92,6 +128,7 @@ impl Worker {
         }
         self.shared.rate.acquire().await;
         let delivery = self.deliver(&job).await;
+        let delivery = self.shared.judge(delivery);
         let s = &self.shared.ctx.settings;
         match delivery {
             Delivery::RelayRefused(reason) => {
@@ -182,6 +219,15 @@ impl Worker {
         self.pause = Some(backoff(self.failures, s.retry_base_secs, s.retry_max_secs));
         Delivery::NotTried(reason)
     }
+}
+
+/// Whether a `Failed` reply (`550 5.7.1 …`) carries a `5.7.x` (security or
+/// policy) enhanced status code.
+fn is_policy_rejection(reply: &str) -> bool {
+    reply
+        .split_once(' ')
+        .and_then(|(_, text)| super::classify::EnhancedCode::parse(text))
+        .is_some_and(|c| c.class == 5 && c.subject == 7)
 }
 
 /// The ledger record for a tried delivery.
@@ -275,5 +321,18 @@ mod tests {
             (sent.state, sent.reply.as_deref()),
             (DeliveryState::Sent, Some("250 ok"))
         );
+    }
+
+    #[test]
+    fn only_5_7_x_replies_count_as_policy_rejections() {
+        assert!(is_policy_rejection(
+            "554 5.7.1 <x@example.com>: Relay access denied"
+        ));
+        assert!(is_policy_rejection("550 5.7.0 Authentication required"));
+        assert!(!is_policy_rejection(
+            "550 5.1.1 <x@example.com>: User unknown"
+        ));
+        assert!(!is_policy_rejection("550 Relay access denied"));
+        assert!(!is_policy_rejection("451 4.7.1 Try again later"));
     }
 }
