@@ -7,6 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+mod check;
+mod delivery;
+
+pub use check::CheckSettings;
+pub use delivery::{
+    OutboxSettings, PreviewSettings, SendSettings, SmtpSettings, TlsMode, Transport,
+};
+
 /// Every setting mailroom reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,81 +73,6 @@ pub struct RenderSettings {
     pub text_width: usize,
 }
 
-/// Checker settings; see `mailroom check --help` for the rules.
-///
-/// Every key has a built-in default, so `[check]` may be left out.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CheckSettings {
-    /// Rules switched off, by name.
-    #[serde(default)]
-    pub disabled: Vec<String>,
-    /// Regexes matched against a heading line as written (`### [Rust](…)`);
-    /// a matching heading may legitimately have no content of its own.
-    #[serde(default)]
-    pub empty_heading_allow: Vec<String>,
-    /// Raw HTML tags that are allowed without a warning.
-    #[serde(default = "default_allowed_html_tags")]
-    pub allowed_html_tags: Vec<String>,
-    /// Regexes for leftover placeholders in text and link targets.
-    #[serde(default = "default_placeholders")]
-    pub placeholders: Vec<String>,
-    /// Regex for a template comment that marks where content goes
-    /// (`<!-- QOTW goes here -->`).
-    #[serde(default = "default_placeholder_comment")]
-    pub placeholder_comment: String,
-    /// Query parameters that track readers; `*` at the end matches a prefix.
-    #[serde(default = "default_tracking_params")]
-    pub tracking_params: Vec<String>,
-    /// Header fields every issue must have.
-    #[serde(default = "default_required_header_fields")]
-    pub required_header_fields: Vec<String>,
-}
-
-impl Default for CheckSettings {
-    fn default() -> Self {
-        Self {
-            disabled: Vec::new(),
-            empty_heading_allow: Vec::new(),
-            allowed_html_tags: default_allowed_html_tags(),
-            placeholders: default_placeholders(),
-            placeholder_comment: default_placeholder_comment(),
-            tracking_params: default_tracking_params(),
-            required_header_fields: default_required_header_fields(),
-        }
-    }
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn default_allowed_html_tags() -> Vec<String> {
-    strings(&[
-        "small", "br", "sup", "sub", "em", "strong", "b", "i", "code", "kbd", "abbr", "span",
-        "div", "p", "a", "img", "details", "summary", "del", "ins", "mark", "u", "s",
-    ])
-}
-
-fn default_placeholders() -> Vec<String> {
-    strings(&[
-        r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_HERE(?-u:\b)",
-        r"\$\{?[a-z_][a-z0-9_]*\}?",
-    ])
-}
-
-fn default_placeholder_comment() -> String {
-    r"(?i)\bgo(?:es)? here\b".to_owned()
-}
-
-fn default_tracking_params() -> Vec<String> {
-    strings(&["utm_*", "fbclid", "gclid", "mc_cid", "mc_eid"])
-}
-
-fn default_required_header_fields() -> Vec<String> {
-    strings(&["Title", "Number", "Date", "Category"])
-}
-
 /// The HTTP service (unsubscribe, subscribe).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,141 +127,6 @@ impl fmt::Debug for WebSettings {
 pub struct DatabaseSettings {
     /// `sqlite://mailroom.db` or `postgres://…`.
     pub url: String,
-}
-
-/// Where messages go and how fast.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SendSettings {
-    /// `outbox` (write `.eml` files), `smtp`, or `discard` (benchmarks).
-    pub transport: Transport,
-    pub concurrency: usize,
-    /// Messages per second; 0 means unlimited.
-    pub rate_per_second: f64,
-    pub max_attempts: u32,
-    pub messages_per_connection: usize,
-    /// Backoff before the first retry of a deferred message, in seconds;
-    /// doubles per attempt (with jitter) up to `retry_max_secs`.
-    #[serde(default = "default_retry_base")]
-    pub retry_base_secs: f64,
-    /// The longest backoff, in seconds.
-    #[serde(default = "default_retry_max")]
-    pub retry_max_secs: f64,
-    /// How long a run waits for deferred messages to fall due before it
-    /// exits (a rerun resumes them), in seconds.
-    #[serde(default = "default_max_wait")]
-    pub max_wait_secs: f64,
-    /// After Ctrl-C, how long in-flight messages may take to finish.
-    #[serde(default = "default_shutdown_grace")]
-    pub shutdown_grace_secs: f64,
-    /// Seconds between progress lines when stderr is not a terminal.
-    #[serde(default = "default_progress_secs")]
-    pub progress_secs: f64,
-    /// How long a run's hold on a campaign lasts without renewal, in
-    /// seconds; renewed every third of that. Another run takes an expired
-    /// lease over (at once if the holder's process on this host is gone).
-    #[serde(default = "default_lease_secs")]
-    pub lease_secs: f64,
-}
-
-fn default_lease_secs() -> f64 {
-    30.0
-}
-
-fn default_retry_base() -> f64 {
-    60.0
-}
-
-fn default_retry_max() -> f64 {
-    3600.0
-}
-
-fn default_max_wait() -> f64 {
-    900.0
-}
-
-fn default_shutdown_grace() -> f64 {
-    30.0
-}
-
-fn default_progress_secs() -> f64 {
-    10.0
-}
-
-/// The delivery transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    Outbox,
-    Smtp,
-    /// Personalize every message, record it sent, and drop it: for
-    /// benchmarks of everything but the network.
-    Discard,
-}
-
-/// The file outbox.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxSettings {
-    pub dir: PathBuf,
-}
-
-/// The SMTP relay. The password only comes from `MAILROOM_SMTP__PASSWORD`.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: TlsMode,
-    #[serde(default)]
-    pub username: String,
-    #[serde(default)]
-    pub password: Option<Secret>,
-    /// Allow `tls = "none"` to a relay that is not on loopback.
-    #[serde(default)]
-    pub allow_insecure: bool,
-    /// Seconds to wait for each SMTP reply.
-    #[serde(default = "default_timeout")]
-    pub timeout_secs: u64,
-    /// A PEM file of extra trusted root certificates (a private relay's CA
-    /// or self-signed certificate), trusted besides the system's.
-    #[serde(default)]
-    pub ca_file: Option<PathBuf>,
-}
-
-fn default_timeout() -> u64 {
-    30
-}
-
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .field("allow_insecure", &self.allow_insecure)
-            .field("timeout_secs", &self.timeout_secs)
-            .field("ca_file", &self.ca_file)
-            .finish()
-    }
-}
-
-/// SMTP transport security.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    None,
-    Starttls,
-    Tls,
-}
-
-/// Test sends.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewSettings {
-    pub recipients: Vec<String>,
 }
 
 /// A secret string: `Debug` and `Display` print `[redacted]`.
