@@ -139,3 +139,62 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
     let possible = p.status()["possible_duplicates"].as_u64().unwrap();
     assert!(duplicates <= possible, "{duplicates} > {possible}");
 }
+
+#[tokio::test]
+async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
+    use mailroom::domain::{Consent, EmailAddress, Source, now};
+    use mailroom::store::campaigns::{DeliveryState, Record};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let reader = EmailAddress::parse("reader@example.com").unwrap();
+    store
+        .add_subscriber(&reader, None, Consent::new(Source::Cli, now()))
+        .await
+        .unwrap();
+    let issue = IssueNumber::new(625).unwrap();
+    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+
+    // The old run claims the row, then stalls past its lease.
+    let old = plant(&store, &c, &elsewhere(4242), 0).await;
+    let claimed = store.claim(&old, 10, now_ms()).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(store.renew_lease(&old, now_ms() - 45_000).await.unwrap());
+    let (mine, _) = lease::acquire(&store, &c, &lease::this_process(), TTL)
+        .await
+        .unwrap();
+    store.start_run(&mine).await.unwrap();
+    let reclaimed = store.claim(&mine, 10, now_ms()).await.unwrap();
+    assert_eq!(
+        reclaimed.len(),
+        1,
+        "the new holder re-sends the stalled row"
+    );
+
+    // The old run wakes up with an outcome for that row: refused.
+    let late = Record {
+        delivery: claimed[0].delivery,
+        state: DeliveryState::Failed,
+        reply: Some("550 5.1.1 late outcome".into()),
+        next_attempt_at: None,
+        refund_attempt: false,
+        bounce: None,
+    };
+    let err = store
+        .record(&old, std::slice::from_ref(&late), now_ms())
+        .await
+        .unwrap_err();
+    assert!(err.is::<LeaseLost>(), "{err:#}");
+    let counts = store.campaign_counts(c.id).await.unwrap();
+    assert_eq!((counts.failed, counts.sending), (0, 1), "{counts:?}");
+
+    // The new holder's own outcome is recorded.
+    let mine_sent = Record {
+        state: DeliveryState::Sent,
+        reply: Some("250 ok".into()),
+        ..late
+    };
+    store.record(&mine, &[mine_sent], now_ms()).await.unwrap();
+    let counts = store.campaign_counts(c.id).await.unwrap();
+    assert_eq!((counts.sent, counts.sending), (1, 0), "{counts:?}");
+}

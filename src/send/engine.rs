@@ -31,6 +31,7 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let writes = Arc::new(Mutex::new(()));
     let recorder = tokio::spawn(recorder::run(
         store.clone(),
+        ctx.lease.clone(),
         rec_rx,
         stats.clone(),
         committed.clone(),
@@ -71,8 +72,16 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let recorded = recorder.await.context("the recorder task panicked")?;
     beat.abort();
     progress.finish();
-    let end = claim?;
-    recorded?;
+    let end = match recorded {
+        // Outcomes this run could not record after losing its lease belong
+        // to the run that took over (it re-sends those rows).
+        Err(e) if e.is::<LeaseLost>() => RunEnd::LeaseLost,
+        recorded => {
+            let end = claim?;
+            recorded?;
+            end
+        }
+    };
     report(&shared.ctx, end, recovered, &stats, started).await
 }
 

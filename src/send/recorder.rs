@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Stats;
 use crate::store::Store;
-use crate::store::campaigns::{DeliveryState, Record, now_ms};
+use crate::store::campaigns::{DeliveryState, Lease, Record, now_ms};
 
 /// The most outcomes committed in one transaction.
 pub const FLUSH_ROWS: usize = 512;
@@ -20,6 +20,7 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// Runs until every sender of `rx` is gone, then commits what is left.
 pub async fn run(
     store: Store,
+    lease: Lease,
     mut rx: mpsc::Receiver<Record>,
     stats: Arc<Stats>,
     committed: Arc<Notify>,
@@ -43,7 +44,7 @@ pub async fn run(
         }
         {
             let _writer = writes.lock().await;
-            store.record(&buf, now_ms()).await?;
+            store.record(&lease, &buf, now_ms()).await?;
         }
         count(&stats, &buf);
         buf.clear();

@@ -84,12 +84,15 @@ impl Store {
     }
 
     /// Writes outcomes of claimed rows, and marks hard-bounced subscribers
-    /// `bounced` (with the reply in their history), in one transaction.
-    pub async fn record(&self, records: &[Record], now: i64) -> anyhow::Result<()> {
+    /// `bounced` (with the reply in their history), in one transaction —
+    /// only while `lease` is held (else [`super::LeaseLost`]): once another
+    /// run has taken the campaign over, the rows are its to record.
+    pub async fn record(&self, lease: &Lease, records: &[Record], now: i64) -> anyhow::Result<()> {
         if records.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
+        lease::ensure_held(&mut tx, lease).await?;
         for chunk in records.chunks(RECORD_CHUNK) {
             let mut q = QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund) AS (");
             q.push_values(chunk, |mut b, r| {
