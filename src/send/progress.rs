@@ -32,8 +32,15 @@ pub fn start(ctx: &SendContext, before: CampaignCounts, stats: Arc<Stats>) -> Pr
     if ctx.progress_bar {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} {per_sec} eta {eta}")
-                .expect("a valid progress template"),
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} {rate} eta {eta}")
+                .expect("a valid progress template")
+                // indicatif's own `{per_sec}` prints four decimals.
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} msg/s", state.per_sec());
+                    },
+                ),
         );
         bar.set_position(done_before);
         let b = bar.clone();
