@@ -37,10 +37,7 @@ const SEEDS: [(&str, &str); 5] = [
 fn parse_and_render(c: &mut Criterion) {
     let settings = mailroom::config::from_sources(include_str!("../config.toml"), [])
         .expect("shipped config parses");
-    let ctx = RenderContext {
-        newsletter: &settings.newsletter,
-        settings: &settings.render,
-    };
+    let ctx = RenderContext::new(&settings);
     let mut group = c.benchmark_group("parse_render");
     for (name, source) in SEEDS {
         group.bench_function(name, |b| {

@@ -15,13 +15,7 @@ fn main() -> anyhow::Result<()> {
     let issue = mailroom::issue::from_file(path.as_ref())?;
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.
-    let rendered = render_issue(
-        &issue,
-        &RenderContext {
-            newsletter: &settings.newsletter,
-            settings: &settings.render,
-        },
-    )?;
+    let rendered = render_issue(&issue, &RenderContext::new(&settings))?;
     let ctx = MessageContext::from_settings(&settings, time::OffsetDateTime::now_utc())?;
     let template = MessageTemplate::build(&rendered, &ctx)?;
 

@@ -48,10 +48,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         fix(&args.issue)?;
     }
     let issue = crate::issue::from_file(&args.issue)?;
-    let render_ctx = crate::render::RenderContext {
-        newsletter: &settings.newsletter,
-        settings: &settings.render,
-    };
+    let render_ctx = crate::render::RenderContext::new(settings);
     let rendered = crate::render::render_issue(&issue, &render_ctx)
         .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
     let mut diagnostics = check::check_issue(&issue, Some(&rendered), &ctx);

@@ -98,14 +98,8 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 
 /// Renders an issue and personalizes it for the configured sample recipient.
 pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Result<Preview> {
-    let rendered = render_issue(
-        issue,
-        &RenderContext {
-            newsletter: &settings.newsletter,
-            settings: &settings.render,
-        },
-    )
-    .with_context(|| format!("cannot render `{}`", issue.source_name))?;
+    let rendered = render_issue(issue, &RenderContext::new(settings))
+        .with_context(|| format!("cannot render `{}`", issue.source_name))?;
     let date = OffsetDateTime::new_utc(issue.header.date, Time::MIDNIGHT);
     let ctx = MessageContext::from_settings(settings, date)?;
     let template = MessageTemplate::build(&rendered, &ctx)?;

@@ -11,13 +11,23 @@ pub mod text;
 
 use thiserror::Error;
 
-use crate::config::{Newsletter, RenderSettings};
+use crate::config::{Newsletter, RenderSettings, Settings};
 use crate::model::{Header, Issue, Rendered};
 
 /// What rendering needs besides the issue.
 pub struct RenderContext<'a> {
     pub newsletter: &'a Newsletter,
     pub settings: &'a RenderSettings,
+}
+
+impl<'a> RenderContext<'a> {
+    /// The `[newsletter]` and `[render]` parts of `settings`.
+    pub fn new(settings: &'a Settings) -> Self {
+        Self {
+            newsletter: &settings.newsletter,
+            settings: &settings.render,
+        }
+    }
 }
 
 /// Why an issue could not be rendered.

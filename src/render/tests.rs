@@ -14,10 +14,7 @@ fn issue(body: &str) -> Issue {
 
 fn render(body: &str) -> Rendered {
     let settings = settings();
-    let ctx = RenderContext {
-        newsletter: &settings.newsletter,
-        settings: &settings.render,
-    };
+    let ctx = RenderContext::new(&settings);
     render_issue(&issue(body), &ctx).expect("renders")
 }
 

@@ -44,9 +44,6 @@ pub const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
 /// Renders `issue` with the shipped settings.
 pub fn render(issue: &Issue) -> Rendered {
     let settings = settings();
-    let ctx = RenderContext {
-        newsletter: &settings.newsletter,
-        settings: &settings.render,
-    };
+    let ctx = RenderContext::new(&settings);
     render_issue(issue, &ctx).expect("seed renders")
 }

@@ -111,14 +111,8 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 
 fn prepare(args: &Args, settings: &Settings) -> anyhow::Result<Prepared> {
     let issue = crate::issue::from_file(&args.issue)?;
-    let rendered = render_issue(
-        &issue,
-        &RenderContext {
-            newsletter: &settings.newsletter,
-            settings: &settings.render,
-        },
-    )
-    .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
+    let rendered = render_issue(&issue, &RenderContext::new(settings))
+        .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
     let ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)?;
     let diagnostics = check::check_issue(&issue, Some(&rendered), &ctx);
     Ok(Prepared {
