@@ -4,7 +4,7 @@
 //! Run: `cargo run --example personalize -- examples/2025-10-08-this-week-in-rust.md`
 use anyhow::Context;
 use mailroom::domain::EmailAddress;
-use mailroom::message::{MessageContext, MessageTemplate, RecipientSlots};
+use mailroom::message::{RecipientSlots, prepare};
 use mailroom::render::{RenderContext, render_issue};
 
 fn main() -> anyhow::Result<()> {
@@ -16,8 +16,7 @@ fn main() -> anyhow::Result<()> {
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.
     let rendered = render_issue(&issue, &RenderContext::new(&settings))?;
-    let ctx = MessageContext::from_settings(&settings, time::OffsetDateTime::now_utc())?;
-    let template = MessageTemplate::build(&rendered, &ctx)?;
+    let (template, ctx) = prepare(&rendered, &settings, time::OffsetDateTime::now_utc())?;
 
     // Once per recipient: fill the slots into the prepared bytes.
     let mut buffer = Vec::new();

@@ -7,7 +7,7 @@ use time::{OffsetDateTime, Time};
 
 use crate::config::Settings;
 use crate::domain::EmailAddress;
-use crate::message::{MessageContext, MessageTemplate, RecipientSlots};
+use crate::message::RecipientSlots;
 use crate::model::{Rendered, Slot};
 use crate::render::{RenderContext, render_issue};
 
@@ -101,8 +101,7 @@ pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Resu
     let rendered = render_issue(issue, &RenderContext::new(settings))
         .with_context(|| format!("cannot render `{}`", issue.source_name))?;
     let date = OffsetDateTime::new_utc(issue.header.date, Time::MIDNIGHT);
-    let ctx = MessageContext::from_settings(settings, date)?;
-    let template = MessageTemplate::build(&rendered, &ctx)?;
+    let (template, ctx) = crate::message::prepare(&rendered, settings, date)?;
     let sample = EmailAddress::parse(&settings.newsletter.sample_recipient)
         .context("`[newsletter] sample_recipient` in the config")?;
     let slots = RecipientSlots::new(&ctx, issue.header.number, sample, SAMPLE_TOKEN)?;

@@ -55,5 +55,17 @@ impl MessageContext {
     }
 }
 
+/// The once-per-issue half of every send: the context from `settings`
+/// and the template for `rendered`, dated `date`.
+pub fn prepare(
+    rendered: &crate::model::Rendered,
+    settings: &Settings,
+    date: OffsetDateTime,
+) -> Result<(MessageTemplate, MessageContext), HeaderError> {
+    let ctx = MessageContext::from_settings(settings, date)?;
+    let template = MessageTemplate::build(rendered, &ctx)?;
+    Ok((template, ctx))
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,12 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use time::OffsetDateTime;
 
 use crate::check::{self, CheckContext};
 use crate::config::{Settings, Transport};
 use crate::domain::EmailAddress;
-use crate::message::{MessageContext, MessageTemplate};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
 use crate::send::classify::RelayRefused;
@@ -158,17 +156,6 @@ fn refuse_errors(args: &Args, p: &Prepared) -> anyhow::Result<()> {
     )
 }
 
-/// The message template for `rendered`, dated `date`.
-pub fn template(
-    rendered: &Rendered,
-    settings: &Settings,
-    date: OffsetDateTime,
-) -> anyhow::Result<(MessageTemplate, MessageContext)> {
-    let ctx = MessageContext::from_settings(settings, date)?;
-    let template = MessageTemplate::build(rendered, &ctx)?;
-    Ok((template, ctx))
-}
-
 /// Where messages for this issue go, checked before anything is claimed.
 /// `resume_hint` ends the error when the relay cannot be reached.
 pub async fn sink(
@@ -274,7 +261,7 @@ async fn deliver_leased(
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
     }
-    let (template, message) = template(&p.rendered, settings, campaign.created_at)?;
+    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
