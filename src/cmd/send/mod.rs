@@ -200,7 +200,8 @@ async fn deliver(
 ) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
     // Refuse early (before the relay probe) without a signing key.
-    crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    let secret =
+        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
     let hint = format!(
         "the campaign is intact: rerun `mailroom send` for issue {number} once the relay \
          is reachable and `[smtp]` is right"
@@ -217,7 +218,13 @@ async fn deliver(
     let (lease, taken) =
         send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
     say_taken(&taken);
-    let result = deliver_leased(args, store, p, settings, sink, campaign, lease.clone()).await;
+    let leased = Leased {
+        sink,
+        campaign,
+        lease: lease.clone(),
+        secret,
+    };
+    let result = deliver_leased(args, store, p, settings, leased).await;
     send::lease::release(store, &lease).await;
     result
 }
@@ -236,17 +243,28 @@ fn say_taken(taken: &Taken) {
     }
 }
 
+/// What a run holds once it has the campaign: where messages go, the
+/// campaign and its lease, and the key that signs unsubscribe links.
+struct Leased {
+    sink: Sink,
+    campaign: Campaign,
+    lease: Lease,
+    secret: Vec<u8>,
+}
+
 async fn deliver_leased(
     args: &Args,
     store: &Store,
     p: &Prepared,
     settings: &Settings,
-    sink: Sink,
-    campaign: Campaign,
-    lease: Lease,
+    leased: Leased,
 ) -> anyhow::Result<ExitCode> {
-    let secret =
-        crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
+    let Leased {
+        sink,
+        campaign,
+        lease,
+        secret,
+    } = leased;
     let (rendered, file) = (&p.rendered, &args.issue);
     content::reconcile(
         store,
