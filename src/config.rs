@@ -74,7 +74,7 @@ pub struct RenderSettings {
 }
 
 /// The HTTP service (unsubscribe, subscribe).
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebSettings {
     /// Address to listen on.
@@ -104,21 +104,6 @@ pub struct WebSettings {
 
 fn default_confirm_days() -> u32 {
     7
-}
-
-impl fmt::Debug for WebSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebSettings")
-            .field("bind", &self.bind)
-            .field("public_url", &self.public_url)
-            .field("unsubscribe_mailto", &self.unsubscribe_mailto)
-            .field("secret_file", &self.secret_file)
-            .field("previous_secrets_file", &self.previous_secrets_file)
-            .field("secret", &self.secret)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("confirm_token_days", &self.confirm_token_days)
-            .finish()
-    }
 }
 
 /// The store.

@@ -1,5 +1,4 @@
 //! `[send]`, `[outbox]`, `[smtp]` and `[preview]`: where messages go and how.
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -84,7 +83,7 @@ pub struct OutboxSettings {
 }
 
 /// The SMTP relay. The password only comes from `MAILROOM_SMTP__PASSWORD`.
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: String,
@@ -108,21 +107,6 @@ pub struct SmtpSettings {
 
 fn default_timeout() -> u64 {
     30
-}
-
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password)
-            .field("allow_insecure", &self.allow_insecure)
-            .field("timeout_secs", &self.timeout_secs)
-            .field("ca_file", &self.ca_file)
-            .finish()
-    }
 }
 
 /// SMTP transport security.
