@@ -76,7 +76,12 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await
-            .with_context(|| format!("cannot open the database `{url}`"))?;
+            .with_context(|| {
+                format!(
+                    "cannot open the database `{url}`; check `[database] url` \
+                     (or MAILROOM_DATABASE__URL) and that its directory exists and is writable"
+                )
+            })?;
         // Two processes opening a new file at once may race to migrate; the
         // loser's retry finds the migrations applied.
         if MIGRATOR.run(&pool).await.is_err() {
