@@ -1,11 +1,10 @@
 //! `mailroom send` through a real SMTP peer (Postfix's smtp-sink on
 //! 127.0.0.1): every recipient exactly once, personalized, resumable.
-mod common;
 
 use std::collections::HashSet;
 
-use common::project::{Project, SECRET, email, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, SECRET, email, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 use mail_parser::MessageParser;
 use mailroom::token::{self, Purpose};
 
@@ -124,7 +123,7 @@ fn the_outbox_transport_writes_one_eml_per_subscriber_and_resumes() {
 fn a_checker_error_refuses_the_send_and_names_it() {
     let port = free_port();
     let p = Project::new(3, port);
-    let issue = common::project::seed_path("003");
+    let issue = crate::common::project::seed_path("003");
     let out = p.run(&["send", issue.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

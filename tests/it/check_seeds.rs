@@ -10,7 +10,7 @@ const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seeds")
 const INTENDED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/intended");
 
 fn shipped_context() -> CheckContext {
-    let toml = include_str!("../config.toml");
+    let toml = include_str!("../../config.toml");
     let settings = mailroom::config::from_sources(toml, Vec::new()).unwrap();
     CheckContext::new(&settings.check, settings.render.html_size_budget).unwrap()
 }

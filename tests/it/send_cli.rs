@@ -1,9 +1,8 @@
 //! `mailroom send` options: unsubscribes after the snapshot, `--test`,
 //! `--dry-run`.
-mod common;
 
-use common::project::{Project, email, seed_path, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, email, seed_path, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 use mail_parser::MessageParser;
 
 #[test]

@@ -1,12 +1,11 @@
 //! Crash safety: `kill -9` of the real `mailroom send` at random moments,
 //! then a rerun. Every recipient gets the issue; duplicates are at most the
 //! rows in flight at each crash, and `status` counts them.
-mod common;
 
 use std::time::Duration;
 
-use common::project::{Project, clean_issue, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, clean_issue, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 
 #[test]
 fn kill_9_at_random_moments_loses_nobody_and_duplicates_stay_within_the_bound() {

@@ -1,11 +1,10 @@
 //! One sender per campaign: the campaign lease through the library, and two
 //! real `mailroom send` processes on one campaign.
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::project::{Project, clean_issue, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, clean_issue, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 use mailroom::domain::IssueNumber;
 use mailroom::send::lease::{self, LeaseHeld, Taken};
 use mailroom::store::Store;

@@ -1,8 +1,7 @@
 //! The render stage on the real seed issues: snapshots of both parts, links,
 //! comments, wrapping and size.
-mod common;
 
-use common::{SEEDS, render, seed, settings};
+use crate::common::{SEEDS, render, seed, settings};
 use mailroom::model::Slot;
 use unicode_width::UnicodeWidthStr;
 

@@ -3,11 +3,10 @@
 //! subscribe form's single answer, logs free of tokens and addresses, and
 //! a clean stop on SIGTERM.
 //! Behind a trusted reverse proxy, rate limits and consent use the forwarded client.
-mod common;
 
-use common::project::{Project, SECRET, email, stderr};
-use common::sink::{Sink, free_port};
-use common::web::{self, Server, get, list_unsubscribe_url, path_of, post, post_with, show};
+use crate::common::project::{Project, SECRET, email, stderr};
+use crate::common::sink::{Sink, free_port};
+use crate::common::web::{self, Server, get, list_unsubscribe_url, path_of, post, post_with, show};
 use mailroom::domain::SubscriberId;
 use mailroom::token::{self, Purpose};
 use time::{Duration, OffsetDateTime};

@@ -1,12 +1,11 @@
 //! The issue changed mid-campaign: a rerun with a different render refuses,
 //! naming how many already got the earlier version, until
 //! `--accept-changes`; then the rest get the new version and `status` says so.
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::project::{Project, clean_issue, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, clean_issue, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 
 #[test]
 fn a_changed_issue_is_refused_mid_campaign_until_the_change_is_accepted() {

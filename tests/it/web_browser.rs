@@ -2,15 +2,14 @@
 //! fantoccini): subscribe on the form, confirm from the emailed link,
 //! receive an issue, unsubscribe from its link, and be skipped next time.
 //! Everything is real: `mailroom serve`, SQLite, Postfix's smtp-sink.
-mod common;
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::project::{Project, clean_issue, stderr};
-use common::sink::{Sink, free_port};
-use common::web::{self, Server, confirm_link, show};
+use crate::common::project::{Project, clean_issue, stderr};
+use crate::common::sink::{Sink, free_port};
+use crate::common::web::{self, Server, confirm_link, show};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

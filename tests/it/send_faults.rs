@@ -1,12 +1,11 @@
 //! `mailroom send` against a misbehaving relay (smtp-sink fault flags):
 //! soft and hard rejects, disconnects, a relay that is down or goes away,
 //! a slow relay. Nothing is lost; hard bounces suppress the address.
-mod common;
 
 use std::time::Duration;
 
-use common::project::{Project, email, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, email, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 
 const HARD: &str = "550 5.1.1 <x>: Recipient address rejected: User unknown";
 
@@ -184,7 +183,10 @@ fn a_relay_that_goes_away_mid_send_and_comes_back_gets_every_message() {
     let n = 60;
     let p = Project::new(n, port);
     let mut first = Sink::start(p.dir.path(), "first", port, &["-M", "15"]);
-    let child = p.spawn(&["send", common::project::clean_issue().to_str().unwrap()]);
+    let child = p.spawn(&[
+        "send",
+        crate::common::project::clean_issue().to_str().unwrap(),
+    ]);
     first.wait_exit(Duration::from_secs(30));
     let second = Sink::start(p.dir.path(), "second", port, &[]);
     let out = child.wait_with_output().unwrap();

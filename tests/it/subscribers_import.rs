@@ -1,8 +1,7 @@
 //! `mailroom subscribers import` end to end: the real binary, a real SQLite
 //! file in a temp dir, the Mailchimp fixtures and a plain CSV.
-mod support;
 
-use support::{Env, MAILCHIMP_CSVS, fixture, summary, write_zip};
+use crate::support::{Env, MAILCHIMP_CSVS, fixture, summary, write_zip};
 
 fn import(env: &Env, path: &std::path::Path) -> (String, String) {
     let out = env.run(&["subscribers", "import", path.to_str().unwrap()]);
@@ -199,7 +198,7 @@ fn an_import_that_fails_midway_leaves_the_store_as_it_was() {
     let unsub = std::fs::read(fixture(MAILCHIMP_CSVS[1])).unwrap();
     let broken = b"\"Mail\",\"Name\"\n\"x@example.com\",\"X\"\n".to_vec();
     let path = env.dir.path().join("broken.zip");
-    support::write_zip(
+    crate::support::write_zip(
         &path,
         &[
             ("subscribed_members_export_1.csv", broken),

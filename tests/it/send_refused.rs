@@ -3,10 +3,9 @@
 //! failed or bounced, and the campaign resumes once the relay is fixed. So
 //! is a relay that rejects every recipient by policy (`5.7.x`) before it
 //! has accepted anything.
-mod common;
 
-use common::project::{Project, stderr};
-use common::sink::{Sink, free_port, tally};
+use crate::common::project::{Project, stderr};
+use crate::common::sink::{Sink, free_port, tally};
 
 const SENDER: &str = "553 5.7.1 <twir@example.com>: Sender address rejected: not owned by user";
 

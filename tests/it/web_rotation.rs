@@ -1,10 +1,9 @@
 //! Secret rotation through the config: links signed with a secret listed in
 //! `[web] previous_secrets_file` keep working after the secret changes.
-mod common;
 
-use common::project::{Project, SECRET, email};
-use common::sink::free_port;
-use common::web::{self, Server, post, show};
+use crate::common::project::{Project, SECRET, email};
+use crate::common::sink::free_port;
+use crate::common::web::{self, Server, post, show};
 use mailroom::domain::SubscriberId;
 use mailroom::token::{self, Purpose};
 

@@ -1,10 +1,9 @@
 //! `mailroom subscribers add|remove|show|count|list|export` end to end, and
 //! two processes writing the same database at once.
-mod support;
 
 use std::process::Stdio;
 
-use support::{Env, summary};
+use crate::support::{Env, summary};
 
 #[test]
 fn added_unsubscribed_and_readded_subscriber_keeps_the_whole_history() {
@@ -147,7 +146,7 @@ fn a_bounced_address_is_only_readded_with_force() {
     env.ok(&[
         "subscribers",
         "import",
-        support::fixture("mailchimp/cleaned_members_export_2f9c1a.csv")
+        crate::support::fixture("mailchimp/cleaned_members_export_2f9c1a.csv")
             .to_str()
             .unwrap(),
     ]);
@@ -165,7 +164,7 @@ fn export_includes_consent_and_history_in_json_and_csv() {
     env.ok(&[
         "subscribers",
         "import",
-        support::fixture("mailchimp/unsubscribed_members_export_2f9c1a.csv")
+        crate::support::fixture("mailchimp/unsubscribed_members_export_2f9c1a.csv")
             .to_str()
             .unwrap(),
     ]);

@@ -3,11 +3,10 @@
 //! mailroom trusts only through `[smtp] ca_file`; the messages are read
 //! back from Dovecot over IMAP. Also: `starttls` never falls back to
 //! cleartext, and certificates are verified.
-mod common;
 
-use common::mta::Mta;
-use common::project::{Project, clean_issue, stderr};
-use common::sink::{Sink, free_port};
+use crate::common::mta::Mta;
+use crate::common::project::{Project, clean_issue, stderr};
+use crate::common::sink::{Sink, free_port};
 use mail_parser::{MessageParser, MimeHeaders};
 
 const PREVIEW: &str = "preview@example.test";

@@ -1,13 +1,12 @@
 //! `mailroom inbound`: the mailto side of List-Unsubscribe, from a pipe and
 //! from a Maildir, with messages taken from a real send.
-mod common;
 
 use std::io::Write;
 use std::process::Stdio;
 
-use common::project::{Project, email, stderr};
-use common::sink::{Sink, free_port};
-use common::web::show;
+use crate::common::project::{Project, email, stderr};
+use crate::common::sink::{Sink, free_port};
+use crate::common::web::show;
 
 /// A reply to the List-Unsubscribe mailto of `raw`, as a mail client writes it.
 fn mailto_reply(raw: &[u8], from: &str) -> Vec<u8> {

@@ -2,13 +2,12 @@
 //! horizontal overflow on a 375 px phone, and dark mode wins over the inline
 //! styles. Chromium's window cannot be narrower than 500 px, so the email is
 //! measured inside a 375 px `<iframe srcdoc>`.
-mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{render, seed};
+use crate::common::{render, seed};
 use mailroom::model::Slot;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
