@@ -69,7 +69,7 @@ pub fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
         let key = ensure_key(settings, &store, opening).await;
         store.close().await;
-        key
+        key.map(|k| report_key(&k))
     })?;
     gitignore::update(&dir, settings)?;
     let given = args.dir.as_deref().or(config.and_then(Path::parent));
@@ -131,42 +131,52 @@ fn write_config(file: &Path, force: bool) -> anyhow::Result<()> {
 
 /// Opens the store, creating it when missing; a new store gets a new
 /// signing key (unless one exists or `MAILROOM_WEB__SECRET` is set). For
-/// the commands that add subscribers.
+/// the commands that add subscribers; says on stderr what it created.
 pub async fn open_or_create(settings: &Settings) -> anyhow::Result<Store> {
     let (store, opening) = Store::create(&settings.database.url).await?;
     if opening == Opening::Created {
         eprintln!("created the store `{}`", settings.database.url.describe());
-        if let Err(e) = ensure_key(settings, &store, opening).await {
-            store.close().await;
-            return Err(e);
+        match ensure_key(settings, &store, opening).await {
+            Ok(Key::Created(path)) => eprintln!(
+                "created the signing key `{}` (mode 0600); back it up with the store",
+                path.display()
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
         }
     }
     Ok(store)
+}
+
+/// What became of the signing key.
+enum Key {
+    /// `MAILROOM_WEB__SECRET` is set: no file is used.
+    FromEnvironment,
+    /// No `[web] secret_file` is configured.
+    NotConfigured,
+    Kept(PathBuf),
+    Created(PathBuf),
 }
 
 /// Makes sure the signing key exists: kept when it does; created when the
 /// store is new or has never had a subscriber or campaign (no link was
 /// ever signed); otherwise an error, since a fresh key would break every
 /// link already sent.
-async fn ensure_key(settings: &Settings, store: &Store, opening: Opening) -> anyhow::Result<()> {
+async fn ensure_key(settings: &Settings, store: &Store, opening: Opening) -> anyhow::Result<Key> {
     let web = &settings.web;
     if web.secret.is_some() {
-        say(
-            "using",
-            "MAILROOM_WEB__SECRET",
-            "as the signing key; no key file needed",
-        );
-        return Ok(());
+        return Ok(Key::FromEnvironment);
     }
     let Some(path) = &web.secret_file else {
-        return Ok(());
+        return Ok(Key::NotConfigured);
     };
-    let shown = path.display().to_string();
     if path.exists() {
-        say("kept", &shown, "the signing key exists");
-        warn_if_readable(path);
-        return Ok(());
+        return Ok(Key::Kept(path.clone()));
     }
+    let shown = path.display();
     if opening == Opening::Existed && store_is_used(store).await? {
         anyhow::bail!(
             "the store `{}` has subscribers or campaigns, but its signing key `{shown}` is \
@@ -178,12 +188,32 @@ async fn ensure_key(settings: &Settings, store: &Store, opening: Opening) -> any
         );
     }
     crate::token::create_key_file(path)?;
-    say(
-        "created",
-        &shown,
-        "the key that signs unsubscribe links, mode 0600; back it up with the store",
-    );
-    Ok(())
+    Ok(Key::Created(path.clone()))
+}
+
+/// Says what became of the key, for `init`.
+fn report_key(key: &Key) {
+    match key {
+        Key::FromEnvironment => say(
+            "using",
+            "MAILROOM_WEB__SECRET",
+            "as the signing key; no key file needed",
+        ),
+        Key::NotConfigured => {}
+        Key::Kept(path) => {
+            say(
+                "kept",
+                &path.display().to_string(),
+                "the signing key exists",
+            );
+            warn_if_readable(path);
+        }
+        Key::Created(path) => say(
+            "created",
+            &path.display().to_string(),
+            "the key that signs unsubscribe links, mode 0600; back it up with the store",
+        ),
+    }
 }
 
 async fn store_is_used(store: &Store) -> anyhow::Result<bool> {
