@@ -10,7 +10,7 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{Problems, Source};
-use super::keys::{self, Kind, SECRET_NAMES, SECTIONS};
+use super::keys::{self, SECRET_NAMES, SECTIONS};
 
 /// A config file bigger than this is refused (the shipped one is 6 KB).
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -123,11 +123,12 @@ pub fn layer(path: &Path, text: &str, problems: &mut Problems) -> FileLayer {
                 problems.push(at(offset), format!("`[{name}] {k}` {why}"));
                 continue;
             }
-            if known.kind == Kind::Path && name == "database" {
-                if let Some(why) = password_in_url(&value) {
-                    problems.push(at(offset), why);
-                    continue;
-                }
+            if let Some(why) = (name == "database")
+                .then(|| password_in_url(&value))
+                .flatten()
+            {
+                problems.push(at(offset), why);
+                continue;
             }
             insert(&mut out.values, name, k, value);
             out.lines.push((known.path(), line_of(text, offset)));

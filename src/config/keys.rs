@@ -150,10 +150,12 @@ pub fn suggestion(section: Option<&str>, name: &str) -> String {
         let k = KEYS.iter().find(|k| k.name == near).expect("a known name");
         return format!("; did you mean `[{}] {near}`?", k.section);
     }
-    if section.is_none() {
-        if let Some(near) = closest(name, SECTIONS.iter().copied()) {
-            return format!("; did you mean the section `[{near}]`?");
-        }
+    if let Some(near) = section
+        .is_none()
+        .then(|| closest(name, SECTIONS.iter().copied()))
+        .flatten()
+    {
+        return format!("; did you mean the section `[{near}]`?");
     }
     String::new()
 }

@@ -151,3 +151,7 @@ fn absolutize(path: &mut Option<PathBuf>, dir: &Path) {
         *p = dir.join(&*p);
     }
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;
