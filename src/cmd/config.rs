@@ -17,8 +17,8 @@ use crate::config::{Loaded, Source};
 /// resolved (relative paths in a file follow the file's directory).
 /// Secrets are never printed: only whether they are set, and from where.
 ///
-/// The TOML output is itself a valid config file; every problem in the
-/// configuration is reported at once instead.
+/// The TOML output is itself a valid config file. When the configuration
+/// has problems, all of them are listed instead, and the exit status is 1.
 ///
 /// Examples:
 ///   mailroom config

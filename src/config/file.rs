@@ -118,7 +118,11 @@ pub fn layer(path: &Path, text: &str, problems: &mut Problems) -> FileLayer {
                 );
                 continue;
             };
-            let value = values[name][k].clone();
+            // Both parses read the same text, so the key is there; skip
+            // rather than panic if they ever disagree.
+            let Some(value) = values.get(name).and_then(|t| t.get(k)).cloned() else {
+                continue;
+            };
             if let Err(why) = check_value(name, k, &value) {
                 problems.push(at(offset), format!("`[{name}] {k}` {why}"));
                 continue;

@@ -322,3 +322,23 @@ fn init_outside_git_prints_the_ignore_lines_instead() {
     }
     assert!(!dir.path().join(".gitignore").exists());
 }
+
+#[tokio::test]
+async fn opening_a_missing_store_creates_nothing_and_create_makes_a_private_one() {
+    use mailroom::store::{Opening, Store, StoreMissing};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.db");
+    let url = format!("sqlite://{}", path.display());
+    let err = Store::open(&url).await.unwrap_err();
+    assert_eq!(err.downcast_ref::<StoreMissing>().unwrap().path, path);
+    assert!(Store::open_durable(&url).await.is_err());
+    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    let (store, opening) = Store::create(&url).await.unwrap();
+    assert_eq!(opening, Opening::Created);
+    assert_eq!(mode(&path), 0o600);
+    store.close().await;
+    let (store, opening) = Store::create(&url).await.unwrap();
+    assert_eq!(opening, Opening::Existed);
+    store.close().await;
+    Store::open(&url).await.unwrap().close().await;
+}
