@@ -152,23 +152,41 @@ pub fn insert(root: &mut toml::Table, section: &str, key: &str, value: toml::Val
 }
 
 /// Whether `value` is acceptable for `[section] key`, checked alone by
-/// deserializing settings that hold only it (every other key defaults).
+/// deserializing its section from a table that holds only it (every other
+/// key defaults).
 pub fn check_value(section: &str, key: &str, value: &toml::Value) -> Result<(), String> {
-    let mut root = toml::Table::new();
-    insert(&mut root, section, key, value.clone());
-    toml::Value::Table(root)
-        .try_into::<super::Settings>()
-        .map(|_| ())
-        .map_err(|e| {
-            let m = e.message().trim().trim_end_matches('.').to_owned();
-            // Our own parsers (values.rs) say what is wrong as a verb phrase.
-            let own = ["is ", "has ", "contains ", "holds ", "names "];
-            if own.iter().any(|v| m.starts_with(v)) {
-                m
-            } else {
-                format!("is invalid: {m}")
-            }
-        })
+    use super::*;
+    fn only<T: serde::de::DeserializeOwned>(t: toml::Table) -> Result<(), toml::de::Error> {
+        toml::Value::Table(t).try_into::<T>().map(|_| ())
+    }
+    let mut table = toml::Table::new();
+    table.insert(key.to_owned(), value.clone());
+    let checked = match section {
+        "newsletter" => only::<Newsletter>(table),
+        "render" => only::<RenderSettings>(table),
+        "check" => only::<CheckSettings>(table),
+        "web" => only::<WebSettings>(table),
+        "database" => only::<DatabaseSettings>(table),
+        "send" => only::<SendSettings>(table),
+        "outbox" => only::<OutboxSettings>(table),
+        "smtp" => only::<SmtpSettings>(table),
+        "preview" => only::<PreviewSettings>(table),
+        _ => {
+            let mut root = toml::Table::new();
+            root.insert(section.to_owned(), toml::Value::Table(table));
+            only::<Settings>(root)
+        }
+    };
+    checked.map_err(|e| {
+        let m = e.message().trim().trim_end_matches('.').to_owned();
+        // Our own parsers (values.rs) say what is wrong as a verb phrase.
+        let own = ["is ", "has ", "contains ", "holds ", "names "];
+        if own.iter().any(|v| m.starts_with(v)) {
+            m
+        } else {
+            format!("is invalid: {m}")
+        }
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
