@@ -1,13 +1,15 @@
-//! A delivery worker: takes claimed rows off the shared queue, fills the
-//! recipient's slots into the prepared message, hands it to the outbox or
-//! its own SMTP connection, and passes the outcome to the recorder.
+//! A delivery worker: gets one claimed row at a time from the ledger desk,
+//! fills the recipient's slots into the prepared message, hands it to the
+//! outbox or its own SMTP connection, and brings the outcome back to the
+//! desk with its next request.
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::SendContext;
 use super::backoff::backoff;
+use super::desk::Visit;
 use crate::domain::{Claimed, DeliveryState, Record, now_ms};
 use crate::message::RecipientSlots;
 use crate::token::{self, Purpose};
@@ -82,12 +84,9 @@ struct Worker {
     buf: Vec<u8>,
 }
 
-/// Runs one worker until the queue closes or the recorder is gone.
-pub async fn run(
-    shared: Arc<Shared>,
-    jobs: Arc<Mutex<mpsc::Receiver<Claimed>>>,
-    records: mpsc::Sender<Record>,
-) {
+/// Runs one worker: visits the desk with each outcome for its next row,
+/// until the desk says stop or is gone.
+pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
     let mut w = Worker {
         shared,
         conn: None,
@@ -96,20 +95,33 @@ pub async fn run(
         pause: None,
         buf: Vec::with_capacity(128 * 1024),
     };
+    let mut last = None;
     loop {
-        let job = jobs.lock().await.recv().await;
-        let Some(job) = job else { break };
-        let record = w.handle(job).await;
-        if records.send(record).await.is_err() {
-            break;
-        }
         if let Some(pause) = w.pause.take() {
+            // Drop the outcome off first: the row must not stay `sending`.
+            let visit = Visit {
+                record: last.take(),
+                next: None,
+            };
+            if desk.send(visit).await.is_err() {
+                break;
+            }
             let mut stop = w.shared.stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.wait_for(|s| *s) => {}
             }
         }
+        let (next, job) = oneshot::channel();
+        let visit = Visit {
+            record: last.take(),
+            next: Some(next),
+        };
+        if desk.send(visit).await.is_err() {
+            break;
+        }
+        let Ok(Some(job)) = job.await else { break };
+        last = Some(w.handle(job).await);
     }
     if let Some(conn) = w.conn.take() {
         conn.quit().await;
@@ -237,9 +249,20 @@ pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: 
         next_attempt_at: None,
         refund_attempt: false,
         bounce: None,
+        possible_duplicate: false,
     };
     match d {
         Delivery::Sent(reply) => r.reply = Some(reply),
+        Delivery::Unconfirmed(reply) => {
+            r.possible_duplicate = true;
+            if job.attempts >= max_attempts {
+                r.state = DeliveryState::Failed;
+            } else {
+                r.state = DeliveryState::Deferred;
+                r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));
+            }
+            r.reply = Some(reply);
+        }
         Delivery::Deferred(reply) if job.attempts >= max_attempts => {
             r.state = DeliveryState::Failed;
             r.reply = Some(reply);
@@ -267,6 +290,7 @@ pub fn untried(job: &Claimed, state: DeliveryState, why: &str, wait: Option<Dura
         next_attempt_at: wait.map(due_after),
         refund_attempt: true,
         bounce: None,
+        possible_duplicate: false,
     }
 }
 
