@@ -17,6 +17,11 @@
 -- until the run's bounce breaker has judged the window around it:
 -- `pending` (failed with a bad-mailbox reply, subscriber untouched),
 -- `applied` (the subscriber was marked bounced), NULL otherwise.
+--
+-- `deliveries.handed_at` (unix ms) is set, durably, just before a claimed
+-- row's message is handed to the relay (before the final `.`), and cleared
+-- with its outcome. After a crash, only `sending` rows with it set may have
+-- reached their recipient: those are the possible duplicates.
 PRAGMA foreign_keys = OFF;
 BEGIN;
 
@@ -56,6 +61,7 @@ CREATE UNIQUE INDEX campaigns_live ON campaigns (issue_number, transport)
     WHERE reset_at IS NULL;
 
 ALTER TABLE deliveries ADD COLUMN bounce TEXT;
+ALTER TABLE deliveries ADD COLUMN handed_at INTEGER;
 CREATE INDEX deliveries_bounces ON deliveries (campaign_id, bounce, id)
     WHERE bounce IS NOT NULL;
 

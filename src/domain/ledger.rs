@@ -7,8 +7,9 @@
 //! `failed` | `skipped`; `deferred` rows become claimable again at
 //! `next_attempt_at`. Rows stay `sending` until their outcome is committed,
 //! so after a crash the rows still `sending` are exactly the ones whose
-//! outcome is unknown: [`Ledger::start_run`] re-queues them and counts them
-//! as possible duplicates.
+//! outcome is unknown: [`Ledger::start_run`] re-queues them, and counts as
+//! possible duplicates those marked by [`Ledger::hand_over`] (their message
+//! was being handed to the relay), the only ones that can have arrived.
 //!
 //! A hard bounce is recorded `failed` at once, but its subscriber is marked
 //! `bounced` only once the run's bounce breaker has cleared it
@@ -111,8 +112,9 @@ pub type LedgerResult<T> = Result<T, LedgerError>;
 /// holds the campaign, the call fails with [`LedgerError::LeaseLost`] and
 /// changes nothing.
 pub trait Ledger: Clone + Send + Sync + 'static {
-    /// Starts a run: rows left `sending` by a dead run go back to `pending`
-    /// and are added to the campaign's possible duplicates. Returns how many.
+    /// Starts a run: rows left `sending` by a dead run go back to `pending`;
+    /// those that were handed over are added to the campaign's possible
+    /// duplicates. Returns how many.
     fn start_run(&self, lease: &Lease) -> impl Future<Output = LedgerResult<u64>> + Send;
 
     /// Claims up to `limit` rows due at `now` (pending, or deferred with
@@ -124,6 +126,15 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         limit: u32,
         now: i64,
     ) -> impl Future<Output = LedgerResult<Vec<Claimed>>> + Send;
+
+    /// Marks claimed rows as being handed to the relay now, durably, before
+    /// their final `.` goes out.
+    fn hand_over(
+        &self,
+        lease: &Lease,
+        deliveries: &[i64],
+        now: i64,
+    ) -> impl Future<Output = LedgerResult<()>> + Send;
 
     /// Writes outcomes of claimed rows in one transaction: hard bounces
     /// are marked bounce-pending (their subscribers are left alone), and

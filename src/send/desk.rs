@@ -10,6 +10,10 @@
 //! the next run counts as possible duplicates and sends again; no more than
 //! those can arrive twice.
 //!
+//! Before a worker sends a message's final `.`, it has the desk note the
+//! row as handed over (in the same group commits), so after a crash only
+//! those rows, not every claimed one, count as possible duplicates.
+//!
 //! The desk also runs the bounce breaker over outcomes in the order it
 //! commits them, marks cleared bounces, and decides when the run is over.
 use std::sync::Arc;
@@ -23,12 +27,21 @@ use super::worker::{self, Shared};
 use super::{RunEnd, Stats};
 use crate::domain::{Claimed, DeliveryState, Ledger, LedgerError, LedgerResult, Record, now_ms};
 
-/// A worker at the desk: its last outcome, and where to send its next row
-/// (`Some(None)`: stop); `next` is `None` for a worker that only drops off
-/// an outcome (it pauses before asking again).
-pub struct Visit {
-    pub record: Option<Record>,
-    pub next: Option<oneshot::Sender<Option<Claimed>>>,
+/// A worker at the desk.
+pub enum Visit {
+    /// Its last outcome, and where to send its next row (`Some(None)`:
+    /// stop); `next` is `None` for a worker that only drops off an outcome
+    /// (it pauses before asking again).
+    Done {
+        record: Option<Record>,
+        next: Option<oneshot::Sender<Option<Claimed>>>,
+    },
+    /// It is about to hand this row's message to the relay; `ack` once
+    /// that is durable.
+    Handing {
+        delivery: i64,
+        ack: oneshot::Sender<()>,
+    },
 }
 
 /// How the desk's work ended, besides the run's end in `shared`.
@@ -84,15 +97,31 @@ pub async fn run<L: Ledger>(
                 tripped: breaker.tripped(),
             });
         }
+        let mut handing = Vec::new();
+        let mut acks = Vec::new();
         for v in batch {
-            records.extend(v.record);
-            waiting.extend(v.next);
+            match v {
+                Visit::Done { record, next } => {
+                    records.extend(record);
+                    waiting.extend(next);
+                }
+                Visit::Handing { delivery, ack } => {
+                    handing.push(delivery);
+                    acks.push(ack);
+                }
+            }
         }
         judge(&mut breaker, &shared, &records);
         if !records.is_empty() {
             ledger.record(&lease, &records, now_ms()).await?;
             count(&stats, &records);
             records.clear();
+        }
+        if !handing.is_empty() {
+            ledger.hand_over(&lease, &handing, now_ms()).await?;
+            for ack in acks {
+                let _ = ack.send(());
+            }
         }
         let cleared = breaker.cleared();
         if !cleared.is_empty() {

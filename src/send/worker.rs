@@ -99,7 +99,7 @@ pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
     loop {
         if let Some(pause) = w.pause.take() {
             // Drop the outcome off first: the row must not stay `sending`.
-            let visit = Visit {
+            let visit = Visit::Done {
                 record: last.take(),
                 next: None,
             };
@@ -113,7 +113,7 @@ pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
             }
         }
         let (next, job) = oneshot::channel();
-        let visit = Visit {
+        let visit = Visit::Done {
             record: last.take(),
             next: Some(next),
         };
@@ -121,7 +121,7 @@ pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
             break;
         }
         let Ok(Some(job)) = job.await else { break };
-        last = Some(w.handle(job).await);
+        last = Some(w.handle(job, &desk).await);
     }
     if let Some(conn) = w.conn.take() {
         conn.quit().await;
@@ -129,7 +129,7 @@ pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
 }
 
 impl Worker {
-    async fn handle(&mut self, job: Claimed) -> Record {
+    async fn handle(&mut self, job: Claimed, desk: &mpsc::Sender<Visit>) -> Record {
         if self.shared.stopping() {
             return untried(
                 &job,
@@ -139,7 +139,7 @@ impl Worker {
             );
         }
         self.shared.rate.acquire().await;
-        let delivery = self.deliver(&job).await;
+        let delivery = self.deliver(&job, desk).await;
         let delivery = self.shared.judge(delivery);
         let s = &self.shared.ctx.settings;
         match delivery {
@@ -157,7 +157,7 @@ impl Worker {
         }
     }
 
-    async fn deliver(&mut self, job: &Claimed) -> Delivery {
+    async fn deliver(&mut self, job: &Claimed, desk: &mpsc::Sender<Visit>) -> Delivery {
         let ctx = &self.shared.ctx;
         let token = token::sign(&ctx.secret, Purpose::Unsubscribe, job.subscriber);
         let slots = match RecipientSlots::new(
@@ -177,14 +177,25 @@ impl Worker {
         self.buf.clear();
         ctx.template.personalize_into(&slots, &mut self.buf);
         let shared = self.shared.clone();
+        let gate = handing(desk, job.delivery);
         match &shared.ctx.transport {
-            Transport::Outbox(dir) => outbox::write(dir, &job.subscriber.to_string(), &self.buf),
-            Transport::Smtp(relay) => self.smtp(relay, job).await,
+            Transport::Outbox(dir) => {
+                if !gate.await {
+                    return Delivery::NotTried("mailroom: stopped before sending".to_owned());
+                }
+                outbox::write(dir, &job.subscriber.to_string(), &self.buf)
+            }
+            Transport::Smtp(relay) => self.smtp(relay, job, gate).await,
             Transport::Discard => Delivery::Sent(format!("250 discarded {} bytes", self.buf.len())),
         }
     }
 
-    async fn smtp(&mut self, relay: &Relay, job: &Claimed) -> Delivery {
+    async fn smtp(
+        &mut self,
+        relay: &Relay,
+        job: &Claimed,
+        gate: impl Future<Output = bool>,
+    ) -> Delivery {
         if self.conn.is_none() {
             match relay.connect().await {
                 Ok(c) => {
@@ -199,7 +210,9 @@ impl Worker {
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
-        let (delivery, after) = conn.send(&self.shared.from, &job.email, &self.buf).await;
+        let (delivery, after) = conn
+            .send_gated(&self.shared.from, &job.email, &self.buf, gate)
+            .await;
         let delivery = match delivery {
             Delivery::RelayRefused(reply) => {
                 Delivery::RelayRefused(relay.sender_refused(reply).to_string())
@@ -231,6 +244,13 @@ impl Worker {
     }
 }
 
+/// Has the desk note `delivery` as handed to the relay; true once that is
+/// durable, false if the desk is gone.
+async fn handing(desk: &mpsc::Sender<Visit>, delivery: i64) -> bool {
+    let (ack, done) = oneshot::channel();
+    desk.send(Visit::Handing { delivery, ack }).await.is_ok() && done.await.is_ok()
+}
+
 /// Whether a `Failed` reply (`550 5.7.1 …`) carries a `5.7.x` (security or
 /// policy) enhanced status code.
 fn is_policy_rejection(reply: &str) -> bool {
@@ -253,12 +273,14 @@ pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: 
     };
     match d {
         Delivery::Sent(reply) => r.reply = Some(reply),
+        // Sent again later, so counted as a possible duplicate; after the
+        // last attempt nothing is sent again and nothing is counted.
         Delivery::Unconfirmed(reply) => {
-            r.possible_duplicate = true;
             if job.attempts >= max_attempts {
                 r.state = DeliveryState::Failed;
             } else {
                 r.state = DeliveryState::Deferred;
+                r.possible_duplicate = true;
                 r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));
             }
             r.reply = Some(reply);

@@ -152,6 +152,20 @@ impl Connection {
         to: &EmailAddress,
         message: &[u8],
     ) -> (Delivery, After) {
+        self.send_gated(from, to, message, async { true }).await
+    }
+
+    /// Like [`send`](Self::send), but awaits `gate` after the relay has
+    /// accepted DATA and before the message goes out: the sender makes a
+    /// durable note there that this message may reach its recipient. A
+    /// `false` gate gives up the message untried.
+    pub async fn send_gated(
+        &mut self,
+        from: &Address,
+        to: &EmailAddress,
+        message: &[u8],
+        gate: impl Future<Output = bool>,
+    ) -> (Delivery, After) {
         let Ok(rcpt) = Address::from_str(to.as_str()) else {
             let reply = format!("mailroom: `{to}` is not an SMTP address");
             return (
@@ -183,6 +197,9 @@ impl Connection {
             step(t, "MAIL", mail).await.map_err(Step::at_mail)?;
             step(t, "RCPT", c.command(Rcpt::new(rcpt, vec![]))).await?;
             step(t, "DATA", c.command(Data)).await?;
+            if !gate.await {
+                return Err(Step::Gated);
+            }
             let end = match DataBlock::new(message) {
                 Some(block) => step(last, "the message", c.command(block)).await,
                 None => step(last, "the message", c.message(message)).await,
@@ -203,6 +220,11 @@ impl Connection {
             }
             Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
             Err(Step::Unconfirmed(why)) => (Delivery::Unconfirmed(why), After::Broken),
+            // Mid-DATA: the session cannot be reset cleanly; drop it.
+            Err(Step::Gated) => (
+                Delivery::NotTried("mailroom: stopped before sending".to_owned()),
+                After::Broken,
+            ),
         }
     }
 
@@ -259,6 +281,8 @@ enum Step {
     Lost(String),
     /// No reply after the message, final `.` included, was sent.
     Unconfirmed(String),
+    /// The sender's gate said not to send after all.
+    Gated,
 }
 
 impl Step {

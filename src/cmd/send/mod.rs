@@ -250,6 +250,7 @@ async fn deliver(
     if existing.is_none() {
         guard::first_send(store, args, p, settings, kind).await?;
     }
+    let stop = on_ctrl_c();
     let hash = content::content_hash(&p.rendered);
     let (campaign, created) = store
         .open_campaign(number, kind, &p.rendered.subject, &hash)
@@ -286,9 +287,31 @@ async fn deliver(
         lease: lease.clone(),
         secret,
     };
-    let result = deliver_leased(args, store, p, settings, leased).await;
+    let result = deliver_leased(args, store, p, settings, leased, stop).await;
     send::lease::release(store, &lease).await;
     result
+}
+
+/// Ctrl-C stops taking recipients (the run finishes what is in flight);
+/// a second Ctrl-C quits at once.
+fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nsend: stopping: no new recipients; finishing the messages in flight \
+                 (Ctrl-C again to quit now)"
+            );
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // Rows still `sending` are re-queued (and those handed to
+                // the relay counted as possible duplicates) by the next run.
+                eprintln!("send: quitting now; resume with the same command");
+                std::process::exit(130);
+            }
+        }
+    });
+    stop_rx
 }
 
 fn say_taken(taken: &Taken) {
@@ -320,6 +343,7 @@ async fn deliver_leased(
     p: &Prepared,
     settings: &Settings,
     leased: Leased,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
     let Leased {
         transport,
@@ -342,22 +366,6 @@ async fn deliver_leased(
         eprintln!("send: re-queued {n} failed recipient(s)");
     }
     let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nsend: stopping: no new recipients; finishing the messages in flight \
-                 (Ctrl-C again to quit now)"
-            );
-            let _ = stop_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                // Rows still `sending` are re-queued and counted as possible
-                // duplicates by the next run.
-                eprintln!("send: quitting now; resume with the same command");
-                std::process::exit(130);
-            }
-        }
-    });
     let ctx = SendContext {
         campaign,
         lease,

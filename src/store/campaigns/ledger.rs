@@ -117,7 +117,7 @@ pub(super) async fn record(
             ") UPDATE deliveries SET state = o.state, \
                  last_reply = COALESCE(o.reply, deliveries.last_reply), \
                  next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                 bounce = o.bounce, updated_at = ",
+                 bounce = o.bounce, handed_at = NULL, updated_at = ",
         );
         q.push_bind(now);
         q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
@@ -140,6 +140,36 @@ pub(super) async fn record(
     tx.commit()
         .await
         .context("cannot commit delivery outcomes")?;
+    Ok(())
+}
+
+/// Marks claimed rows as being handed to the relay, in one transaction,
+/// only while `lease` is held: after a crash these (and only these) may
+/// have reached their recipients.
+pub(super) async fn hand_over(
+    store: &Store,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    for chunk in deliveries.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<Db>::new("UPDATE deliveries SET handed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE state = 'sending' AND id IN ");
+        q.push_tuples(chunk, |mut b, id| {
+            b.push_bind(*id);
+        });
+        q.build()
+            .execute(&mut *tx)
+            .await
+            .context("cannot mark messages as handed to the relay")?;
+    }
+    tx.commit().await.context("cannot commit the hand-over")?;
     Ok(())
 }
 

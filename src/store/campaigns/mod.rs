@@ -34,6 +34,10 @@ impl Ledger for Store {
         ledger::record(self, lease, records, now).await
     }
 
+    async fn hand_over(&self, lease: &Lease, deliveries: &[i64], now: i64) -> LedgerResult<()> {
+        ledger::hand_over(self, lease, deliveries, now).await
+    }
+
     async fn next_due(&self, campaign: CampaignId) -> LedgerResult<Option<i64>> {
         Ok(report::next_due(self, campaign).await?)
     }
@@ -160,8 +164,9 @@ impl Store {
     }
 }
 
-/// Starts a run: rows left `sending` by a dead run go back to `pending` and
-/// are added to the campaign's possible duplicates. Returns how many.
+/// Starts a run: rows left `sending` by a dead run go back to `pending`;
+/// those whose message was being handed to the relay are added to the
+/// campaign's possible duplicates. Returns how many.
 ///
 /// Only the run holding the campaign's `lease` may do this (else
 /// [`LedgerError::LeaseLost`](crate::domain::LedgerError)): re-queueing
@@ -170,9 +175,11 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     let campaign = lease.campaign;
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
+    // Only rows whose message was being handed over may have arrived; the
+    // others were claimed but never reached the relay.
     let n = sqlx::query(
         "UPDATE deliveries SET state = 'pending', updated_at = $2 \
-         WHERE campaign_id = $1 AND state = 'sending'",
+         WHERE campaign_id = $1 AND state = 'sending' AND handed_at IS NOT NULL",
     )
     .bind(campaign.get())
     .bind(now_ms())
@@ -180,6 +187,24 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     .await
     .context("cannot re-queue the rows of an interrupted run")?
     .rows_affected();
+    sqlx::query(
+        "UPDATE deliveries SET state = 'pending', handed_at = NULL, updated_at = $2, \
+         attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+         WHERE campaign_id = $1 AND state = 'sending'",
+    )
+    .bind(campaign.get())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .context("cannot re-queue the rows of an interrupted run")?;
+    sqlx::query(
+        "UPDATE deliveries SET handed_at = NULL WHERE campaign_id = $1 AND state = 'pending' \
+         AND handed_at IS NOT NULL",
+    )
+    .bind(campaign.get())
+    .execute(&mut *tx)
+    .await
+    .context("cannot re-queue the rows of an interrupted run")?;
     sqlx::query(
         "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2, \
          runs = runs + 1, last_run_at = $3 WHERE id = $1",

@@ -37,7 +37,7 @@ impl HeloStream {
 fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
     buf.starts_with(b"EHLO ").then(|| {
         let mut out = buf.to_vec();
-        out[0] = b'H';
+        out[..4].copy_from_slice(b"HELO");
         out
     })
 }
