@@ -29,7 +29,7 @@ fn a_relay_that_rejects_ehlo_is_greeted_with_helo_and_gets_the_mail() {
 fn dry_run_refuses_cleartext_to_a_remote_relay_as_send_does() {
     let mut p = Project::new(2, 25);
     p.set("MAILROOM_SMTP__HOST", "smtp.example.com");
-    for extra in ["--dry-run", "--yes"] {
+    for extra in ["--dry-run", "--allow-old-issue"] {
         let out = p.send(&[extra]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
