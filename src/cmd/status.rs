@@ -18,8 +18,9 @@ use crate::store::Store;
 /// outbox rehearsal; `mailroom campaigns` lists them all. Prints the
 /// transport, counts per state (pending, sending, sent, deferred, failed,
 /// skipped), elapsed time and rate, failures grouped by the relay's reply,
-/// and the possible duplicates: messages in flight when a run died, which
-/// were sent again and may have arrived twice.
+/// and the possible duplicates: messages handed to the relay when a run
+/// died (at most one per connection) or whose reply was lost, which were
+/// sent again and may have arrived twice.
 ///
 /// Examples:
 ///   mailroom status
@@ -172,7 +173,8 @@ fn print_text(r: &StatusReport) {
         r.elapsed_secs, r.rate_per_sec
     );
     println!(
-        "  possible duplicates: {} (in flight when a run died; sent again)",
+        "  possible duplicates: {} (handed to the relay when a run died, or whose reply was \
+         lost; sent again)",
         r.possible_duplicates
     );
     for ch in &r.content_changes {
