@@ -67,26 +67,17 @@ pub async fn run<L: Ledger>(
         // Wait for a visit; with idle workers, wake up to look for due rows.
         let first = if waiting.is_empty() {
             visits.recv().await
-        } else {
-            let nap = if waiting.len() == workers {
-                match idle(&ledger, &shared).await? {
-                    Some(end) => {
-                        shared.abort_with(end);
-                        Duration::ZERO
-                    }
-                    None => Duration::ZERO,
-                }
-            } else {
-                Duration::from_millis(50)
-            };
-            if nap.is_zero() {
-                visits.try_recv().ok()
-            } else {
-                match tokio::time::timeout(nap, visits.recv()).await {
-                    Ok(v) => v,
-                    Err(_) => None,
-                }
+        } else if waiting.len() == workers {
+            // Everyone is idle and nothing was claimable: done, or sleep
+            // until the next deferred row is due.
+            if let Some(end) = idle(&ledger, &shared).await? {
+                shared.abort_with(end);
             }
+            visits.try_recv().ok()
+        } else {
+            tokio::time::timeout(Duration::from_millis(50), visits.recv())
+                .await
+                .unwrap_or_default()
         };
         let mut batch: Vec<Visit> = first.into_iter().collect();
         while let Ok(v) = visits.try_recv() {

@@ -105,7 +105,7 @@ fn dead_addresses_are_bounced_after_the_run_and_unbounce_restores_them() {
                 .next()?
                 .parse()
                 .ok()?;
-            (i % 20 == 0).then(|| UNKNOWN.to_owned())
+            i.is_multiple_of(20).then(|| UNKNOWN.to_owned())
         }),
         ..Script::default()
     });

@@ -174,7 +174,7 @@ impl Store {
         }
         for chunk in restored.chunks(CHUNK) {
             let changes: Vec<_> = chunk.iter().map(|id| (*id, &change)).collect();
-            history::append(&mut *tx, &changes).await?;
+            history::append(&mut tx, &changes).await?;
         }
         done.restored = restored.len() as u64;
         tx.commit().await.context("cannot commit the unbounce")?;

@@ -7,13 +7,16 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The reply to `RCPT TO:<addr>` for an address (`None` accepts).
+pub type RcptRule = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// How the server behaves.
 #[derive(Clone)]
 pub struct Script {
     /// Reject EHLO with `502` (HELO still works).
     pub no_ehlo: bool,
     /// The reply to `RCPT TO:<addr>`: `None` accepts.
-    pub rcpt: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub rcpt: RcptRule,
     /// Wait this long before replying to the final `.`.
     pub final_delay: Duration,
     /// Close the connection instead of replying to the final `.`.
