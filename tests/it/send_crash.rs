@@ -68,7 +68,12 @@ fn ctrl_c_stops_records_everything_and_a_rerun_sends_each_message_once() {
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
     let issue = clean_issue();
     let child = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
-    std::thread::sleep(Duration::from_millis(400));
+    // Ctrl-C once delivery is under way (the first message arrived).
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sink.messages().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let pid = child.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
