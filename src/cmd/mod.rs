@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Loaded, Settings, Transport};
 
+pub mod campaigns;
 pub mod check;
 pub mod config;
 pub mod inbound;
@@ -25,6 +26,7 @@ pub mod subscribers;
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
 ///   mailroom status                                                   # watch it; rerun send to resume
+///   mailroom campaigns                                                # every campaign, rehearsals too
 ///
 /// Start with `mailroom init DIR`: a config.toml, the store and the signing key.
 /// Subscribers live in the store (`[database] url`): see `mailroom subscribers --help`.
@@ -56,6 +58,7 @@ pub enum Command {
     Subscribers(subscribers::Args),
     Send(send::Args),
     Status(status::Args),
+    Campaigns(campaigns::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
 }
@@ -93,6 +96,10 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
             say_store(loaded);
             serve::run(args, settings)
         }
+        Command::Campaigns(args) => {
+            say_store(loaded);
+            campaigns::run(args, settings)
+        }
         Command::Inbound(args) => inbound::run(args, settings),
     }
 }
@@ -120,10 +127,17 @@ fn check_relay_login(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// The exit status for an error: 2 when the input could not be read or
-/// parsed, 1 otherwise.
+/// parsed, 75 (EX_TEMPFAIL) when the relay is unreachable or answered 4xx
+/// at the start (rerun later), 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    use crate::transport::ConnectError;
     if err.chain().any(|e| e.is::<crate::issue::IssueError>()) {
         2
+    } else if err
+        .chain()
+        .any(|e| matches!(e.downcast_ref(), Some(ConnectError::Away { .. })))
+    {
+        75
     } else {
         1
     }

@@ -33,6 +33,14 @@ pub struct SendSettings {
     /// seconds; renewed every third of that. Another run takes an expired
     /// lease over (at once if the holder's process on this host is gone).
     pub lease_secs: f64,
+    /// The bounce breaker: a run stops as a relay refusal when more than
+    /// `bounce_breaker_start_max` of its first `bounce_breaker_start`
+    /// recipients bounce as unknown, or more than `bounce_breaker_ratio` of
+    /// any `bounce_breaker_window` in a row (0 turns a rule off).
+    pub bounce_breaker_start: u64,
+    pub bounce_breaker_start_max: u64,
+    pub bounce_breaker_window: u64,
+    pub bounce_breaker_ratio: f64,
 }
 
 impl Default for SendSettings {
@@ -49,6 +57,10 @@ impl Default for SendSettings {
             shutdown_grace_secs: 30.0,
             progress_secs: 10.0,
             lease_secs: 30.0,
+            bounce_breaker_start: 200,
+            bounce_breaker_start_max: 20,
+            bounce_breaker_window: 500,
+            bounce_breaker_ratio: 0.1,
         }
     }
 }
@@ -91,8 +103,16 @@ pub struct SmtpSettings {
     pub password: Option<Secret>,
     /// Allow `tls = "none"` to a relay that is not on loopback.
     pub allow_insecure: bool,
-    /// Seconds to wait for each SMTP reply.
+    /// Seconds to wait for each SMTP reply but the last (RFC 5321
+    /// §4.5.3.2: 5 minutes for the greeting, MAIL, RCPT; at least 2 for
+    /// DATA).
     pub timeout_secs: u64,
+    /// Seconds to wait for the reply to the final `.` of a message (RFC
+    /// 5321: 10 minutes). Giving up sooner turns a slow relay into
+    /// duplicates: a message whose reply is lost is sent again.
+    pub data_timeout_secs: u64,
+    /// Seconds to wait for the TCP connection (and TLS handshake).
+    pub connect_timeout_secs: u64,
     /// A PEM file of extra trusted root certificates (a private relay's CA
     /// or self-signed certificate), trusted besides the system's.
     /// Relative: to the config file.
@@ -108,7 +128,9 @@ impl Default for SmtpSettings {
             username: String::new(),
             password: None,
             allow_insecure: false,
-            timeout_secs: 30,
+            timeout_secs: 300,
+            data_timeout_secs: 600,
+            connect_timeout_secs: 30,
             ca_file: None,
         }
     }

@@ -25,6 +25,7 @@ mod sql;
 mod subscribers;
 mod web;
 
+pub use campaigns::{CampaignSummary, Unbounced};
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
