@@ -1,13 +1,89 @@
-//! Progress while sending: an indicatif bar on a terminal (sent, deferred,
-//! failed, rate, ETA), a log line every `[send] progress_secs` otherwise.
+//! Progress while sending, in one of three forms ([`ProgressMode`]): a bar
+//! on a terminal, a line on stderr every `[send] progress_secs`, or JSON
+//! events on stdout (`send --format json`). All three show the same
+//! [`Reading`]: the campaign's position, the recipients deferred now
+//! (recipients, not attempts), and this run's rate and ETA as
+//! [`Pace`] defines them, over this run's messages and time only. While
+//! the run waits for deferred recipients to fall due, they show the waiting
+//! line instead. The reporter also keeps the run's entry in the campaign's
+//! run history current, for `status`.
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use tokio::task::JoinHandle;
 
-use super::{SendContext, Stats};
-use crate::domain::CampaignCounts;
+use super::{ProgressMode, SendContext, Stats, backoff, wording};
+use crate::domain::{CampaignCounts, Ledger, Pace, RunCounts, RunNote, Waiting, now_ms};
+
+/// How often the run's history entry is rewritten.
+const NOTE_EVERY: Duration = Duration::from_secs(2);
+/// How often the bar is redrawn, and the clock of the other forms.
+const TICK: Duration = Duration::from_millis(200);
+
+/// One reading of a run, as every form of progress shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reading {
+    pub issue: u32,
+    pub total: u64,
+    /// Recipients with a final outcome (sent, failed, skipped), all runs.
+    pub done: u64,
+    /// Recipients waiting for a retry now.
+    pub deferred: u64,
+    pub this_run: RunCounts,
+    pub elapsed_secs: f64,
+    pub sending_secs: f64,
+    pub rate_per_sec: f64,
+    /// `None` until this run has a rate.
+    pub eta_secs: Option<f64>,
+}
+
+impl Reading {
+    /// The reading of a run that started with the ledger at `before`, has
+    /// recorded `run`, and has run `elapsed_ms`, `waited_ms` of it idle.
+    pub fn new(
+        issue: u32,
+        before: &CampaignCounts,
+        run: RunCounts,
+        deferred: u64,
+        elapsed_ms: i64,
+        waited_ms: i64,
+    ) -> Reading {
+        let pace = Pace::new(run.messages(), elapsed_ms, waited_ms);
+        let total = before.total();
+        let done = (before.done() + run.sent + run.failed + run.skipped).min(total);
+        Reading {
+            issue,
+            total,
+            done,
+            deferred,
+            this_run: run,
+            elapsed_secs: pace.elapsed_secs,
+            sending_secs: pace.sending_secs,
+            rate_per_sec: pace.rate(),
+            eta_secs: pace.eta_secs(total - done),
+        }
+    }
+
+    /// `sent 684, failed 0, deferred 12 · 152 msg/s · eta 19s`.
+    fn summary(&self) -> String {
+        let r = &self.this_run;
+        let mut s = format!(
+            "sent {}, failed {}, deferred {}",
+            r.sent, r.failed, self.deferred
+        );
+        if let Some(eta) = self.eta_secs {
+            s.push_str(&format!(
+                " · {} · eta {}",
+                wording::rate(self.rate_per_sec),
+                wording::duration(eta)
+            ));
+        }
+        s
+    }
+}
 
 /// A running progress reporter; [`Progress::finish`] stops it.
 pub struct Progress {
@@ -25,60 +101,245 @@ impl Progress {
     }
 }
 
-/// Starts reporting; `before` is the ledger when the run began.
-pub fn start(ctx: &SendContext, before: CampaignCounts, stats: Arc<Stats>) -> Progress {
-    let done_before = before.done();
-    let total = before.total();
-    if ctx.progress_bar {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} {rate} eta {eta}")
-                .expect("a valid progress template")
-                // indicatif's own `{per_sec}` prints four decimals.
-                .with_key(
-                    "rate",
-                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.0} msg/s", state.per_sec());
-                    },
-                ),
-        );
-        bar.set_position(done_before);
-        let b = bar.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let c = stats.snapshot();
-                b.set_position(done_before + c.sent + c.failed + c.skipped);
-                b.set_message(format!(
-                    "sent {} deferred {} failed {}",
-                    c.sent, c.deferred, c.failed
-                ));
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        });
-        return Progress {
-            task,
-            bar: Some(bar),
-        };
-    }
-    let every = Duration::from_secs_f64(ctx.settings.progress_secs.max(0.1));
-    let issue = ctx.campaign.issue;
-    let task = tokio::spawn(async move {
-        let started = Instant::now();
-        loop {
-            tokio::time::sleep(every).await;
-            let c = stats.snapshot();
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "send {issue}: {}/{total} done, this run sent {} deferred {} failed {} \
-                 skipped {} ({:.0} msg/s)",
-                done_before + c.sent + c.failed + c.skipped,
-                c.sent,
-                c.deferred,
-                c.failed,
-                c.skipped,
-                c.sent as f64 / secs.max(1e-3),
-            );
+/// When and how a run started.
+pub(super) struct RunStart {
+    pub instant: Instant,
+    /// Unix ms.
+    pub at_ms: i64,
+    pub before: CampaignCounts,
+    pub recovered: u64,
+}
+
+impl RunStart {
+    /// The run's history entry now (`outcome` once it ended).
+    pub(super) fn note(
+        &self,
+        ctx: &SendContext,
+        stats: &Stats,
+        outcome: Option<String>,
+    ) -> RunNote {
+        let owner = super::lease::this_process();
+        RunNote {
+            campaign: ctx.campaign.id,
+            token: ctx.lease.token.clone(),
+            host: owner.host,
+            pid: owner.pid,
+            issue_file: ctx.issue_file.clone(),
+            started_at: self.at_ms,
+            now: self.at_ms + self.elapsed_ms(),
+            counts: stats.snapshot(),
+            waited_ms: stats.waited_ms(),
+            outcome,
         }
+    }
+
+    fn elapsed_ms(&self) -> i64 {
+        i64::try_from(self.instant.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Starts reporting.
+pub(super) fn start<L: Ledger>(
+    ledger: L,
+    ctx: Arc<super::worker::Shared>,
+    start: Arc<RunStart>,
+    stats: Arc<Stats>,
+) -> Progress {
+    let mode = ctx.ctx.progress;
+    let bar = (mode == ProgressMode::Bar).then(|| {
+        let bar =
+            ProgressBar::with_draw_target(Some(start.before.total()), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .expect("a valid progress template"),
+        );
+        bar.set_position(start.before.done());
+        bar
     });
-    Progress { task, bar: None }
+    if mode == ProgressMode::Json {
+        emit(
+            "start",
+            &StartEvent {
+                issue: ctx.ctx.campaign.issue.get(),
+                transport: ctx.ctx.campaign.transport.as_str(),
+                total: start.before.total(),
+                done: start.before.done(),
+                deferred: start.before.deferred,
+                recovered: start.recovered,
+            },
+        );
+    }
+    let reporter = Reporter {
+        ledger,
+        shared: ctx,
+        start,
+        stats,
+        bar: bar.clone(),
+    };
+    let task = tokio::spawn(reporter.run());
+    Progress { task, bar }
+}
+
+#[derive(Serialize)]
+struct StartEvent {
+    issue: u32,
+    transport: &'static str,
+    total: u64,
+    done: u64,
+    deferred: u64,
+    recovered: u64,
+}
+
+#[derive(Serialize)]
+struct Event<'a, T: Serialize> {
+    event: &'a str,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Prints one JSON event line on stdout (`send --format json`).
+pub fn emit<T: Serialize>(event: &str, body: &T) {
+    use std::io::Write;
+    if let Ok(line) = serde_json::to_string(&Event { event, body }) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
+struct Reporter<L> {
+    ledger: L,
+    shared: Arc<super::worker::Shared>,
+    start: Arc<RunStart>,
+    stats: Arc<Stats>,
+    bar: Option<ProgressBar>,
+}
+
+impl<L: Ledger> Reporter<L> {
+    async fn run(self) {
+        let ctx = &self.shared.ctx;
+        let every = Duration::from_secs_f64(ctx.settings.progress_secs.max(0.05));
+        let mut deferred = self.start.before.deferred;
+        let mut waiting: Option<Waiting> = None;
+        let mut was_waiting = false;
+        let (mut refreshed, mut refresh_every) = (Instant::now(), Duration::from_secs(1));
+        let (mut noted, mut shown) = (Instant::now(), Instant::now());
+        loop {
+            tokio::time::sleep(TICK).await;
+            let is_waiting = self.stats.waiting_until.load(Ordering::Relaxed) != 0;
+            // Deferred recipients come from the ledger: cheap (one index
+            // range), but never more than a tenth of the time.
+            if refreshed.elapsed() >= refresh_every || is_waiting != was_waiting {
+                let asked = Instant::now();
+                if let Ok(groups) = self.ledger.deferred(ctx.campaign.id).await {
+                    waiting = backoff::waiting(&groups, &ctx.settings);
+                    deferred = waiting.map_or(0, |w| w.deferred);
+                }
+                refresh_every = (asked.elapsed() * 10).max(Duration::from_secs(1));
+                refreshed = Instant::now();
+            }
+            if noted.elapsed() >= NOTE_EVERY {
+                let note = self.start.note(ctx, &self.stats, None);
+                let _ = self.ledger.note_run(&note).await;
+                noted = Instant::now();
+            }
+            let reading = Reading::new(
+                ctx.campaign.issue.get(),
+                &self.start.before,
+                self.stats.snapshot(),
+                deferred,
+                self.start.elapsed_ms(),
+                self.stats.waited_ms(),
+            );
+            let line = waiting
+                .filter(|_| is_waiting)
+                .map(|w| wording::waiting_line(&w, now_ms()));
+            let due = shown.elapsed() >= every || (is_waiting && !was_waiting);
+            was_waiting = is_waiting;
+            match (&self.bar, ctx.progress) {
+                (Some(bar), _) => {
+                    bar.set_position(reading.done);
+                    bar.set_message(line.unwrap_or_else(|| reading.summary()));
+                }
+                (None, ProgressMode::Json) if due => {
+                    match waiting.filter(|_| is_waiting) {
+                        Some(w) => emit(
+                            "waiting",
+                            &WaitingEvent {
+                                issue: reading.issue,
+                                waiting: w,
+                            },
+                        ),
+                        None => emit("progress", &reading),
+                    }
+                    shown = Instant::now();
+                }
+                (None, _) if due => {
+                    let issue = reading.issue;
+                    match line {
+                        Some(l) => eprintln!("send {issue}: {l}"),
+                        None => eprintln!(
+                            "send {issue}: {}/{} done; this run {}",
+                            reading.done,
+                            reading.total,
+                            reading.summary()
+                        ),
+                    }
+                    shown = Instant::now();
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WaitingEvent {
+    issue: u32,
+    #[serde(flatten)]
+    waiting: Waiting,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_run_rates_only_its_own_messages() {
+        // 3,000 of 4,000 were done before; this run sent 300 in 2 s.
+        let before = CampaignCounts {
+            sent: 3_000,
+            pending: 1_000,
+            ..CampaignCounts::default()
+        };
+        let run = RunCounts {
+            sent: 300,
+            ..RunCounts::default()
+        };
+        let r = Reading::new(620, &before, run, 0, 2_000, 0);
+        assert_eq!((r.done, r.total), (3_300, 4_000));
+        assert_eq!(r.rate_per_sec, 150.0);
+        assert_eq!(r.eta_secs, Some(700.0 / 150.0));
+        assert_eq!(
+            r.summary(),
+            "sent 300, failed 0, deferred 0 · 150 msg/s · eta 4.7s"
+        );
+    }
+
+    #[test]
+    fn time_spent_waiting_for_retries_does_not_lower_the_rate() {
+        let before = CampaignCounts {
+            pending: 100,
+            ..CampaignCounts::default()
+        };
+        let run = RunCounts {
+            sent: 50,
+            deferrals: 70,
+            ..RunCounts::default()
+        };
+        let r = Reading::new(620, &before, run, 50, 60_000, 59_000);
+        assert_eq!((r.sending_secs, r.rate_per_sec), (1.0, 50.0));
+        assert_eq!(r.deferred, 50, "recipients, not the 70 attempts");
+        assert_eq!(r.eta_secs, Some(1.0));
+    }
 }

@@ -25,6 +25,7 @@ mod send_refused;
 mod send_rehearsal;
 mod send_relay;
 mod send_smtp;
+mod status_report;
 mod store;
 mod store_web;
 mod subscribers_import;
