@@ -58,7 +58,8 @@ impl Reading {
             issue,
             total,
             done,
-            deferred,
+            // Read a moment apart from `done`; never more than is left.
+            deferred: deferred.min(total - done),
             this_run: run,
             elapsed_secs: pace.elapsed_secs,
             sending_secs: pace.sending_secs,
@@ -222,20 +223,20 @@ impl<L: Ledger> Reporter<L> {
         let mut deferred = self.start.before.deferred;
         let mut waiting: Option<Waiting> = None;
         let mut was_waiting = false;
-        let (mut refreshed, mut refresh_every) = (Instant::now(), Duration::from_secs(1));
+        let (mut refreshed, mut refresh_every) = (Instant::now(), TICK);
         let (mut noted, mut shown) = (Instant::now(), Instant::now());
         loop {
             tokio::time::sleep(TICK).await;
             let is_waiting = self.stats.waiting_until.load(Ordering::Relaxed) != 0;
-            // Deferred recipients come from the ledger: cheap (one index
-            // range), but never more than a tenth of the time.
+            // Deferred recipients come from the ledger: one index range,
+            // cheap, but asked for at most a tenth of the time.
             if refreshed.elapsed() >= refresh_every || is_waiting != was_waiting {
                 let asked = Instant::now();
                 if let Ok(groups) = self.ledger.deferred(ctx.campaign.id).await {
                     waiting = backoff::waiting(&groups, &ctx.settings);
                     deferred = waiting.map_or(0, |w| w.deferred);
                 }
-                refresh_every = (asked.elapsed() * 10).max(Duration::from_secs(1));
+                refresh_every = (asked.elapsed() * 10).max(TICK);
                 refreshed = Instant::now();
             }
             if noted.elapsed() >= NOTE_EVERY {
@@ -258,8 +259,9 @@ impl<L: Ledger> Reporter<L> {
             was_waiting = is_waiting;
             match (&self.bar, ctx.progress) {
                 (Some(bar), _) => {
-                    bar.set_position(reading.done);
+                    // The message first: a new position draws at once.
                     bar.set_message(line.unwrap_or_else(|| reading.summary()));
+                    bar.set_position(reading.done);
                 }
                 (None, ProgressMode::Json) if due => {
                     match waiting.filter(|_| is_waiting) {

@@ -21,6 +21,7 @@ mod send_faults;
 mod send_guard;
 mod send_lease;
 mod send_mta;
+mod send_progress;
 mod send_refused;
 mod send_rehearsal;
 mod send_relay;

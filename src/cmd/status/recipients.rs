@@ -26,7 +26,7 @@ pub async fn list(
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["email", "state", "attempts", "updated_at", "reply"])?;
-            Sink::Csv(w)
+            Sink::Csv(Box::new(w))
         }
         Format::Json => Sink::Json(JsonArray::new(out)),
     };
@@ -51,7 +51,7 @@ pub async fn list(
 
 enum Sink<W: Write> {
     Table(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Json(JsonArray<W>),
 }
 

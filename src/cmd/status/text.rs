@@ -22,11 +22,13 @@ pub fn print(r: &StatusReport) {
     }
     println!("  state: {}", state_line(r, now));
     if let Some(cmd) = &r.resume {
-        let also = match r.state {
-            State::Waiting => " (add `--retry-now` to retry the deferred at once)",
-            _ => "",
-        };
-        println!("  resume: {cmd}{also}");
+        match r.state {
+            State::Complete => println!("  retry: {cmd}"),
+            State::Waiting => {
+                println!("  resume: {cmd} (add `--retry-now` to retry the deferred at once)")
+            }
+            _ => println!("  resume: {cmd}"),
+        }
     }
     println!("  runs: {}", runs_line(r));
     let c = &r.counts;
