@@ -55,8 +55,8 @@ pub struct Args {
     #[arg(long)]
     pub recipients: bool,
     /// With --recipients: only those in this state.
-    #[arg(long, value_enum, requires = "recipients", value_name = "STATE")]
-    pub state: Option<StateArg>,
+    #[arg(long, value_parser = state_parser(), requires = "recipients", value_name = "STATE")]
+    pub state: Option<DeliveryState>,
     /// Shorthand for `--recipients --state failed`.
     #[arg(long, conflicts_with_all = ["recipients", "state"])]
     pub failed: bool,
@@ -75,28 +75,11 @@ pub enum Format {
     Csv,
 }
 
-/// `--state` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum StateArg {
-    Pending,
-    Sending,
-    Sent,
-    Deferred,
-    Failed,
-    Skipped,
-}
-
-impl From<StateArg> for DeliveryState {
-    fn from(s: StateArg) -> Self {
-        match s {
-            StateArg::Pending => DeliveryState::Pending,
-            StateArg::Sending => DeliveryState::Sending,
-            StateArg::Sent => DeliveryState::Sent,
-            StateArg::Deferred => DeliveryState::Deferred,
-            StateArg::Failed => DeliveryState::Failed,
-            StateArg::Skipped => DeliveryState::Skipped,
-        }
-    }
+/// `--state`: one of the ledger's states.
+fn state_parser() -> impl clap::builder::TypedValueParser<Value = DeliveryState> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(DeliveryState::ALL.map(DeliveryState::as_str))
+        .try_map(|s| s.parse::<DeliveryState>())
 }
 
 /// Where a campaign stands.
@@ -183,7 +166,7 @@ pub fn run(args: Args, loaded: &Loaded) -> anyhow::Result<ExitCode> {
             let state = if args.failed {
                 Some(DeliveryState::Failed)
             } else {
-                args.state.map(Into::into)
+                args.state
             };
             recipients::list(store, &campaign, state, args.format).await?;
             return Ok(ExitCode::SUCCESS);
