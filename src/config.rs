@@ -9,11 +9,13 @@ use serde::Deserialize;
 
 mod check;
 mod delivery;
+mod dkim;
 
 pub use check::CheckSettings;
 pub use delivery::{
     OutboxSettings, PreviewSettings, SendSettings, SmtpSettings, TlsMode, Transport,
 };
+pub use dkim::{BouncesSettings, DkimSettings};
 
 /// Every setting mailroom reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,6 +31,12 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub smtp: SmtpSettings,
     pub preview: PreviewSettings,
+    /// DKIM signing; nothing is signed without it.
+    #[serde(default)]
+    pub dkim: Option<DkimSettings>,
+    /// The bounce mailbox (VERP).
+    #[serde(default)]
+    pub bounces: Option<BouncesSettings>,
 }
 
 /// Who the newsletter is and how its emails are addressed.
@@ -52,6 +60,13 @@ pub struct Newsletter {
     pub social: Vec<SocialLink>,
     /// The sample recipient that `render` addresses its `.eml` to.
     pub sample_recipient: String,
+    /// An optional Reply-To header (one mailbox).
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// An optional Feedback-ID header (Gmail's feedback loop); `{number}`
+    /// is the issue number, e.g. `{number}:newsletter:twir`.
+    #[serde(default)]
+    pub feedback_id: Option<String>,
 }
 
 /// One footer link.
@@ -162,8 +177,9 @@ pub fn from_sources(
         .collect();
     if toml_mentions_secret(toml) {
         anyhow::bail!(
-            "secrets must not be in the config file: remove `password`/`secret` and set \
-             `MAILROOM_SMTP__PASSWORD` / `MAILROOM_WEB__SECRET` (or `[web] secret_file`)"
+            "secrets must not be in the config file: remove `password`/`secret`/`private_key` and set \
+             `MAILROOM_SMTP__PASSWORD` / `MAILROOM_WEB__SECRET` (or `[web] secret_file`) / \
+             `MAILROOM_DKIM__PRIVATE_KEY` (or `[dkim] private_key_file`)"
         );
     }
     let settings: Settings = config::Config::builder()
@@ -192,7 +208,9 @@ pub fn from_sources(
 fn toml_mentions_secret(toml: &str) -> bool {
     toml.lines().any(|l| {
         let key = l.split('=').next().unwrap_or("").trim();
-        l.contains('=') && !l.trim_start().starts_with('#') && matches!(key, "password" | "secret")
+        l.contains('=')
+            && !l.trim_start().starts_with('#')
+            && (matches!(key, "password" | "secret") || key.ends_with("private_key"))
     })
 }
 

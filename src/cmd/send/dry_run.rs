@@ -10,8 +10,12 @@ use crate::store::Store;
 pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
     let (recipients, note) = recipients(store, number).await?;
-    let (template, _) =
-        crate::message::prepare(&p.rendered, settings, time::OffsetDateTime::now_utc())?;
+    let (template, _) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        time::OffsetDateTime::now_utc(),
+    )?;
     // Slots add the address, a Message-ID and three unsubscribe URLs.
     let size = template.len() + 400;
     let s = &settings.send;

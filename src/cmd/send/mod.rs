@@ -279,7 +279,12 @@ async fn deliver_leased(
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
     }
-    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
+    let (template, message) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        campaign.created_at,
+    )?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
