@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::config;
 
 pub mod check;
+pub mod dkim;
 pub mod inbound;
 pub mod render;
 pub mod send;
@@ -51,6 +52,7 @@ pub enum Command {
     Status(status::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
+    Dkim(dkim::Args),
 }
 
 /// Runs the parsed command line.
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args, &config::load(&cli.config)?),
         Command::Serve(args) => serve::run(args, &config::load(&cli.config)?),
         Command::Inbound(args) => inbound::run(args, &config::load(&cli.config)?),
+        Command::Dkim(args) => dkim::run(args, &cli.config),
     }
 }
 

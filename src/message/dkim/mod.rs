@@ -78,8 +78,8 @@ impl std::fmt::Debug for Signer {
 impl Signer {
     /// A signer for `domain` with `selector` and an RSA `key`, stamping `time`.
     pub fn new(domain: &str, selector: &str, key: PrivateKey, time: i64) -> anyhow::Result<Self> {
-        check_tag_value("[dkim] domain", domain)?;
-        check_tag_value("[dkim] selector", selector)?;
+        check_name("[dkim] domain", domain)?;
+        check_name("[dkim] selector", selector)?;
         Ok(Self {
             domain: domain.to_ascii_lowercase(),
             identities: vec![Identity {
@@ -93,7 +93,7 @@ impl Signer {
 
     /// Adds a second signature under `selector` with `key`.
     pub fn with_second(mut self, selector: &str, key: PrivateKey) -> anyhow::Result<Self> {
-        check_tag_value("[dkim] ed25519_selector", selector)?;
+        check_name("[dkim] ed25519_selector", selector)?;
         self.identities.push(Identity {
             selector: selector.to_owned(),
             key,
@@ -133,6 +133,11 @@ impl Signer {
             ),
         }
         Ok(Some(signer))
+    }
+
+    /// The keys, the RSA one first.
+    pub fn into_keys(self) -> Vec<PrivateKey> {
+        self.identities.into_iter().map(|i| i.key).collect()
     }
 
     /// The signing domain (`d=`).
@@ -243,7 +248,7 @@ fn fold_b64(b: &str) -> String {
 
 /// A domain or selector must be a plain DNS name: it goes into a header
 /// tag and a DNS query.
-fn check_tag_value(what: &str, value: &str) -> anyhow::Result<()> {
+pub fn check_name(what: &str, value: &str) -> anyhow::Result<()> {
     let ok = !value.is_empty()
         && value.len() <= 253
         && value.split('.').all(|l| {
