@@ -125,8 +125,8 @@ fn keygen(args: Keygen) -> anyhow::Result<ExitCode> {
 fn record(args: Record, config: &Path) -> anyhow::Result<ExitCode> {
     let (name, key) = match (args.key, args.selector, args.domain) {
         (Some(path), Some(selector), Some(domain)) => {
-            let pem =
-                std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            let pem = std::fs::read(&path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
             let key = PrivateKey::from_pem(&pem)
                 .with_context(|| format!("the key in `{}`", path.display()))?;
             (record_name(&selector, &domain)?, key)
@@ -161,8 +161,5 @@ fn print_record(name: &str, key: &PrivateKey) {
     let value = key.dns_record();
     eprintln!("\npublish this DNS TXT record:\n\n  name:  {name}\n  value: {value}\n");
     eprintln!("in zone-file form (strings of at most 255 characters):\n");
-    println!(
-        "{name}. IN TXT ( {} )",
-        key::txt_strings(&value).join(" ")
-    );
+    println!("{name}. IN TXT ( {} )", key::txt_strings(&value).join(" "));
 }

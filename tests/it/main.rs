@@ -7,6 +7,7 @@ mod support;
 mod browser;
 mod check_cli;
 mod check_seeds;
+mod dkim;
 mod inbound;
 mod render;
 mod render_cli;

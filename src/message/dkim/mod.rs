@@ -59,8 +59,8 @@ pub struct Signer {
     domain: String,
     /// The RSA identity first, then the optional Ed25519 one.
     identities: Vec<Identity>,
-    /// `t=`, the signing time (Unix seconds).
-    time: i64,
+    /// `t=`, the signing time (Unix seconds): fixed, or now at each signature.
+    time: Option<i64>,
     rng: SystemRandom,
 }
 
@@ -76,8 +76,8 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer for `domain` with `selector` and an RSA `key`, stamping `time`.
-    pub fn new(domain: &str, selector: &str, key: PrivateKey, time: i64) -> anyhow::Result<Self> {
+    /// A signer for `domain` with `selector` and a `key` (RSA, for any real use).
+    pub fn new(domain: &str, selector: &str, key: PrivateKey) -> anyhow::Result<Self> {
         check_name("[dkim] domain", domain)?;
         check_name("[dkim] selector", selector)?;
         Ok(Self {
@@ -86,9 +86,15 @@ impl Signer {
                 selector: selector.to_owned(),
                 key,
             }],
-            time,
+            time: None,
             rng: SystemRandom::new(),
         })
+    }
+
+    /// Stamps every signature with `t=` `time` instead of the current time.
+    pub fn at_time(mut self, time: i64) -> Self {
+        self.time = Some(time);
+        self
     }
 
     /// Adds a second signature under `selector` with `key`.
@@ -102,10 +108,9 @@ impl Signer {
     }
 
     /// The signer `[dkim]` describes, with its keys read, or `None` when the
-    /// section is absent. Signing time is now.
+    /// section is absent.
     pub fn from_settings(settings: &Option<DkimSettings>) -> anyhow::Result<Option<Self>> {
         let Some(s) = settings else { return Ok(None) };
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let rsa = load(
             s.private_key.as_ref(),
             s.private_key_file.as_deref(),
@@ -114,7 +119,7 @@ impl Signer {
             "private_key_file",
         )?
         .context("`[dkim]` has no key: set `[dkim] private_key_file` (make one with `mailroom dkim keygen`) or `MAILROOM_DKIM__PRIVATE_KEY`")?;
-        let mut signer = Self::new(&s.domain, &s.selector, rsa, now)?;
+        let mut signer = Self::new(&s.domain, &s.selector, rsa)?;
         let ed = load(
             s.ed25519_private_key.as_ref(),
             s.ed25519_private_key_file.as_deref(),
@@ -163,6 +168,9 @@ impl Signer {
         let h = signed_names(&names);
         let mut data = Vec::with_capacity(1024);
         select(&fields, &names, &h, &mut data);
+        let time = self
+            .time
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
         let mut out = Vec::with_capacity(600 * self.identities.len());
         // Each signature is computed without the other (neither is in h=);
         // the RSA one comes first.
@@ -172,7 +180,7 @@ impl Signer {
                 id.key.algorithm().tag(),
                 self.domain,
                 id.selector,
-                self.time,
+                time,
                 fold_list(&h),
                 STANDARD.encode(bh),
             );

@@ -10,7 +10,9 @@ const ED25519_PEM: &str = include_str!("../../../tests/fixtures/dkim/ed25519.pem
 
 fn signer() -> Signer {
     let key = PrivateKey::from_pem(RSA_PEM.as_bytes()).unwrap();
-    Signer::new("example.org", "sel", key, 1_700_000_000).unwrap()
+    Signer::new("example.org", "sel", key)
+        .unwrap()
+        .at_time(1_700_000_000)
 }
 
 const MESSAGE: &[u8] = b"From: News <news@example.org>\r\nTo: a@example.com\r\n\
@@ -136,7 +138,7 @@ fn pkcs1_and_pkcs8_pem_load_the_same_key_and_junk_is_refused_without_echoing_it(
 fn domains_and_selectors_that_could_break_the_header_are_refused() {
     for bad in ["", "a;b=c", "exa mple.org", "a\r\nX: y", "a..b"] {
         let key = PrivateKey::from_pem(RSA_PEM.as_bytes()).unwrap();
-        assert!(Signer::new(bad, "sel", key, 0).is_err(), "{bad:?}");
+        assert!(Signer::new(bad, "sel", key).is_err(), "{bad:?}");
     }
 }
 
