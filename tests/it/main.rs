@@ -9,6 +9,7 @@ mod check_cli;
 mod check_seeds;
 mod dkim;
 mod inbound;
+mod inbound_parse;
 mod render;
 mod render_cli;
 mod send_changes;
