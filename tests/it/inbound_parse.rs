@@ -220,3 +220,41 @@ fn a_persons_reply_and_a_bounce_in_no_standard_format_are_unrecognised() {
         ))
     );
 }
+
+#[test]
+fn the_inbound_command_reports_bounces_by_subscriber_id_and_leaves_them_in_place() {
+    let mut p = crate::common::project::Project::new(0, crate::common::sink::free_port());
+    p.set(
+        "MAILROOM_BOUNCES__ADDRESS",
+        "bounces@bounces.this-week-in-rust.org",
+    );
+    let dir = p.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounces");
+    for name in ["postfix-dsn.eml", "arf.eml", "vacation.eml"] {
+        std::fs::copy(fixtures.join(name), dir.join("new").join(name)).unwrap();
+    }
+    let out = p.run(&["inbound", "--maildir", dir.to_str().unwrap()]);
+    let err = crate::common::project::stderr(&out);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert!(
+        err.contains("a delivery status notification for subscriber 1 (issue 620) (5.1.1)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a complaint (`abuse`) for subscriber 3 (issue 620)"),
+        "{err}"
+    );
+    assert!(err.contains("an auto-reply"), "{err}");
+    assert!(
+        !err.contains("user1@example.com"),
+        "no address in the report: {err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.join("new")).unwrap().count(),
+        3,
+        "all kept"
+    );
+}
