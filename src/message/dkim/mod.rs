@@ -266,7 +266,7 @@ pub fn check_name(what: &str, value: &str) -> anyhow::Result<()> {
         });
     anyhow::ensure!(
         ok,
-        "{what} is `{}`; expected a DNS name such as `example.org` or `mail2025`",
+        "`{what}` is `{}`; expected a DNS name such as `example.org` or `mail2025`",
         value.escape_debug()
     );
     Ok(())
