@@ -6,9 +6,10 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::domain::IssueNumber;
+use crate::domain::{
+    Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup, IssueNumber, Ledger,
+};
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup};
 
 /// Show a campaign's delivery status (default: the latest campaign).
 ///

@@ -11,17 +11,20 @@ use tokio::sync::{Mutex, Notify, mpsc, watch};
 
 use super::worker::{self, Shared};
 use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate, recorder};
-use crate::store::campaigns::{Claimed, DeliveryState, LeaseLost, Record, now_ms};
+use crate::domain::{Claimed, DeliveryState, Ledger, LedgerError, Record, now_ms};
 
-/// Delivers `ctx.campaign` until it is done or the run must end; `stop`
-/// turning true (Ctrl-C) stops claiming and winds down within
+/// Delivers `ctx.campaign` from `ledger` until it is done or the run must
+/// end; `stop` turning true (Ctrl-C) stops claiming and winds down within
 /// `[send] shutdown_grace_secs`.
-pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
+pub async fn run<L: Ledger>(
+    ledger: L,
+    ctx: SendContext,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let store = ctx.store.clone();
     let campaign = ctx.campaign.id;
-    let recovered = store.start_run(&ctx.lease).await?;
-    let total = store.campaign_counts(campaign).await?;
+    let recovered = ledger.start_run(&ctx.lease).await?;
+    let total = ledger.campaign_counts(campaign).await?;
     let stats = Arc::new(Stats::default());
     let committed = Arc::new(Notify::new());
     let concurrency = ctx.settings.concurrency.max(1);
@@ -30,7 +33,7 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     // SQLite's lock, whose busy handler sleeps in milliseconds.
     let writes = Arc::new(Mutex::new(()));
     let recorder = tokio::spawn(recorder::run(
-        store.clone(),
+        ledger.clone(),
         ctx.lease.clone(),
         rec_rx,
         stats.clone(),
@@ -49,7 +52,7 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     });
     let beat = {
         let weak = Arc::downgrade(&shared);
-        lease::heartbeat(store.clone(), shared.ctx.lease.clone(), move || {
+        lease::heartbeat(ledger.clone(), shared.ctx.lease.clone(), move || {
             if let Some(s) = weak.upgrade() {
                 s.abort_with(RunEnd::LeaseLost);
             }
@@ -61,11 +64,10 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let workers: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
         .collect();
-    let claim = claim_loop(&shared, &stats, &committed, &writes, &job_tx, &rec_tx).await;
-    let claim = match claim {
-        Err(e) if e.is::<LeaseLost>() => Ok(RunEnd::LeaseLost),
-        other => other,
-    };
+    let claim = claim_loop(
+        &ledger, &shared, &stats, &committed, &writes, &job_tx, &rec_tx,
+    )
+    .await;
     drop(job_tx);
     wind_down(&shared, workers).await;
     drop(rec_tx);
@@ -75,18 +77,19 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     let end = match recorded {
         // Outcomes this run could not record after losing its lease belong
         // to the run that took over (it re-sends those rows).
-        Err(e) if e.is::<LeaseLost>() => RunEnd::LeaseLost,
+        Err(LedgerError::LeaseLost) => RunEnd::LeaseLost,
         recorded => {
             let end = claim?;
             recorded?;
             end
         }
     };
-    report(&shared.ctx, end, recovered, &stats, started).await
+    report(&ledger, &shared.ctx, end, recovered, &stats, started).await
 }
 
 /// Claims pages of due rows and queues them for the workers.
-async fn claim_loop(
+async fn claim_loop<L: Ledger>(
+    ledger: &L,
     shared: &Shared,
     stats: &Stats,
     committed: &Notify,
@@ -94,7 +97,6 @@ async fn claim_loop(
     jobs: &mpsc::Sender<Claimed>,
     records: &mpsc::Sender<Record>,
 ) -> anyhow::Result<RunEnd> {
-    let store = &shared.ctx.store;
     let concurrency = shared.ctx.settings.concurrency.max(1);
     let page = claim_page(concurrency);
     loop {
@@ -111,7 +113,11 @@ async fn claim_loop(
         }
         let batch = {
             let _writer = writes.lock().await;
-            store.claim(&shared.ctx.lease, page, now_ms()).await?
+            ledger.claim(&shared.ctx.lease, page, now_ms()).await
+        };
+        let batch = match batch {
+            Err(LedgerError::LeaseLost) => return Ok(RunEnd::LeaseLost),
+            other => other?,
         };
         if batch.is_empty() {
             if stats.outstanding.load(Ordering::Relaxed) > 0 {
@@ -119,7 +125,7 @@ async fn claim_loop(
                     tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
                 continue;
             }
-            match idle(shared).await? {
+            match idle(ledger, shared).await? {
                 Some(end) => return Ok(end),
                 None => continue,
             }
@@ -166,8 +172,8 @@ pub fn in_flight_cap(concurrency: usize) -> u64 {
 
 /// Nothing is claimable and nothing is in flight: finish, or sleep until
 /// the next deferred row is due if that is soon enough.
-async fn idle(shared: &Shared) -> anyhow::Result<Option<RunEnd>> {
-    let Some(due) = shared.ctx.store.next_due(shared.ctx.campaign.id).await? else {
+async fn idle<L: Ledger>(ledger: &L, shared: &Shared) -> Result<Option<RunEnd>, LedgerError> {
+    let Some(due) = ledger.next_due(shared.ctx.campaign.id).await? else {
         return Ok(Some(RunEnd::Complete));
     };
     let wait_ms = (due - now_ms()).max(0);
@@ -202,19 +208,19 @@ async fn wind_down(shared: &Shared, mut workers: Vec<tokio::task::JoinHandle<()>
     }
 }
 
-async fn report(
+async fn report<L: Ledger>(
+    ledger: &L,
     ctx: &SendContext,
     end: RunEnd,
     recovered: u64,
     stats: &Stats,
     started: Instant,
 ) -> anyhow::Result<RunReport> {
-    let store = &ctx.store;
-    let campaign = store
+    let campaign = ledger
         .find_campaign(ctx.campaign.issue)
         .await?
         .context("the campaign vanished")?;
-    let counts = store.campaign_counts(campaign.id).await?;
+    let counts = ledger.campaign_counts(campaign.id).await?;
     let this_run = stats.snapshot();
     let elapsed = started.elapsed().as_secs_f64();
     Ok(RunReport {
@@ -226,6 +232,6 @@ async fn report(
         rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
         campaign: counts,
         possible_duplicates: campaign.possible_duplicates,
-        content_changes: store.content_changes(campaign.id).await?,
+        content_changes: ledger.content_changes(campaign.id).await?,
     })
 }

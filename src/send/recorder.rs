@@ -9,8 +9,7 @@ use tokio::sync::{Mutex, Notify, mpsc};
 use tokio::time::Instant;
 
 use super::Stats;
-use crate::store::Store;
-use crate::store::campaigns::{DeliveryState, Lease, Record, now_ms};
+use crate::domain::{DeliveryState, Lease, Ledger, LedgerResult, Record, now_ms};
 
 /// The most outcomes committed in one transaction.
 pub const FLUSH_ROWS: usize = 512;
@@ -18,14 +17,14 @@ pub const FLUSH_ROWS: usize = 512;
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 /// Runs until every sender of `rx` is gone, then commits what is left.
-pub async fn run(
-    store: Store,
+pub async fn run<L: Ledger>(
+    ledger: L,
     lease: Lease,
     mut rx: mpsc::Receiver<Record>,
     stats: Arc<Stats>,
     committed: Arc<Notify>,
     writes: Arc<Mutex<()>>,
-) -> anyhow::Result<()> {
+) -> LedgerResult<()> {
     let mut buf = Vec::with_capacity(FLUSH_ROWS);
     loop {
         let Some(first) = rx.recv().await else {
@@ -44,7 +43,7 @@ pub async fn run(
         }
         {
             let _writer = writes.lock().await;
-            store.record(&lease, &buf, now_ms()).await?;
+            ledger.record(&lease, &buf, now_ms()).await?;
         }
         count(&stats, &buf);
         buf.clear();

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, watch};
 
-use super::classify::{Delivery, RelayRefused, backoff};
-use super::smtp::{After, Connection, Relay};
-use super::{SendContext, Sink, outbox};
+use super::SendContext;
+use super::backoff::backoff;
+use crate::domain::{Claimed, DeliveryState, Record, now_ms};
 use crate::message::RecipientSlots;
-use crate::store::campaigns::{Claimed, DeliveryState, Record, now_ms};
 use crate::token::{self, Purpose};
+use crate::transport::{After, ConnectError, Connection, Delivery, Relay, Transport, outbox};
 
 /// What every worker shares.
 pub struct Shared {
@@ -164,11 +164,11 @@ impl Worker {
         };
         self.buf.clear();
         ctx.template.personalize_into(&slots, &mut self.buf);
-        let sink = ctx.sink.clone();
-        match &sink {
-            Sink::Outbox(dir) => outbox::write(dir, &job.subscriber.to_string(), &self.buf),
-            Sink::Smtp(relay) => self.smtp(relay, job).await,
-            Sink::Discard => Delivery::Sent(format!("250 discarded {} bytes", self.buf.len())),
+        let shared = self.shared.clone();
+        match &shared.ctx.transport {
+            Transport::Outbox(dir) => outbox::write(dir, &job.subscriber.to_string(), &self.buf),
+            Transport::Smtp(relay) => self.smtp(relay, job).await,
+            Transport::Discard => Delivery::Sent(format!("250 discarded {} bytes", self.buf.len())),
         }
     }
 
@@ -180,12 +180,10 @@ impl Worker {
                     self.on_conn = 0;
                     self.failures = 0;
                 }
-                Err(e) => {
-                    return match e.downcast_ref::<RelayRefused>() {
-                        Some(refused) => Delivery::RelayRefused(refused.to_string()),
-                        None => self.connect_failed(format!("{e}: {}", e.root_cause())),
-                    };
+                Err(ConnectError::Refused(refused)) => {
+                    return Delivery::RelayRefused(refused.to_string());
                 }
+                Err(away) => return self.connect_failed(away.reason()),
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
@@ -226,7 +224,7 @@ impl Worker {
 fn is_policy_rejection(reply: &str) -> bool {
     reply
         .split_once(' ')
-        .and_then(|(_, text)| super::classify::EnhancedCode::parse(text))
+        .and_then(|(_, text)| crate::transport::EnhancedCode::parse(text))
         .is_some_and(|c| c.class == 5 && c.subject == 7)
 }
 

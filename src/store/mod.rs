@@ -18,7 +18,7 @@ use sqlx::{Row, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
-pub mod campaigns;
+mod campaigns;
 mod history;
 mod import;
 mod sql;

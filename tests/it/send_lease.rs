@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port, tally};
 use mailroom::domain::IssueNumber;
+use mailroom::domain::{Campaign, Lease, LeaseOwner, Ledger, LedgerError, now_ms};
 use mailroom::send::lease::{self, LeaseHeld, Taken};
 use mailroom::store::Store;
-use mailroom::store::campaigns::{Campaign, Lease, LeaseLost, LeaseOwner, now_ms};
 
 const TTL: Duration = Duration::from_secs(30);
 
@@ -74,8 +74,11 @@ async fn an_expired_lease_is_taken_over_and_its_old_holder_can_no_longer_claim()
     assert_eq!(taken, Taken::FromExpired(elsewhere(4242), 45));
     assert!(!store.renew_lease(&old, now_ms()).await.unwrap());
     let err = store.claim(&old, 10, now_ms()).await.unwrap_err();
-    assert!(err.is::<LeaseLost>(), "{err:#}");
-    assert!(store.start_run(&old).await.unwrap_err().is::<LeaseLost>());
+    assert!(matches!(err, LedgerError::LeaseLost), "{err:#}");
+    assert!(matches!(
+        store.start_run(&old).await.unwrap_err(),
+        LedgerError::LeaseLost
+    ));
     assert!(store.renew_lease(&mine, now_ms()).await.unwrap());
     assert_eq!(store.claim(&mine, 10, now_ms()).await.unwrap(), vec![]);
     store.release_lease(&mine).await.unwrap();
@@ -142,7 +145,7 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
 #[tokio::test]
 async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
     use mailroom::domain::{Consent, EmailAddress, Source, now};
-    use mailroom::store::campaigns::{DeliveryState, Record};
+    use mailroom::domain::{DeliveryState, Record};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = Store::open(&url).await.unwrap();
@@ -183,7 +186,7 @@ async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
         .record(&old, std::slice::from_ref(&late), now_ms())
         .await
         .unwrap_err();
-    assert!(err.is::<LeaseLost>(), "{err:#}");
+    assert!(matches!(err, LedgerError::LeaseLost), "{err:#}");
     let counts = store.campaign_counts(c.id).await.unwrap();
     assert_eq!((counts.failed, counts.sending), (0, 1), "{counts:?}");
 

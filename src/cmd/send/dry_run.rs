@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use super::Prepared;
 use crate::config::{Settings, Transport};
-use crate::domain::{IssueNumber, Status};
+use crate::domain::{IssueNumber, Ledger, Status};
 use crate::store::Store;
 
 /// Prints recipients, message size and the estimated duration; changes nothing.

@@ -9,15 +9,14 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::check::{self, CheckContext};
-use crate::config::{Settings, Transport};
-use crate::domain::EmailAddress;
+use crate::config::Settings;
+use crate::domain::{Campaign, EmailAddress, Lease};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
-use crate::send::classify::RelayRefused;
 use crate::send::lease::Taken;
-use crate::send::{self, SendContext, Sink, smtp::Relay};
+use crate::send::{self, SendContext};
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, Lease};
+use crate::transport::{ConnectError, Transport};
 
 mod content;
 mod dry_run;
@@ -156,40 +155,35 @@ fn refuse_errors(args: &Args, p: &Prepared) -> anyhow::Result<()> {
     )
 }
 
-/// Where messages for this issue go, checked before anything is claimed.
-/// `resume_hint` ends the error when the relay cannot be reached.
-pub async fn sink(
+/// Where messages for this issue go, checked before anything is claimed
+/// (a relay is connected to once). `resume_hint` ends the error when the
+/// relay cannot be reached.
+pub async fn transport(
     settings: &Settings,
     issue: crate::domain::IssueNumber,
     resume_hint: Option<&str>,
-) -> anyhow::Result<Sink> {
-    match settings.send.transport {
-        Transport::Outbox => {
-            let dir = send::outbox::issue_dir(&settings.outbox.dir, issue);
-            send::outbox::prepare(&dir)?;
-            Ok(Sink::Outbox(dir))
-        }
-        Transport::Discard => Ok(Sink::Discard),
-        Transport::Smtp => {
-            let relay = Relay::from_settings(&settings.smtp)?;
-            let probe = relay.connect().await.map_err(|e| {
-                let what = if e.is::<RelayRefused>() {
+) -> anyhow::Result<Transport> {
+    let transport = Transport::from_settings(settings, &issue.to_string())?;
+    if let Transport::Smtp(relay) = &transport {
+        let probe = relay.connect().await.map_err(|e| {
+            let what = match &e {
+                ConnectError::Refused(_) => {
                     format!("the relay `{}` refused us; nothing was sent", relay.name())
-                } else {
-                    format!(
-                        "the relay `{}` is unreachable; nothing was sent",
-                        relay.name()
-                    )
-                };
-                match resume_hint {
-                    Some(hint) => e.context(format!("{what}; {hint}")),
-                    None => e.context(what),
                 }
-            })?;
-            probe.quit().await;
-            Ok(Sink::Smtp(relay))
-        }
+                ConnectError::Away { .. } => format!(
+                    "the relay `{}` is unreachable; nothing was sent",
+                    relay.name()
+                ),
+            };
+            let e = anyhow::Error::from(e);
+            match resume_hint {
+                Some(hint) => e.context(format!("{what}; {hint}")),
+                None => e.context(what),
+            }
+        })?;
+        probe.quit().await;
     }
+    Ok(transport)
 }
 
 async fn deliver(
@@ -206,7 +200,7 @@ async fn deliver(
         "the campaign is intact: rerun `mailroom send` for issue {number} once the relay \
          is reachable and `[smtp]` is right"
     );
-    let sink = sink(settings, number, Some(&hint)).await?;
+    let transport = transport(settings, number, Some(&hint)).await?;
     let hash = content::content_hash(&p.rendered);
     let (campaign, created) = store
         .open_campaign(number, &p.rendered.subject, &hash)
@@ -219,7 +213,7 @@ async fn deliver(
         send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
     say_taken(&taken);
     let leased = Leased {
-        sink,
+        transport,
         campaign,
         lease: lease.clone(),
         secret,
@@ -246,7 +240,7 @@ fn say_taken(taken: &Taken) {
 /// What a run holds once it has the campaign: where messages go, the
 /// campaign and its lease, and the key that signs unsubscribe links.
 struct Leased {
-    sink: Sink,
+    transport: Transport,
     campaign: Campaign,
     lease: Lease,
     secret: Vec<u8>,
@@ -260,7 +254,7 @@ async fn deliver_leased(
     leased: Leased,
 ) -> anyhow::Result<ExitCode> {
     let Leased {
-        sink,
+        transport,
         campaign,
         lease,
         secret,
@@ -302,16 +296,15 @@ async fn deliver_leased(
         }
     });
     let ctx = SendContext {
-        store: store.clone(),
         campaign,
         lease,
         template: Arc::new(template),
         message: Arc::new(message),
         secret: Arc::from(secret),
         settings: settings.send.clone(),
-        sink,
+        transport,
         progress_bar: std::io::stderr().is_terminal(),
     };
-    let report = send::run(ctx, stop_rx).await?;
+    let report = send::run(store.clone(), ctx, stop_rx).await?;
     summary::print(&report, &args.issue, args.report.is_some())
 }

@@ -15,8 +15,8 @@ use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, MailParameter};
 use lettre::transport::smtp::response::Response;
 
-use super::classify::{self, Delivery};
 use super::data::DataBlock;
+use super::reply::{self, ConnectError, Delivery};
 
 mod open;
 use crate::config::{SmtpSettings, TlsMode};
@@ -80,11 +80,20 @@ impl Relay {
     }
 
     /// Opens a connection: greeting, EHLO, TLS as configured, AUTH.
-    pub async fn connect(&self) -> anyhow::Result<Connection> {
-        tokio::time::timeout(self.timeout * 2, self.connect_inner())
-            .await
-            .map_err(|_| anyhow::anyhow!("no answer within {:?}", self.timeout * 2))?
-            .with_context(|| format!("cannot connect to the SMTP relay `{}`", self.name()))
+    pub async fn connect(&self) -> Result<Connection, ConnectError> {
+        let limit = self.timeout * 2;
+        match tokio::time::timeout(limit, self.connect_inner()).await {
+            Ok(result) => result,
+            Err(_) => Err(self.away(anyhow::anyhow!("no answer within {limit:?}"))),
+        }
+    }
+
+    /// A connection failure that a later attempt may get past.
+    fn away(&self, cause: impl Into<anyhow::Error>) -> ConnectError {
+        ConnectError::Away {
+            relay: self.name(),
+            cause: cause.into().into(),
+        }
     }
 }
 
@@ -153,7 +162,7 @@ impl Connection {
             Ok(resp) => (Delivery::Sent(reply_text(&resp)), After::Reusable),
             Err(Step::Reply(code, text)) => {
                 let after = self.reset(code).await;
-                (classify::from_reply(code, &text), after)
+                (reply::from_reply(code, &text), after)
             }
             Err(Step::SenderRefused(code, text)) => {
                 let after = self.reset(code).await;
