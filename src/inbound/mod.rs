@@ -137,14 +137,12 @@ pub fn parse(raw: &[u8], ctx: &Context) -> Event {
 fn report_type(msg: &mail_parser::Message) -> Option<String> {
     use mail_parser::MimeHeaders;
     let ct = msg.content_type()?;
-    if ct.ctype().eq_ignore_ascii_case("multipart")
+    let is_report = ct.ctype().eq_ignore_ascii_case("multipart")
         && ct
             .subtype()
-            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    {
-        if let Some(t) = ct.attribute("report-type") {
-            return Some(t.to_ascii_lowercase());
-        }
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"));
+    if let Some(t) = ct.attribute("report-type").filter(|_| is_report) {
+        return Some(t.to_ascii_lowercase());
     }
     msg.parts.iter().find_map(|p| {
         let ct = p.content_type()?;
