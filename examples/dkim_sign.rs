@@ -19,7 +19,7 @@ fn main() -> anyhow::Result<()> {
     let path = args
         .get(3)
         .map_or("examples/2025-10-08-this-week-in-rust.md", String::as_str);
-    let settings = mailroom::config::load("config.toml".as_ref())?;
+    let settings = mailroom::config::load(None)?.settings;
     let issue = mailroom::issue::from_file(path.as_ref())?;
     let rendered = render_issue(&issue, &RenderContext::new(&settings))?;
     let ctx = MessageContext::from_settings(&settings, time::OffsetDateTime::now_utc())?;

@@ -70,8 +70,9 @@ pub struct Record {
     pub domain: Option<String>,
 }
 
-/// Runs `dkim`; the config is read only by `record` without `--key`.
-pub fn run(args: Args, config: &Path) -> anyhow::Result<ExitCode> {
+/// Runs `dkim`; the config (`--config`, else `./config.toml` if present)
+/// is read only by `record` without `--key`.
+pub fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Keygen(k) => keygen(k),
         Command::Record(r) => record(r, config),
@@ -122,7 +123,7 @@ fn keygen(args: Keygen) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn record(args: Record, config: &Path) -> anyhow::Result<ExitCode> {
+fn record(args: Record, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (name, key) = match (args.key, args.selector, args.domain) {
         (Some(path), Some(selector), Some(domain)) => {
             let pem = std::fs::read(&path)
@@ -132,14 +133,15 @@ fn record(args: Record, config: &Path) -> anyhow::Result<ExitCode> {
             (record_name(&selector, &domain)?, key)
         }
         _ => {
-            let settings = crate::config::load(config)?;
-            let dkim = settings.dkim.as_ref().context(
-                "no `[dkim]` section in the config; pass `--key FILE --selector S --domain D`",
+            let settings = crate::config::load(config)?.settings;
+            let signer = crate::message::dkim::Signer::from_settings(&settings.dkim)?.context(
+                "no `[dkim]` settings; set `[dkim] domain`, `selector` and `private_key_file`, \
+                 or pass `--key FILE --selector S --domain D`",
             )?;
-            let signer = crate::message::dkim::Signer::from_settings(&settings.dkim)?
-                .context("no `[dkim]` key")?;
-            let key = signer.into_keys().swap_remove(0);
-            (record_name(&dkim.selector, &dkim.domain)?, key)
+            let dkim = &settings.dkim;
+            let (selector, domain) = (dkim.selector.as_deref(), dkim.domain.as_deref());
+            let name = record_name(selector.unwrap_or_default(), domain.unwrap_or_default())?;
+            (name, signer.into_keys().swap_remove(0))
         }
     };
     print_record(&name, &key);

@@ -57,10 +57,9 @@ pub enum Outcome {
 /// Runs `inbound`.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let keys = Keyring::load(&settings.web)?;
-    let bounce_address = match &settings.bounces {
-        Some(b) => Some(
-            crate::domain::EmailAddress::parse(&b.address)
-                .context("`[bounces] address` in the config")?,
+    let bounce_address = match &settings.bounces.address {
+        Some(a) => Some(
+            crate::domain::EmailAddress::parse(a).context("`[bounces] address` in the config")?,
         ),
         None => None,
     };

@@ -96,7 +96,8 @@ pub fn prepare(
     date: OffsetDateTime,
 ) -> anyhow::Result<(MessageTemplate, MessageContext)> {
     let mut ctx = MessageContext::from_settings(settings, date)?;
-    if let Some(pattern) = &settings.newsletter.feedback_id {
+    let pattern = settings.newsletter.feedback_id.as_deref();
+    if let Some(pattern) = pattern.filter(|p| !p.is_empty()) {
         ctx.feedback_id = Some(feedback_id(pattern, issue)?);
     }
     let mut template = MessageTemplate::build(rendered, &ctx)?;

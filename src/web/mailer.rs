@@ -82,7 +82,7 @@ async fn run(route: Transport, letter: Letter, mut rx: mpsc::Receiver<Job>) {
         // Only the kind of outcome: reply text may quote the address.
         let kind = match outcome {
             Delivery::Sent(_) => "sent",
-            Delivery::Deferred(_) | Delivery::NotTried(_) => "deferred",
+            Delivery::Deferred(_) | Delivery::Unconfirmed(_) | Delivery::NotTried(_) => "deferred",
             Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
         };
         if kind == "sent" {

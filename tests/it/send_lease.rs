@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port, tally};
-use mailroom::domain::IssueNumber;
 use mailroom::domain::{Campaign, Lease, LeaseOwner, Ledger, LedgerError, now_ms};
+use mailroom::domain::{CampaignTransport, IssueNumber};
 use mailroom::send::lease::{self, LeaseHeld, Taken};
 use mailroom::store::Store;
 
@@ -14,9 +14,12 @@ const TTL: Duration = Duration::from_secs(30);
 
 async fn campaign(dir: &tempfile::TempDir) -> (Store, Campaign) {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
     (store, c)
 }
 
@@ -111,7 +114,7 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
     let issue = clean_issue();
-    let mut first = p.spawn(&["send", issue.to_str().unwrap()]);
+    let mut first = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while sink.messages().is_empty() {
         assert!(Instant::now() < deadline, "the first run sent nothing");
@@ -148,14 +151,17 @@ async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
     use mailroom::domain::{DeliveryState, Record};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let reader = EmailAddress::parse("reader@example.com").unwrap();
     store
         .add_subscriber(&reader, None, Consent::new(Source::Cli, now()))
         .await
         .unwrap();
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
 
     // The old run claims the row, then stalls past its lease.
     let old = plant(&store, &c, &elsewhere(4242), 0).await;
@@ -181,6 +187,7 @@ async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
         next_attempt_at: None,
         refund_attempt: false,
         bounce: None,
+        possible_duplicate: false,
     };
     let err = store
         .record(&old, std::slice::from_ref(&late), now_ms())

@@ -107,10 +107,20 @@ impl Signer {
         Ok(self)
     }
 
-    /// The signer `[dkim]` describes, with its keys read, or `None` when the
-    /// section is absent.
-    pub fn from_settings(settings: &Option<DkimSettings>) -> anyhow::Result<Option<Self>> {
-        let Some(s) = settings else { return Ok(None) };
+    /// The signer `[dkim]` describes, with its keys read, or `None` when it
+    /// names no domain and no key. Half a configuration is an error.
+    pub fn from_settings(s: &DkimSettings) -> anyhow::Result<Option<Self>> {
+        let any_key = s.private_key.is_some() || s.private_key_file.is_some();
+        let (domain, selector) = match (&s.domain, &s.selector) {
+            (None, None) if !any_key && s.ed25519_selector.is_none() => return Ok(None),
+            (Some(d), Some(sel)) => (d, sel),
+            (None, _) => anyhow::bail!(
+                "`[dkim]` is half set: `[dkim] domain` is missing; set it to the signing domain (the From domain or a parent of it), or remove the other `[dkim]` settings"
+            ),
+            (_, None) => anyhow::bail!(
+                "`[dkim]` is half set: `[dkim] selector` is missing; set it to the selector the key is published under (`mailroom dkim keygen` printed it)"
+            ),
+        };
         let rsa = load(
             s.private_key.as_ref(),
             s.private_key_file.as_deref(),
@@ -119,7 +129,7 @@ impl Signer {
             "private_key_file",
         )?
         .context("`[dkim]` has no key: set `[dkim] private_key_file` (make one with `mailroom dkim keygen`) or `MAILROOM_DKIM__PRIVATE_KEY`")?;
-        let mut signer = Self::new(&s.domain, &s.selector, rsa)?;
+        let mut signer = Self::new(domain, selector, rsa)?;
         let ed = load(
             s.ed25519_private_key.as_ref(),
             s.ed25519_private_key_file.as_deref(),

@@ -7,12 +7,10 @@ use anyhow::Context;
 use sqlx::{QueryBuilder, Row};
 
 use super::lease;
-use crate::domain::{
-    Claimed, EmailAddress, Lease, LedgerResult, Record, Source, Status, StatusChange, SubscriberId,
-};
-use crate::store::{Db, Store, history};
+use crate::domain::{Claimed, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId};
+use crate::store::{Db, Store};
 
-/// Rows per recording statement: 5 bound values a row, far below the
+/// Rows per recording statement: 6 bound values a row, far below the
 /// SQLite and PostgreSQL parameter limits.
 const RECORD_CHUNK: usize = 1000;
 
@@ -89,10 +87,10 @@ pub(super) async fn claim(
         .collect()
 }
 
-/// Writes outcomes of claimed rows, and marks hard-bounced subscribers
-/// `bounced` (with the reply in their history), in one transaction —
-/// only while `lease` is held (else `LedgerError::LeaseLost`): once
-/// another run has taken the campaign over, the rows are its to record.
+/// Writes outcomes of claimed rows in one transaction (hard bounces are
+/// marked bounce-pending, see `bounces`) — only while `lease` is held
+/// (else `LedgerError::LeaseLost`): once another run has taken the
+/// campaign over, the rows are its to record.
 pub(super) async fn record(
     store: &Store,
     lease: &Lease,
@@ -105,19 +103,21 @@ pub(super) async fn record(
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
     for chunk in records.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund) AS (");
+        let mut q =
+            QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund, bounce) AS (");
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.delivery)
                 .push_bind(r.state.as_str())
                 .push_bind(r.reply.as_deref())
                 .push_bind(r.next_attempt_at)
-                .push_bind(i64::from(r.refund_attempt));
+                .push_bind(i64::from(r.refund_attempt))
+                .push_bind(r.bounce.map(|_| "pending"));
         });
         q.push(
             ") UPDATE deliveries SET state = o.state, \
                  last_reply = COALESCE(o.reply, deliveries.last_reply), \
                  next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                 updated_at = ",
+                 bounce = o.bounce, handed_at = NULL, updated_at = ",
         );
         q.push_bind(now);
         q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
@@ -126,10 +126,50 @@ pub(super) async fn record(
             .await
             .context("cannot record delivery outcomes in the ledger")?;
     }
-    mark_bounced(&mut tx, records).await?;
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    if unconfirmed > 0 {
+        sqlx::query(
+            "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
+        )
+        .bind(lease.campaign.get())
+        .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .context("cannot count possible duplicates")?;
+    }
     tx.commit()
         .await
         .context("cannot commit delivery outcomes")?;
+    Ok(())
+}
+
+/// Marks claimed rows as being handed to the relay, in one transaction,
+/// only while `lease` is held: after a crash these (and only these) may
+/// have reached their recipients.
+pub(super) async fn hand_over(
+    store: &Store,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    for chunk in deliveries.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<Db>::new("UPDATE deliveries SET handed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE state = 'sending' AND id IN ");
+        q.push_tuples(chunk, |mut b, id| {
+            b.push_bind(*id);
+        });
+        q.build()
+            .execute(&mut *tx)
+            .await
+            .context("cannot mark messages as handed to the relay")?;
+    }
+    tx.commit().await.context("cannot commit the hand-over")?;
     Ok(())
 }
 
@@ -155,26 +195,4 @@ async fn addresses(
         );
     }
     Ok(by_id)
-}
-
-async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> anyhow::Result<()> {
-    for r in records {
-        let Some(sub) = r.bounce else { continue };
-        let changed = sqlx::query(
-            "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
-             WHERE id = $1 AND status = 'subscribed'",
-        )
-        .bind(sub.get())
-        .bind(crate::store::seconds(crate::domain::now()))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
-        .rows_affected();
-        if changed > 0 {
-            let mut change = StatusChange::now(Status::Bounced, Source::Sender);
-            change.reason = r.reply.clone();
-            history::append(&mut *tx, &[(sub, &change)]).await?;
-        }
-    }
-    Ok(())
 }

@@ -7,14 +7,19 @@ use sqlx::Row;
 
 use super::Store;
 use crate::domain::{
-    Campaign, CampaignCounts, CampaignId, Claimed, ContentChange, IssueNumber, Lease, LeaseOwner,
-    LeaseRow, Ledger, LedgerResult, Record, now_ms,
+    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, IssueNumber,
+    Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, now_ms,
 };
 
+mod bounces;
 mod content;
 mod lease;
 mod ledger;
+mod registry;
 mod report;
+
+pub use bounces::Unbounced;
+pub use registry::CampaignSummary;
 
 impl Ledger for Store {
     async fn start_run(&self, lease: &Lease) -> LedgerResult<u64> {
@@ -29,6 +34,10 @@ impl Ledger for Store {
         ledger::record(self, lease, records, now).await
     }
 
+    async fn hand_over(&self, lease: &Lease, deliveries: &[i64], now: i64) -> LedgerResult<()> {
+        ledger::hand_over(self, lease, deliveries, now).await
+    }
+
     async fn next_due(&self, campaign: CampaignId) -> LedgerResult<Option<i64>> {
         Ok(report::next_due(self, campaign).await?)
     }
@@ -37,8 +46,20 @@ impl Ledger for Store {
         Ok(report::campaign_counts(self, campaign).await?)
     }
 
-    async fn find_campaign(&self, issue: IssueNumber) -> LedgerResult<Option<Campaign>> {
-        Ok(find_campaign(self, issue).await?)
+    async fn campaign(&self, id: CampaignId) -> LedgerResult<Option<Campaign>> {
+        Ok(registry::campaign(self, id).await?)
+    }
+
+    async fn apply_bounces(&self, lease: &Lease, deliveries: &[i64]) -> LedgerResult<u64> {
+        bounces::apply(self, lease, Some(deliveries)).await
+    }
+
+    async fn apply_all_bounces(&self, lease: &Lease) -> LedgerResult<u64> {
+        bounces::apply(self, lease, None).await
+    }
+
+    async fn release_bounces(&self, lease: &Lease) -> LedgerResult<u64> {
+        bounces::release(self, lease).await
     }
 
     async fn content_changes(&self, campaign: CampaignId) -> LedgerResult<Vec<ContentChange>> {
@@ -69,31 +90,34 @@ impl Ledger for Store {
 }
 
 const CAMPAIGN_COLUMNS: &str = "SELECT id, issue_number, subject, created_at, \
-     possible_duplicates, runs, content_hash FROM campaigns";
+     possible_duplicates, runs, content_hash, transport, last_run_at, reset_at FROM campaigns";
 
 impl Store {
-    /// The campaign for `issue`, creating it (and snapshotting every
-    /// subscribed address into its ledger, in one statement) if missing.
-    /// `content_hash` identifies what it sends. Returns the campaign and
-    /// whether it was created now.
+    /// The live campaign for `issue` through `transport`, creating it (and
+    /// snapshotting every subscribed address into its ledger, in one
+    /// statement) if missing. `content_hash` identifies what it sends.
+    /// Returns the campaign and whether it was created now.
     pub async fn open_campaign(
         &self,
         issue: IssueNumber,
+        transport: CampaignTransport,
         subject: &str,
         content_hash: &str,
     ) -> anyhow::Result<(Campaign, bool)> {
-        if let Some(c) = find_campaign(self, issue).await? {
+        if let Some(c) = self.find_campaign(issue, transport).await? {
             return Ok((c, false));
         }
         let mut tx = self.begin_write().await?;
         let created = sqlx::query(
-            "INSERT INTO campaigns (issue_number, subject, created_at, content_hash) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
+            "INSERT INTO campaigns (issue_number, subject, created_at, content_hash, transport) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (issue_number, transport) WHERE reset_at IS NULL DO NOTHING RETURNING id",
         )
         .bind(i64::from(issue.get()))
         .bind(subject)
         .bind(super::seconds(crate::domain::now()))
         .bind(content_hash)
+        .bind(transport.as_str())
         .fetch_optional(&mut *tx)
         .await
         .with_context(|| format!("cannot create the campaign for issue {issue}"))?;
@@ -113,20 +137,11 @@ impl Store {
         tx.commit()
             .await
             .context("cannot commit the new campaign")?;
-        let c = find_campaign(self, issue)
+        let c = self
+            .find_campaign(issue, transport)
             .await?
             .context("the new campaign vanished")?;
         Ok((c, true))
-    }
-
-    /// The most recently created campaign, if any.
-    pub async fn latest_campaign(&self) -> anyhow::Result<Option<Campaign>> {
-        let sql = format!("{CAMPAIGN_COLUMNS} ORDER BY id DESC LIMIT 1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_optional(&self.pool)
-            .await
-            .context("cannot look up the latest campaign")?;
-        row.as_ref().map(campaign_from_row).transpose()
     }
 
     /// Re-queues failed rows whose subscriber is still subscribed, with
@@ -149,19 +164,9 @@ impl Store {
     }
 }
 
-/// The campaign for `issue`, if any.
-async fn find_campaign(store: &Store, issue: IssueNumber) -> anyhow::Result<Option<Campaign>> {
-    let sql = format!("{CAMPAIGN_COLUMNS} WHERE issue_number = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(i64::from(issue.get()))
-        .fetch_optional(&store.pool)
-        .await
-        .with_context(|| format!("cannot look up the campaign for issue {issue}"))?;
-    row.as_ref().map(campaign_from_row).transpose()
-}
-
-/// Starts a run: rows left `sending` by a dead run go back to `pending` and
-/// are added to the campaign's possible duplicates. Returns how many.
+/// Starts a run: rows left `sending` by a dead run go back to `pending`;
+/// those whose message was being handed to the relay are added to the
+/// campaign's possible duplicates. Returns how many.
 ///
 /// Only the run holding the campaign's `lease` may do this (else
 /// [`LedgerError::LeaseLost`](crate::domain::LedgerError)): re-queueing
@@ -170,9 +175,11 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     let campaign = lease.campaign;
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
+    // Only rows whose message was being handed over may have arrived; the
+    // others were claimed but never reached the relay.
     let n = sqlx::query(
         "UPDATE deliveries SET state = 'pending', updated_at = $2 \
-         WHERE campaign_id = $1 AND state = 'sending'",
+         WHERE campaign_id = $1 AND state = 'sending' AND handed_at IS NOT NULL",
     )
     .bind(campaign.get())
     .bind(now_ms())
@@ -181,11 +188,30 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     .context("cannot re-queue the rows of an interrupted run")?
     .rows_affected();
     sqlx::query(
+        "UPDATE deliveries SET state = 'pending', handed_at = NULL, updated_at = $2, \
+         attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+         WHERE campaign_id = $1 AND state = 'sending'",
+    )
+    .bind(campaign.get())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await
+    .context("cannot re-queue the rows of an interrupted run")?;
+    sqlx::query(
+        "UPDATE deliveries SET handed_at = NULL WHERE campaign_id = $1 AND state = 'pending' \
+         AND handed_at IS NOT NULL",
+    )
+    .bind(campaign.get())
+    .execute(&mut *tx)
+    .await
+    .context("cannot re-queue the rows of an interrupted run")?;
+    sqlx::query(
         "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2, \
-         runs = runs + 1 WHERE id = $1",
+         runs = runs + 1, last_run_at = $3 WHERE id = $1",
     )
     .bind(campaign.get())
     .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .bind(super::seconds(crate::domain::now()))
     .execute(&mut *tx)
     .await
     .context("cannot record the run")?;
@@ -210,5 +236,14 @@ fn campaign_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Campaign> 
         possible_duplicates: count("possible_duplicates")?,
         runs: count("runs")?,
         content_hash: row.try_get("content_hash")?,
+        transport: row.try_get::<String, _>("transport")?.parse()?,
+        last_run_at: row
+            .try_get::<Option<i64>, _>("last_run_at")?
+            .map(super::time_from)
+            .transpose()?,
+        reset_at: row
+            .try_get::<Option<i64>, _>("reset_at")?
+            .map(super::time_from)
+            .transpose()?,
     })
 }
