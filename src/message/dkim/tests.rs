@@ -219,3 +219,25 @@ fn a_signed_template_copy_carries_the_signature_of_signing_that_copy_whole() {
         );
     }
 }
+
+#[test]
+fn no_dkim_settings_sign_nothing_and_half_of_them_is_an_error_naming_the_missing_key() {
+    use crate::config::DkimSettings;
+    assert!(
+        Signer::from_settings(&DkimSettings::default())
+            .unwrap()
+            .is_none()
+    );
+    let half = DkimSettings {
+        domain: Some("example.org".into()),
+        ..DkimSettings::default()
+    };
+    let err = Signer::from_settings(&half).unwrap_err().to_string();
+    assert!(err.contains("`[dkim] selector` is missing"), "{err}");
+    let no_key = DkimSettings {
+        selector: Some("sel".into()),
+        ..half
+    };
+    let err = Signer::from_settings(&no_key).unwrap_err().to_string();
+    assert!(err.contains("private_key_file"), "{err}");
+}
