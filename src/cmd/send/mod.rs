@@ -396,7 +396,12 @@ async fn deliver_leased(
         );
     }
     let id = campaign.id;
-    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
+    let (template, message) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        campaign.created_at,
+    )?;
     let ctx = SendContext {
         campaign,
         lease,
