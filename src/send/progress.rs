@@ -146,7 +146,11 @@ pub(super) fn start<L: Ledger>(
     start: Arc<RunStart>,
     stats: Arc<Stats>,
 ) -> Progress {
-    let mode = ctx.ctx.progress;
+    let mut mode = ctx.ctx.progress;
+    // A terminal that cannot draw a bar (`TERM=dumb`, none) gets lines.
+    if mode == ProgressMode::Bar && ProgressDrawTarget::stderr().is_hidden() {
+        mode = ProgressMode::Lines;
+    }
     let bar = (mode == ProgressMode::Bar).then(|| {
         let bar =
             ProgressBar::with_draw_target(Some(start.before.total()), ProgressDrawTarget::stderr());
@@ -171,6 +175,7 @@ pub(super) fn start<L: Ledger>(
         );
     }
     let reporter = Reporter {
+        mode,
         ledger,
         shared: ctx,
         start,
@@ -209,6 +214,7 @@ pub fn emit<T: Serialize>(event: &str, body: &T) {
 }
 
 struct Reporter<L> {
+    mode: ProgressMode,
     ledger: L,
     shared: Arc<super::worker::Shared>,
     start: Arc<RunStart>,
@@ -257,7 +263,7 @@ impl<L: Ledger> Reporter<L> {
                 .map(|w| wording::waiting_line(&w, now_ms()));
             let due = shown.elapsed() >= every || (is_waiting && !was_waiting);
             was_waiting = is_waiting;
-            match (&self.bar, ctx.progress) {
+            match (&self.bar, self.mode) {
                 (Some(bar), _) => {
                     // The message first: a new position draws at once.
                     bar.set_message(line.unwrap_or_else(|| reading.summary()));

@@ -225,3 +225,39 @@ fn the_final_hint_tells_retryable_failures_from_bounces() {
     assert!(err.contains("send: 2 recipients bounced"), "{err}");
     assert!(!err.contains("--retry-failed"), "{err}");
 }
+
+#[test]
+fn on_a_terminal_the_bar_shows_the_waiting_line_and_a_dumb_one_gets_lines() {
+    for (term, want) in [
+        ("xterm", "0/3 waiting for 3 deferred; next retry at "),
+        ("dumb", "send 620: waiting for 3 deferred; next retry at "),
+    ] {
+        let relay = deferring_relay(1);
+        let mut p = Project::new(3, relay.port);
+        p.set("MAILROOM_SEND__RETRY_BASE_SECS", "2");
+        p.set("MAILROOM_SEND__MAX_WAIT_SECS", "30");
+        let bin = env!("CARGO_BIN_EXE_mailroom");
+        let issue = crate::common::project::clean_issue();
+        let out = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("'{bin}' send '{}' --yes", issue.display()),
+                "/dev/null",
+            ])
+            .current_dir(p.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TERM", term)
+            .envs(p.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run `script` (util-linux)");
+        let screen = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{term}: {screen}");
+        assert!(screen.contains(want), "{term}: {screen}");
+        assert!(
+            screen.contains("send: issue 620: this run sent 3"),
+            "{screen}"
+        );
+    }
+}
