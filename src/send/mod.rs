@@ -17,6 +17,7 @@ mod engine;
 pub mod lease;
 pub mod progress;
 mod rate;
+mod reading;
 pub mod wording;
 mod worker;
 
