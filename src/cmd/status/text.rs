@@ -110,15 +110,19 @@ fn state_line(r: &StatusReport, now: i64) -> String {
 }
 
 fn runs_line(r: &StatusReport) -> String {
-    let mut s = r.runs.to_string();
-    if let Some(first) = r.first_run_unix_ms {
-        s.push_str(&format!(", first {}", wording::date_time(first)));
-    }
-    if let Some(last) = r.last_run_unix_ms.filter(|_| r.runs > 1) {
-        s.push_str(&format!(", last {}", wording::date_time(last)));
-    }
+    let when = |t: Option<i64>| t.map(wording::date_time).unwrap_or_default();
+    let mut s = match r.runs {
+        0 => return "none yet".to_owned(),
+        1 => format!("1, started {}", when(r.first_run_unix_ms)),
+        n => format!(
+            "{n}, first {}, last {}",
+            when(r.first_run_unix_ms),
+            when(r.last_run_unix_ms)
+        ),
+    };
     if let Some(end) = &r.last_run_end {
-        s.push_str(&format!(" (ended {})", end.replace('_', " ")));
+        let last = if r.runs == 1 { "" } else { "the last " };
+        s.push_str(&format!("; {last}ended {}", end.replace('_', " ")));
     }
     s
 }
