@@ -100,10 +100,72 @@ pub struct WebSettings {
     /// Days a confirmation link stays valid.
     #[serde(default = "default_confirm_days")]
     pub confirm_token_days: u32,
+    /// Seconds a connection may take to send a complete request head,
+    /// counted from when it opens or its previous answer was sent: slow
+    /// header senders and idle kept-alive connections are closed after it.
+    #[serde(default = "web_defaults::header_timeout")]
+    pub header_timeout_secs: f64,
+    /// Seconds the request body may pause between two pieces.
+    #[serde(default = "web_defaults::body_timeout")]
+    pub body_timeout_secs: f64,
+    /// Seconds from a request's head to its answer, body included.
+    #[serde(default = "web_defaults::request_timeout")]
+    pub request_timeout_secs: f64,
+    /// Open connections at most (also kept below the open-file limit).
+    #[serde(default = "web_defaults::max_connections")]
+    pub max_connections: usize,
+    /// The largest request body accepted, in bytes.
+    #[serde(default = "web_defaults::max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Confirmation emails waiting to be sent at most; beyond, the form
+    /// answers that it cannot send one now.
+    #[serde(default = "web_defaults::confirm_queue_max")]
+    pub confirm_queue_max: u32,
+    /// Backoff before the first retry of a confirmation, in seconds;
+    /// doubles per attempt up to `confirm_retry_max_secs`.
+    #[serde(default = "web_defaults::confirm_retry_base")]
+    pub confirm_retry_base_secs: f64,
+    /// The longest backoff between confirmation attempts, in seconds.
+    #[serde(default = "web_defaults::confirm_retry_max")]
+    pub confirm_retry_max_secs: f64,
+    /// Attempts before a confirmation is given up.
+    #[serde(default = "web_defaults::confirm_max_attempts")]
+    pub confirm_max_attempts: u32,
 }
 
 fn default_confirm_days() -> u32 {
     7
+}
+
+/// `serve`'s limits and the confirmation queue's retries.
+mod web_defaults {
+    pub fn header_timeout() -> f64 {
+        10.0
+    }
+    pub fn body_timeout() -> f64 {
+        10.0
+    }
+    pub fn request_timeout() -> f64 {
+        30.0
+    }
+    pub fn max_connections() -> usize {
+        4096
+    }
+    pub fn max_body_bytes() -> usize {
+        16 * 1024
+    }
+    pub fn confirm_queue_max() -> u32 {
+        10_000
+    }
+    pub fn confirm_retry_base() -> f64 {
+        30.0
+    }
+    pub fn confirm_retry_max() -> f64 {
+        3600.0
+    }
+    pub fn confirm_max_attempts() -> u32 {
+        30
+    }
 }
 
 /// The store.

@@ -19,12 +19,14 @@ use sqlx::{Row, Transaction};
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
 pub mod campaigns;
+mod confirmations;
 mod history;
 mod import;
 mod sql;
 mod subscribers;
 mod web;
 
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};

@@ -6,6 +6,7 @@ pub mod mta;
 pub mod project;
 pub mod sink;
 pub mod web;
+pub mod web_conns;
 
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};
