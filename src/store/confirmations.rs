@@ -189,6 +189,16 @@ impl Store {
         }))
     }
 
+    /// Whether `queue_cap` confirmations (or more) wait to be sent.
+    pub async fn confirmation_queue_full(&self, queue_cap: u32) -> anyhow::Result<bool> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("cannot reach the store")?;
+        Ok(waiting(&mut conn).await? >= u64::from(queue_cap))
+    }
+
     /// Every row of the queue, oldest first: waiting and given up.
     pub async fn confirmation_queue(&self) -> anyhow::Result<Vec<QueuedConfirmation>> {
         let rows = sqlx::query(

@@ -9,7 +9,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::sql::Sql;
-use super::{Store, confirmations, Transition, history, ip_text, seconds, status_from};
+use super::{Store, Transition, confirmations, history, ip_text, seconds, status_from};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 
 /// The most unsubscribes [`Store::unsubscribe_batch`] takes at once (bound
@@ -234,12 +234,6 @@ impl Store {
         history::append(&mut tx, &[(id, change)]).await?;
         tx.commit().await.context("cannot commit an undo")?;
         Ok(Transition::Changed { id, from })
-    }
-
-    /// Whether `queue_cap` confirmations (or more) wait to be sent.
-    pub async fn confirmation_queue_full(&self, queue_cap: u32) -> anyhow::Result<bool> {
-        let mut conn = self.pool.acquire().await.context("cannot reach the store")?;
-        Ok(confirmations::waiting(&mut conn).await? >= u64::from(queue_cap))
     }
 
     /// Subscriber `id`'s status, if they exist.

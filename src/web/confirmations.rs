@@ -127,7 +127,10 @@ impl Worker {
             let batch = match self.store.claim_confirmations(now(), LEASE, BATCH).await {
                 Ok(b) => b,
                 Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "cannot read the confirmation queue");
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "cannot read the confirmation queue"
+                    );
                     nap(Duration::from_secs(1), &queue, &mut stop).await;
                     continue;
                 }
@@ -168,7 +171,9 @@ impl Worker {
                 outcomes.push((row.id, Outcome::Postpone { at }));
                 continue;
             }
-            let token = self.keys.sign(Purpose::Confirm, row.id, now() + self.token_life);
+            let token = self
+                .keys
+                .sign(Purpose::Confirm, row.id, now() + self.token_life);
             let job = Job {
                 id: row.id,
                 to,
@@ -217,7 +222,10 @@ impl Worker {
                 return Outcome::Done;
             }
             Delivery::Failed { reply, .. } => {
-                tracing::warn!(subscriber = id, "confirmation refused by the relay; given up");
+                tracing::warn!(
+                    subscriber = id,
+                    "confirmation refused by the relay; given up"
+                );
                 return Outcome::GiveUp { error: reply };
             }
             Delivery::Deferred(r) | Delivery::NotTried(r) | Delivery::RelayRefused(r) => r,

@@ -136,7 +136,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         limits: limits.clone(),
     });
     let described = limits.describe(settings.web.max_connections);
-    tracing::info!(address = %local, limits = described, "listening");
+    tracing::info!(
+        address = %local,
+        max_connections = limits.max_connections,
+        open_files = limits.open_files,
+        "listening"
+    );
     eprintln!("serve: listening on http://{local}");
     eprintln!("serve: {described}");
     tokio::spawn(async move {

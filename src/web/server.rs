@@ -137,7 +137,10 @@ impl AcceptErrors {
     /// logged at most once a second.
     async fn handle(&mut self, e: &std::io::Error, conns: &Conns) {
         use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-        if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+        if matches!(
+            e.kind(),
+            ConnectionAborted | ConnectionRefused | ConnectionReset
+        ) {
             return;
         }
         if self
@@ -150,5 +153,30 @@ impl AcceptErrors {
         }
         conns.close_oldest_idle();
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn running_out_of_descriptors_closes_an_idle_connection_and_a_reset_does_not() {
+        let conns = Conns::new(4);
+        let idle = conns.admit().await;
+        let mut errors = AcceptErrors::default();
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+        errors.handle(&reset, &conns).await;
+        assert!(errors.last_logged.is_none(), "a reset is not worth a line");
+        assert!(conns.close_oldest_idle(), "the idle connection was kept");
+        let idle2 = conns.admit().await;
+        let emfile = std::io::Error::from_raw_os_error(24);
+        errors.handle(&emfile, &conns).await;
+        idle2.close.notified().await;
+        let logged = errors.last_logged;
+        assert!(logged.is_some());
+        errors.handle(&emfile, &conns).await;
+        assert_eq!(errors.last_logged, logged, "at most one line a second");
+        drop((idle, idle2));
     }
 }

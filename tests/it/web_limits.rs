@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use crate::common::project::{Project, SECRET, email};
 use crate::common::web::{self, Server, get, post, show};
-use crate::common::web_conns::{
-    allow_sockets, closed_by_server, hold_idle, hold_slow, still_open,
-};
+use crate::common::web_conns::{allow_sockets, closed_by_server, hold_idle, hold_slow, still_open};
 use mailroom::domain::SubscriberId;
 use mailroom::token::{self, Purpose};
 
@@ -24,7 +22,11 @@ fn project(n: usize) -> (Project, u16) {
 }
 
 fn unsubscribe_path(id: i64) -> String {
-    let tok = token::sign(SECRET.as_bytes(), Purpose::Unsubscribe, SubscriberId::new(id));
+    let tok = token::sign(
+        SECRET.as_bytes(),
+        Purpose::Unsubscribe,
+        SubscriberId::new(id),
+    );
     format!("/unsubscribe/{tok}")
 }
 
@@ -38,8 +40,7 @@ fn healthz_and_one_click_work(p: &Project, port: u16, id: usize) {
 }
 
 #[test]
-fn healthz_and_one_click_unsubscribe_answer_while_a_thousand_slow_and_idle_connections_are_open()
-{
+fn healthz_and_one_click_unsubscribe_answer_while_a_thousand_slow_and_idle_connections_are_open() {
     allow_sockets(1100);
     let (mut p, port) = project(2);
     // Long enough that none of them times out during the test.
@@ -50,7 +51,10 @@ fn healthz_and_one_click_unsubscribe_answer_while_a_thousand_slow_and_idle_conne
     healthz_and_one_click_work(&p, port, 1);
     assert_eq!(show(&p, &email(2))["status"], "subscribed");
     let held = idle.iter().chain(&slow).filter(|s| still_open(s)).count();
-    assert_eq!(held, 1000, "the server still holds every hostile connection");
+    assert_eq!(
+        held, 1000,
+        "the server still holds every hostile connection"
+    );
     drop(server);
 }
 
@@ -74,22 +78,30 @@ fn under_ulimit_256_three_hundred_idle_sockets_make_room_for_healthz_and_unsubsc
     );
 }
 
+/// How long a client waits to see the configured 1 s timeout act: well
+/// above it, and below hyper's own default (30 s), so a setting that was
+/// not applied fails the test.
+const CUT_OFF_WITHIN: Duration = Duration::from_secs(20);
+
 #[test]
 fn an_idle_connection_is_closed_after_the_header_timeout_and_so_is_a_kept_alive_one() {
     let (mut p, port) = project(0);
     p.set("MAILROOM_WEB__HEADER_TIMEOUT_SECS", "1");
     let _server = Server::start(&p, port, &[]);
     let mut silent = hold_idle(port, 1).remove(0);
-    let (closed, said) = closed_by_server(&mut silent, Duration::from_secs(30));
+    let (closed, said) = closed_by_server(&mut silent, CUT_OFF_WITHIN);
     assert!(closed, "a silent connection stays open");
     assert_eq!(said, "", "nothing is answered to nothing");
 
     let mut kept = hold_idle(port, 1).remove(0);
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .unwrap();
-    let (closed, said) = closed_by_server(&mut kept, Duration::from_secs(30));
+    let (closed, said) = closed_by_server(&mut kept, CUT_OFF_WITHIN);
     assert!(said.starts_with("HTTP/1.1 200 OK"), "{said}");
-    assert!(closed, "a kept-alive connection stays open after its request");
+    assert!(
+        closed,
+        "a kept-alive connection stays open after its request"
+    );
 }
 
 #[test]
@@ -98,11 +110,13 @@ fn a_slow_header_sender_is_cut_off() {
     p.set("MAILROOM_WEB__HEADER_TIMEOUT_SECS", "1");
     let _server = Server::start(&p, port, &[]);
     let mut s = hold_slow(port, 1).remove(0);
-    // One more header line every 100 ms, for up to 30 s.
+    // One more header line every 100 ms, for up to CUT_OFF_WITHIN.
     let mut cut = false;
-    for i in 0..300 {
+    for i in 0..CUT_OFF_WITHIN.as_millis() / 100 {
         std::thread::sleep(Duration::from_millis(100));
-        if s.write_all(format!("\r\nX-More-{i}: b").as_bytes()).is_err() {
+        if s.write_all(format!("\r\nX-More-{i}: b").as_bytes())
+            .is_err()
+        {
             cut = true;
             break;
         }
@@ -111,7 +125,7 @@ fn a_slow_header_sender_is_cut_off() {
             break;
         }
     }
-    assert!(cut, "a head trickled in for 30 s was never cut off");
+    assert!(cut, "a head trickled in for 20 s was never cut off");
 }
 
 #[test]
@@ -126,10 +140,14 @@ fn a_stalled_body_gets_408_and_an_oversized_one_413_with_the_services_pages() {
         unsubscribe_path(1)
     );
     stalled.write_all(head.as_bytes()).unwrap();
-    let (_, said) = closed_by_server(&mut stalled, Duration::from_secs(30));
+    let (_, said) = closed_by_server(&mut stalled, CUT_OFF_WITHIN);
     assert!(said.starts_with("HTTP/1.1 408"), "{said}");
     assert!(said.contains("That took too long"), "{said}");
-    assert_eq!(show(&p, &email(1))["status"], "subscribed", "nothing changed");
+    assert_eq!(
+        show(&p, &email(1))["status"],
+        "subscribed",
+        "nothing changed"
+    );
 
     let big = "email=".to_owned() + &"a".repeat(20_000);
     let r = post(port, "/subscribe", &big);
@@ -138,7 +156,39 @@ fn a_stalled_body_gets_408_and_an_oversized_one_413_with_the_services_pages() {
     assert!(r.header("content-security-policy").is_some());
     let r = post(port, &unsubscribe_path(1), &big);
     assert_eq!(r.status, 413);
-    assert_eq!(show(&p, &email(1))["status"], "subscribed", "nothing changed");
+    assert_eq!(
+        show(&p, &email(1))["status"],
+        "subscribed",
+        "nothing changed"
+    );
+}
+
+#[test]
+fn a_body_trickled_in_past_the_request_timeout_gets_408() {
+    let (mut p, port) = project(1);
+    p.set("MAILROOM_WEB__REQUEST_TIMEOUT_SECS", "1");
+    let _server = Server::start(&p, port, &[]);
+    let mut s = hold_idle(port, 1).remove(0);
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n",
+        unsubscribe_path(1)
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // A byte every 100 ms: never a pause as long as the body timeout.
+    for _ in 0..CUT_OFF_WITHIN.as_millis() / 100 {
+        if s.write_all(b"x").is_err() || !still_open(&s) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, said) = closed_by_server(&mut s, CUT_OFF_WITHIN);
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(said.contains("That took too long"), "{said}");
+    assert_eq!(
+        show(&p, &email(1))["status"],
+        "subscribed",
+        "nothing changed"
+    );
 }
 
 #[test]
@@ -175,11 +225,20 @@ fn the_subscribe_form_names_what_is_wrong_and_stores_nothing() {
     let long_name = format!("email=x%40example.com&name={}", "n".repeat(201));
     let cases = [
         ("email=&name=A", "Please enter your email address."),
-        ("email=not-an-address", "That does not look like an email address"),
+        (
+            "email=not-an-address",
+            "That does not look like an email address",
+        ),
         (long_email.as_str(), "That address is too long"),
         (long_name.as_str(), "at most 200 characters"),
-        ("email=y%40example.com&name=A%0D%0ABcc", "cannot contain line breaks"),
-        ("email=a%40example.com&email=b%40example.com", "The form could not be read"),
+        (
+            "email=y%40example.com&name=A%0D%0ABcc",
+            "cannot contain line breaks",
+        ),
+        (
+            "email=a%40example.com&email=b%40example.com",
+            "The form could not be read",
+        ),
     ];
     for (body, says) in cases {
         let r = post(port, "/subscribe", body);

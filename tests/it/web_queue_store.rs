@@ -34,7 +34,10 @@ async fn a_request_queues_one_confirmation_and_a_repeat_adds_none() {
     request(&store, "a@example.com", 10).await;
     let rows = store.confirmation_queue().await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].id, rows[0].attempts, rows[0].failed), (id, 0, false));
+    assert_eq!(
+        (rows[0].id, rows[0].attempts, rows[0].failed),
+        (id, 0, false)
+    );
 }
 
 #[tokio::test]
@@ -66,15 +69,29 @@ async fn a_claim_leases_its_rows_and_a_postponed_row_gets_its_attempt_back() {
     assert!(again.is_empty(), "a leased row is not claimed twice");
     let later = now() + LEASE + Duration::from_secs(1);
     let lapsed = store.claim_confirmations(later, LEASE, 16).await.unwrap();
-    assert_eq!(lapsed.len(), 1, "a lapsed lease (a dead worker) frees the row");
+    assert_eq!(
+        lapsed.len(),
+        1,
+        "a lapsed lease (a dead worker) frees the row"
+    );
     assert_eq!(lapsed[0].attempts, 2);
 
     let at = now();
     let postpone = ConfirmationOutcome::Postpone { at };
-    store.finish_confirmations(&[(id, postpone)], now()).await.unwrap();
+    store
+        .finish_confirmations(&[(id, postpone)], now())
+        .await
+        .unwrap();
     let rows = store.confirmation_queue().await.unwrap();
     assert_eq!(rows[0].attempts, 1, "an untried claim costs no attempt");
-    assert_eq!(store.next_confirmation_due().await.unwrap().map(|t| t.unix_timestamp()), Some(at.unix_timestamp()));
+    assert_eq!(
+        store
+            .next_confirmation_due()
+            .await
+            .unwrap()
+            .map(|t| t.unix_timestamp()),
+        Some(at.unix_timestamp())
+    );
 }
 
 #[tokio::test]
@@ -88,7 +105,10 @@ async fn a_given_up_confirmation_starts_afresh_when_the_person_asks_again() {
     let give_up = ConfirmationOutcome::GiveUp {
         error: "550 5.1.1 no such user".into(),
     };
-    store.finish_confirmations(&[(id, give_up)], now()).await.unwrap();
+    store
+        .finish_confirmations(&[(id, give_up)], now())
+        .await
+        .unwrap();
     let row = store.confirmation_queue().await.unwrap()[0].clone();
     assert!(row.failed);
     assert_eq!(row.last_error.as_deref(), Some("550 5.1.1 no such user"));
@@ -123,6 +143,9 @@ async fn confirming_drops_the_queued_confirmation_even_while_it_is_claimed() {
     request(&store, "c@example.com", 10).await;
     let later = now() + LEASE + Duration::from_secs(1);
     let claimed = store.claim_confirmations(later, LEASE, 16).await.unwrap();
-    assert!(claimed.iter().all(|c| c.id != b), "the confirmed row is gone");
+    assert!(
+        claimed.iter().all(|c| c.id != b),
+        "the confirmed row is gone"
+    );
     assert!(claimed.iter().all(|c| c.to.is_some()));
 }
