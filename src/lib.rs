@@ -1,7 +1,9 @@
 //! mailroom: deliver a weekly Markdown newsletter by email.
 //!
 //! The pipeline is issue file → [`issue`] → [`check`] → [`render`] → [`message`]
-//! → store → send. Stages exchange the plain data types in [`model`].
+//! → store → send → [`transport`]. Stages exchange the plain data types in
+//! [`model`] and [`domain`]; `send` reaches the store only through
+//! [`domain::Ledger`].
 #![forbid(unsafe_code)]
 
 pub mod check;
@@ -16,4 +18,5 @@ pub mod render;
 pub mod send;
 pub mod store;
 pub mod token;
+pub mod transport;
 pub mod web;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config;
 
+pub mod campaigns;
 pub mod check;
 pub mod inbound;
 pub mod render;
@@ -23,6 +24,7 @@ pub mod subscribers;
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
 ///   mailroom status                                                   # watch it; rerun send to resume
+///   mailroom campaigns                                                # every campaign, rehearsals too
 ///
 /// Subscribers live in the store (`[database] url`): see `mailroom subscribers --help`.
 /// `mailroom serve` answers the unsubscribe and subscribe links.
@@ -49,6 +51,7 @@ pub enum Command {
     Subscribers(subscribers::Args),
     Send(send::Args),
     Status(status::Args),
+    Campaigns(campaigns::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
 }
@@ -61,16 +64,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
         Command::Send(args) => send::run(args, &config::load(&cli.config)?),
         Command::Status(args) => status::run(args, &config::load(&cli.config)?),
+        Command::Campaigns(args) => campaigns::run(args, &config::load(&cli.config)?),
         Command::Serve(args) => serve::run(args, &config::load(&cli.config)?),
         Command::Inbound(args) => inbound::run(args, &config::load(&cli.config)?),
     }
 }
 
 /// The exit status for an error: 2 when the input could not be read or
-/// parsed, 1 otherwise.
+/// parsed, 75 (EX_TEMPFAIL) when the relay is unreachable or answered 4xx
+/// at the start (rerun later), 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    use crate::transport::ConnectError;
     if err.chain().any(|e| e.is::<crate::issue::IssueError>()) {
         2
+    } else if err
+        .chain()
+        .any(|e| matches!(e.downcast_ref(), Some(ConnectError::Away { .. })))
+    {
+        75
     } else {
         1
     }

@@ -38,6 +38,34 @@ pub struct SendSettings {
     /// lease over (at once if the holder's process on this host is gone).
     #[serde(default = "default_lease_secs")]
     pub lease_secs: f64,
+    /// The bounce breaker: a run stops as a relay refusal when more than
+    /// `bounce_breaker_start_max` of its first `bounce_breaker_start`
+    /// recipients bounce as unknown, or more than `bounce_breaker_ratio` of
+    /// any `bounce_breaker_window` in a row (0 turns a rule off).
+    #[serde(default = "default_breaker_start")]
+    pub bounce_breaker_start: u64,
+    #[serde(default = "default_breaker_start_max")]
+    pub bounce_breaker_start_max: u64,
+    #[serde(default = "default_breaker_window")]
+    pub bounce_breaker_window: u64,
+    #[serde(default = "default_breaker_ratio")]
+    pub bounce_breaker_ratio: f64,
+}
+
+fn default_breaker_start() -> u64 {
+    200
+}
+
+fn default_breaker_start_max() -> u64 {
+    20
+}
+
+fn default_breaker_window() -> u64 {
+    500
+}
+
+fn default_breaker_ratio() -> f64 {
+    0.1
 }
 
 fn default_lease_secs() -> f64 {
@@ -96,9 +124,19 @@ pub struct SmtpSettings {
     /// Allow `tls = "none"` to a relay that is not on loopback.
     #[serde(default)]
     pub allow_insecure: bool,
-    /// Seconds to wait for each SMTP reply.
+    /// Seconds to wait for each SMTP reply but the last (RFC 5321
+    /// §4.5.3.2: 5 minutes for the greeting, MAIL, RCPT; at least 2 for
+    /// DATA).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Seconds to wait for the reply to the final `.` of a message (RFC
+    /// 5321: 10 minutes). Giving up sooner turns a slow relay into
+    /// duplicates: a message whose reply is lost is sent again.
+    #[serde(default = "default_data_timeout")]
+    pub data_timeout_secs: u64,
+    /// Seconds to wait for the TCP connection (and TLS handshake).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
     /// A PEM file of extra trusted root certificates (a private relay's CA
     /// or self-signed certificate), trusted besides the system's.
     #[serde(default)]
@@ -106,6 +144,14 @@ pub struct SmtpSettings {
 }
 
 fn default_timeout() -> u64 {
+    300
+}
+
+fn default_data_timeout() -> u64 {
+    600
+}
+
+fn default_connect_timeout() -> u64 {
     30
 }
 

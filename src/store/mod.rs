@@ -18,7 +18,7 @@ use sqlx::{Row, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
-pub mod campaigns;
+mod campaigns;
 mod confirmations;
 mod history;
 mod import;
@@ -26,6 +26,7 @@ mod sql;
 mod subscribers;
 mod web;
 
+pub use campaigns::{CampaignSummary, Unbounced};
 pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};

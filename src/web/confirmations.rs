@@ -7,7 +7,9 @@
 //! the batch waits with it, since the relay is likely down for them too);
 //! a 5xx to the recipient or the message gives the row up and records the
 //! reply. A refused sender (5xx to MAIL FROM) is the relay's configuration,
-//! not the recipient's fault, so it is retried too. On stop, the delivery
+//! not the recipient's fault, so it is retried too, and so is a reply lost
+//! after the final `.` (a second confirmation is harmless; a missing one is
+//! not). On stop, the delivery
 //! in flight gets `[send] shutdown_grace_secs`, and whatever is left stays
 //! queued in the store for the next start.
 use std::sync::Arc;
@@ -20,9 +22,9 @@ use tokio::sync::{Notify, watch};
 use super::mailer::{Job, Mailer};
 use crate::config::Settings;
 use crate::domain::now;
-use crate::send::Delivery;
 use crate::store::{ClaimedConfirmation, ConfirmationOutcome as Outcome, Store};
 use crate::token::{Keyring, Purpose};
+use crate::transport::Delivery;
 
 /// Rows claimed at once.
 const BATCH: u32 = 16;
@@ -89,7 +91,7 @@ impl Backoff {
 
     /// The wait after attempt number `attempt` (1 for the first) failed.
     pub fn after(&self, attempt: u32) -> Duration {
-        crate::send::classify::backoff(attempt, self.base_secs, self.max_secs)
+        crate::send::backoff::backoff(attempt, self.base_secs, self.max_secs)
     }
 }
 
@@ -228,7 +230,10 @@ impl Worker {
                 );
                 return Outcome::GiveUp { error: reply };
             }
-            Delivery::Deferred(r) | Delivery::NotTried(r) | Delivery::RelayRefused(r) => r,
+            Delivery::Deferred(r)
+            | Delivery::Unconfirmed(r)
+            | Delivery::NotTried(r)
+            | Delivery::RelayRefused(r) => r,
         };
         if queue.relay_ok.swap(false, Ordering::Relaxed) {
             eprintln!(

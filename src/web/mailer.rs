@@ -1,21 +1,20 @@
 //! The confirmation email (double opt-in), built and delivered through the
 //! same transport as `send` (the outbox directory or the SMTP relay, via
-//! `send::smtp`). The durable queue and its retries live in
+//! `transport`). The durable queue and its retries live in
 //! [`super::confirmations`]; this file only builds and delivers one message.
 //!
 //! The message is built with lettre's `MessageBuilder`, not the issue's
 //! `MessageTemplate`: it is sent once per request, carries no per-recipient
 //! slots, and must not carry List-Unsubscribe (it is not list mail).
-use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use maud::html;
 
-use crate::config::{Settings, Transport};
+use crate::config::Settings;
 use crate::domain::{EmailAddress, SubscriberId};
-use crate::send::{Delivery, outbox, smtp::Relay};
+use crate::transport::{Delivery, Transport};
 
 /// One confirmation to deliver.
 pub struct Job {
@@ -24,17 +23,9 @@ pub struct Job {
     pub link: String,
 }
 
-/// Where confirmations go.
-enum Route {
-    Outbox(PathBuf),
-    Smtp(Relay),
-    /// `[send] transport = "discard"` (benchmarks): built, then dropped.
-    Discard,
-}
-
 /// Builds and delivers confirmations.
 pub struct Mailer {
-    route: Route,
+    route: Transport,
     letter: Letter,
 }
 
@@ -49,15 +40,7 @@ struct Letter {
 impl Mailer {
     /// Checks the transport settings and the sender.
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let route = match settings.send.transport {
-            Transport::Outbox => {
-                let dir = settings.outbox.dir.join("confirm");
-                outbox::prepare(&dir)?;
-                Route::Outbox(dir)
-            }
-            Transport::Smtp => Route::Smtp(Relay::from_settings(&settings.smtp)?),
-            Transport::Discard => Route::Discard,
-        };
+        let route = Transport::from_settings(settings, "confirm")?;
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
         let letter = Letter {
@@ -81,22 +64,11 @@ impl Mailer {
     }
 }
 
-async fn deliver(route: &Route, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
-    match route {
-        Route::Outbox(dir) => {
-            let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
-            outbox::write(dir, &name, bytes)
-        }
-        Route::Smtp(relay) => match relay.connect().await {
-            Ok(mut conn) => {
-                let (outcome, _) = conn.send(&letter.envelope_from, &job.to, bytes).await;
-                conn.quit().await;
-                outcome
-            }
-            Err(e) => Delivery::Deferred(format!("{e:#}")),
-        },
-        Route::Discard => Delivery::Sent("discarded".into()),
-    }
+async fn deliver(route: &Transport, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
+    let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
+    route
+        .send_one(&letter.envelope_from, &job.to, &name, bytes)
+        .await
 }
 
 impl Letter {

@@ -124,7 +124,7 @@ fn a_checker_error_refuses_the_send_and_names_it() {
     let port = free_port();
     let p = Project::new(3, port);
     let issue = crate::common::project::seed_path("003");
-    let out = p.run(&["send", issue.to_str().unwrap()]);
+    let out = p.run(&["send", issue.to_str().unwrap(), "--yes"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 pub mod mta;
 pub mod project;
+pub mod relay;
 pub mod sink;
 pub mod web;
 pub mod web_conns;

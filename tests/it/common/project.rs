@@ -98,11 +98,15 @@ impl Project {
             .expect("spawn mailroom")
     }
 
-    /// `mailroom send <clean issue>` with extra arguments.
+    /// `mailroom send <clean issue>` with extra arguments, confirmed with
+    /// `--yes` as a script would (except for `--test` and `--dry-run`).
     pub fn send(&self, extra: &[&str]) -> Output {
         let issue = clean_issue();
         let mut args = vec!["send", issue.to_str().unwrap()];
         args.extend_from_slice(extra);
+        if !extra.iter().any(|a| *a == "--test" || *a == "--dry-run") {
+            args.push("--yes");
+        }
         self.run(&args)
     }
 
