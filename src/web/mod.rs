@@ -119,7 +119,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on `[web] bind` `{}`", settings.web.bind))?;
     let local = listener.local_addr()?;
     let (queue, worker) = worker.start(settings.web.confirm_queue_max, stop.clone());
-    report_queue(&store).await;
+    report_queue(&store, "queued from before, to send now").await;
     let app = Arc::new(App {
         store: store.clone(),
         keys,
@@ -152,13 +152,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     // Every connection is closed, so every handle to the writer is gone.
     let _ = writer.await;
     let _ = worker.await;
+    report_queue(&store, "left queued for the next start").await;
     store.close().await;
     eprintln!("serve: stopped");
     Ok(())
 }
 
-/// One line at startup about confirmations left from an earlier run.
-async fn report_queue(store: &Store) {
+/// One line about confirmations in the store (at start and at stop).
+async fn report_queue(store: &Store, waiting_means: &str) {
     let Ok(rows) = store.confirmation_queue().await else {
         return;
     };
@@ -166,7 +167,8 @@ async fn report_queue(store: &Store) {
     let waiting = rows.len() - given_up;
     if waiting + given_up > 0 {
         eprintln!(
-            "serve: {waiting} confirmation(s) queued from before, to send now;              {given_up} given up (see `confirmation_queue.last_error`)"
+            "serve: {waiting} confirmation(s) {waiting_means}; \
+             {given_up} given up (see `confirmation_queue.last_error`)"
         );
     }
 }

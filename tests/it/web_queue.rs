@@ -71,6 +71,11 @@ fn with_the_relay_down_confirmations_stay_queued_across_a_restart_and_arrive_whe
     );
     assert_eq!(server.stop().code(), Some(0));
     assert_eq!(queue(&p).len(), 2, "both wait in the store after the stop");
+    let log = server.log_text();
+    assert!(
+        log.contains("2 confirmation(s) left queued for the next start"),
+        "{log}"
+    );
 
     let sink = Sink::start(p.dir.path(), "dump", smtp, &[]);
     let restarted = Server::start(&p, port, &[]);
