@@ -11,7 +11,8 @@ fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "examples/2025-10-08-this-week-in-rust.md".into());
-    let settings = mailroom::config::load("config.toml".as_ref())?;
+    // ./config.toml when present, else the built-in defaults; then MAILROOM_….
+    let settings = mailroom::config::load(None)?.settings;
     let issue = mailroom::issue::from_file(path.as_ref())?;
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.

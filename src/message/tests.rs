@@ -180,13 +180,12 @@ fn a_line_break_in_a_configured_header_is_rejected() {
             "News <list.example.org>\r\nX-Evil: 1",
         ),
     ] {
-        let settings = crate::config::from_sources(
+        // The config refuses it at load, before any message is built.
+        let err = crate::config::from_sources(
             include_str!("../../config.toml"),
             [(key.to_string(), value.to_string())],
         )
-        .unwrap();
-        let err =
-            MessageContext::from_settings(&settings, datetime!(2025-11-12 12:00 UTC)).unwrap_err();
+        .unwrap_err();
         assert!(err.to_string().contains("line break"), "{err}");
     }
 }

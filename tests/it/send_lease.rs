@@ -14,7 +14,7 @@ const TTL: Duration = Duration::from_secs(30);
 
 async fn campaign(dir: &tempfile::TempDir) -> (Store, Campaign) {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let issue = IssueNumber::new(625).unwrap();
     let (c, _) = store
         .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
@@ -151,7 +151,7 @@ async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
     use mailroom::domain::{DeliveryState, Record};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let reader = EmailAddress::parse("reader@example.com").unwrap();
     store
         .add_subscriber(&reader, None, Consent::new(Source::Cli, now()))

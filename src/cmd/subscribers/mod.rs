@@ -125,8 +125,18 @@ async fn unbounce(store: &Store, issue: crate::domain::IssueNumber) -> anyhow::R
 }
 
 /// Runs `subscribers`: builds a runtime, opens the store, dispatches.
+/// Only `add` and `import` create a missing store.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    crate::cmd::with_store(settings, async |store| dispatch(args.command, store).await)
+    let creates = matches!(
+        args.command,
+        Command::Add { .. } | Command::Import { dry_run: false, .. }
+    );
+    let work = async |store: &Store| dispatch(args.command, store).await;
+    if creates {
+        crate::cmd::with_new_store(settings, work)
+    } else {
+        crate::cmd::with_store(settings, work)
+    }
 }
 
 async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
