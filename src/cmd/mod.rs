@@ -9,6 +9,7 @@ use crate::config::{Loaded, Settings, Transport};
 pub mod campaigns;
 pub mod check;
 pub mod config;
+pub mod dkim;
 pub mod inbound;
 pub mod init;
 pub mod render;
@@ -61,11 +62,14 @@ pub enum Command {
     Campaigns(campaigns::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
+    Dkim(dkim::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        // `dkim keygen` needs no config; `dkim record` reads it when it must.
+        Command::Dkim(args) => dkim::run(args, cli.config.as_deref()),
         // `init` writes the config file, so it cannot read it first.
         Command::Init(args) => init::run(args, cli.config.as_deref()),
         command => dispatch(command, &crate::config::load(cli.config.as_deref())?),
@@ -76,6 +80,7 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
     let settings = &loaded.settings;
     match command {
         Command::Init(args) => init::run(args, loaded.file.as_deref()),
+        Command::Dkim(args) => dkim::run(args, loaded.file.as_deref()),
         Command::Config(args) => config::run(args, loaded),
         Command::Check(args) => check::run(args, settings),
         Command::Render(args) => render::run(args, settings),

@@ -365,7 +365,12 @@ async fn deliver_leased(
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
     }
-    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
+    let (template, message) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        campaign.created_at,
+    )?;
     let ctx = SendContext {
         campaign,
         lease,
