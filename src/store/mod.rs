@@ -19,6 +19,7 @@ use sqlx::{Row, Transaction};
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
 mod campaigns;
+mod confirmations;
 mod history;
 mod import;
 mod sql;
@@ -26,6 +27,7 @@ mod subscribers;
 mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};

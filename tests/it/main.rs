@@ -35,4 +35,7 @@ mod subscribers_import;
 mod subscribers_manage;
 mod web;
 mod web_browser;
+mod web_limits;
+mod web_queue;
+mod web_queue_store;
 mod web_rotation;
