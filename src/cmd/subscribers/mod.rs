@@ -11,7 +11,7 @@ mod export;
 mod import;
 mod list;
 mod manage;
-mod output;
+pub(crate) mod output;
 
 /// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
 #[derive(Debug, clap::Args)]
