@@ -7,6 +7,7 @@ use regex::Regex;
 
 use super::doc::Doc;
 use super::{Emitter, Rule, excerpt};
+use crate::issue::tags::TagKind;
 
 static ATTR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\b(alt|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
@@ -30,6 +31,7 @@ fn inspect(em: &mut Emitter<'_>, at: Range<usize>) {
     let name: String = tag[1..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
         .collect::<String>()
         .to_ascii_lowercase();
     if !em.ctx.allowed_html_tags.contains(&name) {
@@ -80,21 +82,11 @@ fn img(em: &mut Emitter<'_>, tag: &str, at: Range<usize>) {
 /// Byte ranges of the opening tags in `html`, skipping comments,
 /// declarations and closing tags.
 fn tags(html: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(lt) = html[i..].find('<').map(|p| p + i) {
-        let rest = &html[lt..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
-            continue;
-        }
-        let end = rest.find('>').map_or(html.len(), |e| lt + e + 1);
-        if rest[1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
-            out.push(lt..end);
-        }
-        i = end.max(lt + 1);
-    }
-    out
+    crate::issue::tags::tags(html, &mut false)
+        .into_iter()
+        .filter(|t| t.kind != TagKind::Close)
+        .map(|t| t.range)
+        .collect()
 }
 
 #[cfg(test)]
