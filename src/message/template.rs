@@ -31,10 +31,10 @@ impl MessageTemplate {
     /// header block (CR/LF injection) or a mailbox is malformed.
     pub fn build(rendered: &Rendered, ctx: &MessageContext) -> Result<Self, HeaderError> {
         let subject = headers::single_line("Subject", &rendered.subject)?;
-        let date = ctx
-            .date
-            .format(&Rfc2822)
-            .expect("a valid date formats as RFC 2822");
+        // RFC 5322 dates need a four-digit year from 1900 on.
+        let date = ctx.date.format(&Rfc2822).map_err(|_| HeaderError::Date {
+            value: ctx.date.date().to_string(),
+        })?;
         let boundary = boundary_for(rendered);
         let mut t = Self {
             bytes: Vec::with_capacity(
@@ -47,7 +47,7 @@ impl MessageTemplate {
         headers::push(
             &mut t.bytes,
             "Subject",
-            &headers::encode_unstructured(subject),
+            &headers::encode_unstructured("Subject", subject),
         );
         headers::push(&mut t.bytes, "Date", &date);
         t.hole_line("Message-ID", Hole::MessageId);
