@@ -17,6 +17,7 @@ mod sections;
 mod text;
 
 pub use context::{CheckContext, ContextError};
+pub(crate) use links::has_scheme;
 pub use doc::markdown_options;
 pub use rules::{Rule, rules_help};
 
