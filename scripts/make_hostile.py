@@ -39,6 +39,35 @@ INPUTS = {
     "div-10000": lambda: HEADER + "<div>" * 10000 + "x" + "</div>" * 10000 + "\n",
 }
 
+# Just under the size limit (4 MiB): the shapes that cost the most per byte
+# (tiny elements that each get inlined styles, escapes, long lines).
+LIMIT = 4 * 2**20 - 4096
+for name, unit in {
+    "limit-code-spans": "`a` ",
+    "limit-headings": "# a\n",
+    "limit-list-items": "- a\n",
+    "limit-links": "[a](https://a.org) ",
+    "limit-emphasis": "*a* _b_ ",
+    "limit-table": None,
+    "limit-ampersands": "& ",
+    "limit-latin1": "¼½ ",
+    "limit-mojibake-line": "ZÃ¼rich ",
+    "limit-images-line": "![](http://ex.org/a.png)",
+    "limit-raw-small": "<small>a</small> ",
+    "limit-raw-br": "a<br>",
+    "limit-brackets": "[",
+    "limit-angles": "<",
+    "limit-stars": "*",
+    "limit-backticks": "` `` ``` ",
+    "limit-nested-99": "- " * 49 + "x\n\n",
+    "limit-quotes-99": ">" * 99 + " x\n\n",
+    "limit-unclosed-b": "<b title=1>x\n\n",
+}.items():
+    if unit is None:
+        INPUTS[name] = lambda: HEADER + "|a|b|c|d|e|f|g|h|\n|-|-|-|-|-|-|-|-|\n" + "|a|b|c|d|e|f|g|h|\n" * (LIMIT // 18)
+    else:
+        INPUTS[name] = (lambda u: lambda: HEADER + u * (LIMIT // len(u.encode("utf-8"))) + "\n")(unit)
+
 
 def main():
     out = sys.argv[1]

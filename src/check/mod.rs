@@ -17,8 +17,8 @@ mod sections;
 mod text;
 
 pub use context::{CheckContext, ContextError};
-pub(crate) use links::has_scheme;
 pub use doc::markdown_options;
+pub(crate) use links::has_scheme;
 pub use rules::{Rule, rules_help};
 
 use crate::model::{Diagnostic, Issue, Rendered, Severity};

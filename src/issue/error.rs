@@ -67,6 +67,16 @@ pub enum ParseError {
         limit: usize,
         what: String,
     },
+    /// The body holds more elements or pieces than any issue could.
+    #[error(
+        "line {line}: more than {limit} {what} in the issue; a real issue has a few \
+         thousand, so check that this is the right file"
+    )]
+    TooMany {
+        line: usize,
+        limit: usize,
+        what: &'static str,
+    },
     /// There is no Markdown after the header.
     #[error(
         "line {line}: the issue has no body; write the Markdown after the blank line \
@@ -88,6 +98,7 @@ impl ParseError {
             | ParseError::ControlInHeader { line, .. }
             | ParseError::DateOutOfRange { line, .. }
             | ParseError::TooDeep { line, .. }
+            | ParseError::TooMany { line, .. }
             | ParseError::EmptyBody { line } => *line,
             ParseError::TooLarge { .. } => 0,
         }

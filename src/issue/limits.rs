@@ -1,7 +1,8 @@
 //! The bounds every issue is held to when it is parsed, so that checking,
-//! rendering and sending it take time and memory in proportion to its size
-//! and never exhaust the stack: the file's size and the nesting depth of
-//! lists, quotes and raw HTML elements.
+//! rendering and sending it take bounded time and memory and never exhaust
+//! the stack: the file's size, the nesting depth of lists, quotes and raw
+//! HTML elements, and how many elements and pieces of Markdown it holds
+//! (each element costs the renderer far more than its few bytes of source).
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::tags::{TagKind, tags};
@@ -19,6 +20,16 @@ pub const MAX_ISSUE_BYTES: usize = 4 * 1024 * 1024;
 /// its stack.
 pub const MAX_NESTING: usize = 100;
 
+/// The most elements (list items, links, emphasis, raw HTML tags, …) in
+/// an issue. Real issues have 450–750; every element gets its own copy of
+/// the styles it matches when the CSS is inlined, so 4 MB of `*a*` would
+/// otherwise take 1.7 GB to render.
+pub const MAX_ELEMENTS: usize = 50_000;
+
+/// The most pieces (events) pulldown-cmark splits an issue's Markdown into:
+/// text runs, breaks, elements. Real issues have 1,300–2,200.
+pub const MAX_EVENTS: usize = 200_000;
+
 /// Refuses text longer than [`MAX_ISSUE_BYTES`].
 pub fn check_size(len: usize) -> Result<(), ParseError> {
     if len > MAX_ISSUE_BYTES {
@@ -30,20 +41,38 @@ pub fn check_size(len: usize) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// Refuses a body nested deeper than [`MAX_NESTING`], naming the line where
-/// the limit is crossed and what was opened there. `body_offset` is where
-/// `body` starts in `source`, for the line number.
-pub fn check_nesting(source: &str, body_offset: usize) -> Result<(), ParseError> {
+/// Refuses a body nested deeper than [`MAX_NESTING`], or holding more than
+/// [`MAX_ELEMENTS`] elements or [`MAX_EVENTS`] pieces, naming the line where
+/// the limit is crossed. `body_offset` is where the body starts in `source`.
+pub fn check_body(source: &str, body_offset: usize) -> Result<(), ParseError> {
     let body = &source[body_offset..];
     let mut markdown = 0usize;
     let mut html: Vec<String> = Vec::new();
     let mut in_comment = false;
+    let (mut events, mut elements) = (0usize, 0usize);
+    let line = |offset: usize| crate::model::line_col(source, body_offset + offset).0;
     let too_deep = |offset: usize, what: String| ParseError::TooDeep {
-        line: crate::model::line_col(source, body_offset + offset).0,
+        line: line(offset),
         limit: MAX_NESTING,
         what,
     };
+    let too_many = |offset: usize, limit: usize, what: &'static str| ParseError::TooMany {
+        line: line(offset),
+        limit,
+        what,
+    };
     for (event, range) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
+        events += 1;
+        if events > MAX_EVENTS {
+            return Err(too_many(
+                range.start,
+                MAX_EVENTS,
+                "pieces of Markdown (text runs, breaks, elements)",
+            ));
+        }
+        if matches!(event, Event::Start(ref tag) if *tag != Tag::HtmlBlock) {
+            elements += 1;
+        }
         match event {
             // An HTML block is no element of its own; its tags are counted below.
             Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => {}
@@ -56,6 +85,9 @@ pub fn check_nesting(source: &str, body_offset: usize) -> Result<(), ParseError>
             Event::End(_) => markdown = markdown.saturating_sub(1),
             Event::Html(snippet) | Event::InlineHtml(snippet) => {
                 for tag in tags(&snippet, &mut in_comment) {
+                    if tag.kind != TagKind::Close {
+                        elements += 1;
+                    }
                     if tag.opens_element() {
                         html.push(tag.name.to_ascii_lowercase());
                         if markdown + html.len() > MAX_NESTING {
@@ -75,6 +107,13 @@ pub fn check_nesting(source: &str, body_offset: usize) -> Result<(), ParseError>
                 }
             }
             _ => {}
+        }
+        if elements > MAX_ELEMENTS {
+            return Err(too_many(
+                range.start,
+                MAX_ELEMENTS,
+                "elements (list items, links, emphasis, HTML tags)",
+            ));
         }
     }
     Ok(())
@@ -103,7 +142,7 @@ mod tests {
 
     fn nesting(body: &str) -> Result<(), ParseError> {
         let source = format!("Title: t\n\n{body}");
-        check_nesting(&source, 10)
+        check_body(&source, 10)
     }
 
     #[test]
@@ -149,6 +188,32 @@ mod tests {
         // `</p>` does not end the `<b>` inside it, so the `<b>`s pile up.
         let body = "<p><b>x</p>\n\n".repeat(101);
         assert!(nesting(&body).is_err());
+    }
+
+    #[test]
+    fn too_many_elements_or_pieces_are_refused_at_the_line_that_crosses_the_limit() {
+        let ok = "*a* ".repeat(MAX_ELEMENTS - 1); // and the paragraph
+        assert_eq!(nesting(&ok), Ok(()));
+        let err = nesting(&format!("{ok}\n\n*b*\n")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ParseError::TooMany {
+                    line: 5,
+                    limit: MAX_ELEMENTS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = nesting(&"a<br>".repeat(MAX_ELEMENTS + 1)).unwrap_err();
+        assert!(matches!(err, ParseError::TooMany { .. }), "{err:?}");
+        let err = nesting(&"\\<".repeat(MAX_EVENTS)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("more than 200000 pieces of Markdown"),
+            "{err}"
+        );
     }
 
     #[test]

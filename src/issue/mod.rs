@@ -101,7 +101,7 @@ pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
             line: blank_line.unwrap_or(last_header_line),
         });
     }
-    limits::check_nesting(&source, body_offset)?;
+    limits::check_body(&source, body_offset)?;
     Ok(Issue {
         source_name: source_name.to_owned(),
         source,

@@ -59,7 +59,8 @@ impl MessageTemplate {
             "List-Unsubscribe-Post",
             "List-Unsubscribe=One-Click",
         );
-        let content_type = format!("multipart/alternative; boundary=\"{boundary}\"");
+        // Folded: on one line it is 83 characters.
+        let content_type = format!("multipart/alternative;\r\n boundary=\"{boundary}\"");
         headers::push(&mut t.bytes, "Content-Type", &content_type);
         t.bytes.extend_from_slice(b"\r\n");
         t.part(&boundary, "text/plain", &rendered.text);

@@ -282,7 +282,9 @@ fn kept_attributes<'t>(element: &str, attrs: &'t [(String, String)]) -> Vec<(&'t
         .filter(|&(key, value)| match (element, key) {
             ("a", "href") | ("img", "src") => safe_url(value),
             ("a" | "abbr" | "img", "title") | ("img", "alt") | ("details", "open") => true,
-            ("img", "width" | "height") => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+            ("img", "width" | "height") => {
+                !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
+            }
             _ => false,
         })
         .collect()

@@ -23,13 +23,18 @@ fn markdown_and_the_inline_html_issues_use_pass_unchanged() {
             pulldown_cmark::html::push_html(&mut out, markdown::parse(md).events.into_iter());
             out
         };
-        assert_eq!(html(md).replace("<br/>", "<br>"), plain.replace("<br/>", "<br>"), "{md}");
+        assert_eq!(
+            html(md).replace("<br/>", "<br>"),
+            plain.replace("<br/>", "<br>"),
+            "{md}"
+        );
     }
 }
 
 #[test]
 fn style_blocks_inline_styles_and_their_text_are_removed() {
-    let out = html("<style>\na{display:none}\n</style>\n\nText <span style=\"display:none\">x</span>.\n");
+    let out =
+        html("<style>\na{display:none}\n</style>\n\nText <span style=\"display:none\">x</span>.\n");
     assert_eq!(out, "\n<p>Text <span>x</span>.</p>\n");
     let inline = html("a <style>a{display:none}</style> b\n");
     assert_eq!(inline, "<p>a  b</p>\n");
@@ -46,15 +51,15 @@ fn an_unclosed_element_ends_with_its_markdown_block_or_with_the_content() {
         html("a <b>bold\n\nnext\n"),
         "<p>a <b>bold</b></p>\n<p>next</p>\n"
     );
-    assert_eq!(html("* <i>x\n* y\n"), "<ul>\n<li><i>x</i></li>\n<li>y</li>\n</ul>\n");
+    assert_eq!(
+        html("* <i>x\n* y\n"),
+        "<ul>\n<li><i>x</i></li>\n<li>y</li>\n</ul>\n"
+    );
 }
 
 #[test]
 fn closing_tags_that_close_nothing_here_are_dropped() {
-    assert_eq!(
-        html("</div></td></tr></table>text\n"),
-        "text\n"
-    );
+    assert_eq!(html("</div></td></tr></table>text\n"), "text\n");
     assert_eq!(html("*a </em> b*\n"), "<p><em>a  b</em></p>\n");
 }
 
@@ -72,7 +77,9 @@ fn blocks_never_open_inside_inline_content() {
 
 #[test]
 fn scripts_handlers_and_unsafe_urls_are_removed() {
-    let out = html("<a href=\"javascript:alert(1)\" onclick=\"x()\" class=\"foot\">a</a> <script>alert(1)</script><img src=\"data:x\" alt=\"i\" width=\"9\">\n");
+    let out = html(
+        "<a href=\"javascript:alert(1)\" onclick=\"x()\" class=\"foot\">a</a> <script>alert(1)</script><img src=\"data:x\" alt=\"i\" width=\"9\">\n",
+    );
     assert_eq!(out, "<p><a>a</a> <img alt=\"i\" width=\"9\"></p>\n");
 }
 

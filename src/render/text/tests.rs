@@ -130,5 +130,10 @@ fn deep_nesting_indents_at_most_half_the_width() {
     let out = text(&md, 72);
     assert!(out.lines().all(|l| l.len() <= 72), "{out}");
     // The text part grows with the words, not with words × depth.
-    assert!(out.len() < 3 * md.len(), "{} bytes from {}", out.len(), md.len());
+    assert!(
+        out.len() < 3 * md.len(),
+        "{} bytes from {}",
+        out.len(),
+        md.len()
+    );
 }
