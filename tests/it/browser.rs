@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{render, seed};
+use crate::common::{render, seed, settings};
 use mailroom::model::Slot;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -47,6 +47,21 @@ addEventListener("load", () => {{
 
 /// Loads `page` in headless chromium and returns the probe's report.
 fn measure(page: &str, dark: bool, dir: &Path) -> Measure {
+    let report = probe(page, dark, dir);
+    let fields: Vec<&str> = report.split('\t').collect();
+    assert_eq!(fields.len(), 5, "probe report `{report}`");
+    Measure {
+        client_width: fields[0].parse().expect("clientWidth"),
+        scroll_width: fields[1].parse().expect("scrollWidth"),
+        sheet_background: fields[2].to_owned(),
+        text_color: fields[3].to_owned(),
+        overflowing: fields[4].to_owned(),
+    }
+}
+
+/// Loads `page` in headless chromium; the text its script wrote into
+/// `<pre id="probe">`.
+fn probe(page: &str, dark: bool, dir: &Path) -> String {
     let mode = if dark { "dark" } else { "light" };
     let file = dir.join(format!("probe-{mode}.html"));
     let dom_file = dir.join(format!("dom-{mode}.html"));
@@ -77,20 +92,11 @@ fn measure(page: &str, dark: bool, dir: &Path) -> Measure {
     });
     wait_with_deadline(child, Duration::from_secs(90));
     let dom = std::fs::read_to_string(&dom_file).expect("read dom file");
-    let report = dom
-        .split("<pre id=\"probe\">")
+    dom.split("<pre id=\"probe\">")
         .nth(1)
         .and_then(|rest| rest.split("</pre>").next())
-        .unwrap_or_else(|| panic!("chromium's DOM has no probe report:\n{dom:.2000}"));
-    let fields: Vec<&str> = report.split('\t').collect();
-    assert_eq!(fields.len(), 5, "probe report `{report}`");
-    Measure {
-        client_width: fields[0].parse().expect("clientWidth"),
-        scroll_width: fields[1].parse().expect("scrollWidth"),
-        sheet_background: fields[2].to_owned(),
-        text_color: fields[3].to_owned(),
-        overflowing: fields[4].to_owned(),
-    }
+        .unwrap_or_else(|| panic!("chromium's DOM has no probe report:\n{dom:.2000}"))
+        .to_owned()
 }
 
 fn wait_with_deadline(mut child: std::process::Child, limit: Duration) {
@@ -169,4 +175,66 @@ fn dark_mode_rules_win_over_the_inline_styles_in_chromium() {
         "dark sheet {dark:?}"
     );
     assert!(brightness(&dark.text_color) > 0.7, "dark text {dark:?}");
+}
+
+/// The page that frames `email` and reports on its unsubscribe link: its
+/// size, whether it is displayed, and whether anything covers its centre.
+fn unsubscribe_probe_page(email: &str) -> String {
+    let srcdoc = email.replace('&', "&amp;").replace('"', "&quot;");
+    format!(
+        r#"<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="border:0;width:600px;height:900px" srcdoc="{srcdoc}"></iframe>
+<pre id="probe"></pre>
+<script>
+addEventListener("load", () => {{
+  const w = document.getElementById("f").contentWindow, d = w.document;
+  const a = [...d.querySelectorAll("a")].find(x => x.href.includes("/unsubscribe/"));
+  let report = "no unsubscribe link";
+  if (a) {{
+    a.scrollIntoView({{block: "center"}});
+    const r = a.getBoundingClientRect(), s = w.getComputedStyle(a);
+    let hidden = "";
+    for (let e = a; e; e = e.parentElement) {{
+      const c = w.getComputedStyle(e);
+      if (c.display === "none" || c.visibility !== "visible" || c.opacity === "0") hidden += e.tagName + " ";
+    }}
+    const top = d.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    report = [Math.round(r.width), Math.round(r.height), hidden.trim() || "shown",
+      top === a || a.contains(top) ? "on top" : "covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing"),
+      a.textContent].join("\t");
+  }}
+  document.getElementById("probe").textContent = report;
+}});
+</script></body></html>"#
+    )
+}
+
+#[test]
+fn a_hostile_issue_cannot_hide_or_cover_the_unsubscribe_link_in_chromium() {
+    let body = "<style>a{display:none} .foot{display:none} body{visibility:hidden}</style>\n\n\
+                Hello <span style=\"display:none\">x</span> <b style=\"opacity:0\">bold\n\n\
+                <div style=\"position:fixed;top:0;left:0;width:100%;height:100%;background:#fff;\
+                z-index:9999\">cover</div>\n\n<div><div><font style=\"display:none\">\n\n\
+                unclosed </td></tr></table></div></div></div>\n\n<a href=\"#\"><u>open link\n";
+    let text = format!("Title: Hostile\nNumber: 999\nDate: 2025-11-12\nCategory: x\n\n{body}");
+    let issue = mailroom::issue::parse("hostile.md", &text).expect("parses");
+    let rendered =
+        mailroom::render::render_issue(&issue, &mailroom::render::RenderContext::new(&settings()))
+            .expect("renders");
+    let html = rendered.html.replace(
+        Slot::UnsubscribeUrl.marker(),
+        "https://newsletter.example.org/unsubscribe/0123456789abcdef",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = probe(&unsubscribe_probe_page(&html), false, dir.path());
+    let fields: Vec<&str> = report.split('\t').collect();
+    assert_eq!(fields.len(), 5, "probe report `{report}`");
+    let (width, height): (u32, u32) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
+    assert!(
+        width > 20 && height > 8,
+        "the link is {width}×{height} px: {report}"
+    );
+    assert_eq!(fields[2], "shown", "hidden by: {report}");
+    assert_eq!(fields[3], "on top", "{report}");
+    assert_eq!(fields[4], "Unsubscribe");
 }
