@@ -24,6 +24,9 @@ def repeat_to(unit, size):
 INPUTS = {
     # 50 MB: a real issue's body repeated.
     "issue-50mb": lambda: HEADER + repeat_to(seed_body() + "\n\n", 50 * 2**20),
+    # 2 MB: a real issue's body repeated; the largest real-shaped issue
+    # under the element limit (about 46,000 elements).
+    "issue-2mb": lambda: HEADER + repeat_to(seed_body() + "\n\n", 2 * 2**20 - 64 * 1024),
     # 8 MB: one table of eight one-letter columns.
     "table-8mb": lambda: HEADER + "|a|b|c|d|e|f|g|h|\n|-|-|-|-|-|-|-|-|\n" + repeat_to("|a|b|c|d|e|f|g|h|\n", 8 * 2**20),
     # 96 KB: 4,000 images without alt text over http, on one line.

@@ -51,10 +51,10 @@ pub enum ParseError {
     DateOutOfRange { line: usize, found: String },
     /// The file is larger than any issue could be.
     #[error(
-        "is {}, over the {} limit for an issue (real issues are under 100 KB); \
-         check that this is the right file",
-        human_size(*size),
-        human_size(*limit)
+        "is {size} bytes ({}), over the {} limit for an issue (real issues are \
+         under 100 KB); check that this is the right file",
+        megabytes(*size),
+        megabytes(*limit)
     )]
     TooLarge { size: usize, limit: usize },
     /// Lists, quotes or HTML elements are nested deeper than the limit.
@@ -105,13 +105,9 @@ impl ParseError {
     }
 }
 
-/// `4194304` → `4.0 MB`; small sizes in bytes.
-fn human_size(bytes: usize) -> String {
-    if bytes < 1024 * 1024 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    }
+/// `52451600` → `50.0 MB` (MiB, as `ls -lh` counts).
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// An issue file that could not be loaded: which file, and why.

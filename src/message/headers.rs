@@ -49,10 +49,11 @@ pub fn single_line<'a>(header: &'static str, value: &'a str) -> Result<&'a str, 
 /// words, one per line.
 pub fn encode_unstructured(name: &str, value: &str) -> String {
     let first_room = MAX_LINE.saturating_sub(name.len() + 2);
-    if value.is_ascii() && !value.contains("=?") {
-        if let Some(folded) = fold_at_spaces(value, first_room) {
-            return folded;
-        }
+    if value.is_ascii()
+        && !value.contains("=?")
+        && let Some(folded) = fold_at_spaces(value, first_room)
+    {
+        return folded;
     }
     // "=?UTF-8?B?" + "?=" is 12 characters; 42 bytes of text are 56 of
     // base64, so a word is 68 characters: it fits after `Subject: ` and after

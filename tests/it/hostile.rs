@@ -2,7 +2,7 @@
 //! `send`): refused with a clear error naming the line, or handled with
 //! bounded output, and never a panic (exit 101) or an abort (134). The same
 //! inputs, timed, are in `scripts/bench-hostile`.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use mail_parser::MessageParser;
@@ -67,7 +67,7 @@ fn run(p: &Project, args: &[&str]) -> Output {
 
 /// `check`, `render` and `send --dry-run` all refuse `file` (exit 2) with
 /// an error holding `needle`.
-fn refused_everywhere(p: &Project, file: &PathBuf, needle: &str) {
+fn refused_everywhere(p: &Project, file: &Path, needle: &str) {
     let file = file.to_str().unwrap();
     for args in [
         vec!["check", file],
@@ -152,7 +152,7 @@ fn files_over_the_size_limit_are_refused_without_being_read() {
     refused_everywhere(
         &p,
         &file,
-        "huge.md` is 50.0 MB, over the 4.0 MB limit for an issue",
+        "huge.md` is 52428800 bytes (50.0 MB), over the 4.0 MB limit for an issue",
     );
 }
 
