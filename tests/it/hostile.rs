@@ -71,6 +71,7 @@ fn refused_everywhere(p: &Project, file: &Path, needle: &str) {
     let file = file.to_str().unwrap();
     for args in [
         vec!["check", file],
+        vec!["check", "--fix", file],
         vec!["render", file, "--out", "out"],
         vec!["send", file, "--dry-run"],
     ] {
