@@ -23,9 +23,11 @@ struct Measure {
     overflowing: String,
 }
 
-/// The page that frames `email` at `width` px and writes its measurements
-/// into `<pre id="probe">` once everything has loaded.
-fn probe_page(email: &str, width: u32) -> String {
+/// A page that frames `email` in an iframe `width` px wide and, once
+/// everything has loaded, runs `script` (with `w`, `d` and `e` the frame's
+/// window, document and root element) and writes the string it evaluates
+/// to into `<pre id="probe">`.
+fn framed(email: &str, width: u32, script: &str) -> String {
     let srcdoc = email.replace('&', "&amp;").replace('"', "&quot;");
     format!(
         r#"<!DOCTYPE html><html><body style="margin:0">
@@ -34,14 +36,23 @@ fn probe_page(email: &str, width: u32) -> String {
 <script>
 addEventListener("load", () => {{
   const w = document.getElementById("f").contentWindow, d = w.document, e = d.documentElement;
-  const wide = [...d.querySelectorAll("body *")]
-    .filter(x => x.getBoundingClientRect().right > e.clientWidth + 0.5)
-    .slice(0, 5).map(x => x.tagName + " " + x.textContent.trim().slice(0, 60)).join(" / ");
-  document.getElementById("probe").textContent = [e.clientWidth, e.scrollWidth,
-    w.getComputedStyle(d.querySelector(".sheet")).backgroundColor,
-    w.getComputedStyle(d.querySelector(".cell")).color, wide].join("\t");
+  document.getElementById("probe").textContent = (() => {{ {script} }})();
 }});
 </script></body></html>"#
+    )
+}
+
+/// The page that frames `email` at `width` px and measures its width and colours.
+fn probe_page(email: &str, width: u32) -> String {
+    framed(
+        email,
+        width,
+        r#"const wide = [...d.querySelectorAll("body *")]
+    .filter(x => x.getBoundingClientRect().right > e.clientWidth + 0.5)
+    .slice(0, 5).map(x => x.tagName + " " + x.textContent.trim().slice(0, 60)).join(" / ");
+  return [e.clientWidth, e.scrollWidth,
+    w.getComputedStyle(d.querySelector(".sheet")).backgroundColor,
+    w.getComputedStyle(d.querySelector(".cell")).color, wide].join("\t");"#,
     )
 }
 
@@ -180,32 +191,22 @@ fn dark_mode_rules_win_over_the_inline_styles_in_chromium() {
 /// The page that frames `email` and reports on its unsubscribe link: its
 /// size, whether it is displayed, and whether anything covers its centre.
 fn unsubscribe_probe_page(email: &str) -> String {
-    let srcdoc = email.replace('&', "&amp;").replace('"', "&quot;");
-    format!(
-        r#"<!DOCTYPE html><html><body style="margin:0">
-<iframe id="f" style="border:0;width:600px;height:900px" srcdoc="{srcdoc}"></iframe>
-<pre id="probe"></pre>
-<script>
-addEventListener("load", () => {{
-  const w = document.getElementById("f").contentWindow, d = w.document;
-  const a = [...d.querySelectorAll("a")].find(x => x.href.includes("/unsubscribe/"));
-  let report = "no unsubscribe link";
-  if (a) {{
-    a.scrollIntoView({{block: "center"}});
-    const r = a.getBoundingClientRect(), s = w.getComputedStyle(a);
-    let hidden = "";
-    for (let e = a; e; e = e.parentElement) {{
-      const c = w.getComputedStyle(e);
-      if (c.display === "none" || c.visibility !== "visible" || c.opacity === "0") hidden += e.tagName + " ";
-    }}
-    const top = d.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-    report = [Math.round(r.width), Math.round(r.height), hidden.trim() || "shown",
-      top === a || a.contains(top) ? "on top" : "covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing"),
-      a.textContent].join("\t");
-  }}
-  document.getElementById("probe").textContent = report;
-}});
-</script></body></html>"#
+    framed(
+        email,
+        600,
+        r#"const a = [...d.querySelectorAll("a")].find(x => x.href.includes("/unsubscribe/"));
+  if (!a) return "no unsubscribe link";
+  a.scrollIntoView({block: "center"});
+  const r = a.getBoundingClientRect();
+  let hidden = "";
+  for (let x = a; x; x = x.parentElement) {
+    const c = w.getComputedStyle(x);
+    if (c.display === "none" || c.visibility !== "visible" || c.opacity === "0") hidden += x.tagName + " ";
+  }
+  const top = d.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return [Math.round(r.width), Math.round(r.height), hidden.trim() || "shown",
+    top === a || a.contains(top) ? "on top" : "covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing"),
+    a.textContent].join("\t");"#,
     )
 }
 

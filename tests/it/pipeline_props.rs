@@ -121,7 +121,7 @@ fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(160);
+        .unwrap_or(256);
     ProptestConfig {
         cases,
         failure_persistence: None,
