@@ -90,3 +90,48 @@ fn links_never_nest() {
         "<p><a href=\"https://a.org\">x </a><a href=\"https://b.org\">y</a> z</p>\n"
     );
 }
+
+/// Whether every element in `html` is closed, in order, inside it.
+fn well_nested(html: &str) -> Result<(), String> {
+    let mut open: Vec<String> = Vec::new();
+    for tok in super::tokens::tokenize(html) {
+        match tok {
+            super::tokens::Tok::Start { name, .. } => {
+                if !crate::issue::tags::is_void(&name) {
+                    open.push(name);
+                }
+            }
+            super::tokens::Tok::End { name } => match open.pop() {
+                Some(top) if top == name => {}
+                other => return Err(format!("`</{name}>` closes {other:?} in {html}")),
+            },
+            super::tokens::Tok::Text(_) => {}
+        }
+    }
+    match open.is_empty() {
+        true => Ok(()),
+        false => Err(format!("{open:?} left open in {html}")),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    #[test]
+    fn whatever_the_raw_html_the_content_is_well_nested(
+        pieces in proptest::collection::vec(proptest::sample::select(&[
+            "<div>", "</div>", "<p>", "</p>", "<b>", "</b>", "<small>", "</small>", "<a href=x>",
+            "</a>", "<details>", "</details>", "<summary>", "<h2>", "</h2>", "<br>", "<hr>",
+            "<blockquote>", "</blockquote>", "<table>", "</td>", "</tr>", "<style>", "</style>",
+            "<li>", "<ul>", "x", " ", "\n", "\n\n", "- ", "> ", "* ", "`c`", "*e*", "[l](u)",
+            "# h\n", "| a |\n|---|\n| b |\n", "    code\n", "<!--", "-->", "<i", ">",
+        ][..]), 0..60),
+    ) {
+        let out = html(&pieces.concat());
+        proptest::prop_assert!(well_nested(&out).is_ok(), "{}", well_nested(&out).unwrap_err());
+    }
+}
