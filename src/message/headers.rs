@@ -25,6 +25,13 @@ pub enum HeaderError {
     /// A date a `Date:` header cannot carry (RFC 5322 years start at 1900).
     #[error("cannot write the `Date` header for `{value}`: email dates start in the year 1900")]
     Date { value: String },
+    /// A configured value that the header cannot carry.
+    #[error("`{header}` header value `{value}` is not usable: {reason}")]
+    BadValue {
+        header: &'static str,
+        value: String,
+        reason: &'static str,
+    },
 }
 
 /// The longest header line we write ("SHOULD be no more than 78 characters",

@@ -1,12 +1,12 @@
 //! The confirmation email (double opt-in), queued by the subscribe handler
 //! and delivered in the background through the same transport as `send`
-//! (the outbox directory or the SMTP relay, via `send::smtp`), so the form's
+//! (the outbox directory or the SMTP relay, via `transport`), so the form's
 //! answer never waits on, or reveals anything through, the relay.
 //!
 //! The message is built with lettre's `MessageBuilder`, not the issue's
 //! `MessageTemplate`: it is sent once per request, carries no per-recipient
-//! slots, and must not carry List-Unsubscribe (it is not list mail).
-use std::path::PathBuf;
+//! slots, and must not carry List-Unsubscribe (it is not list mail). It is
+//! DKIM-signed like the issue when `[dkim]` is configured.
 use std::str::FromStr;
 
 use anyhow::Context;
@@ -14,9 +14,9 @@ use lettre::message::{Mailbox, MultiPart};
 use maud::html;
 use tokio::sync::mpsc;
 
-use crate::config::{Settings, Transport};
+use crate::config::Settings;
 use crate::domain::{EmailAddress, SubscriberId};
-use crate::send::{Delivery, outbox, smtp::Relay};
+use crate::transport::{Delivery, Transport};
 
 /// Confirmations waiting to be mailed; beyond this the form still answers
 /// the same, and the person can ask again.
@@ -26,14 +26,6 @@ struct Job {
     id: SubscriberId,
     to: EmailAddress,
     link: String,
-}
-
-/// Where confirmations go.
-enum Route {
-    Outbox(PathBuf),
-    Smtp(Relay),
-    /// `[send] transport = "discard"` (benchmarks): built, then dropped.
-    Discard,
 }
 
 /// The handle the subscribe handler uses.
@@ -48,21 +40,14 @@ struct Letter {
     from: Mailbox,
     envelope_from: lettre::Address,
     days: u32,
+    dkim: Option<crate::message::dkim::Signer>,
 }
 
 impl Mailer {
     /// Starts the delivery task; it drains the queue and ends once every
     /// handle is dropped.
     pub fn start(settings: &Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
-        let route = match settings.send.transport {
-            Transport::Outbox => {
-                let dir = settings.outbox.dir.join("confirm");
-                outbox::prepare(&dir)?;
-                Route::Outbox(dir)
-            }
-            Transport::Smtp => Route::Smtp(Relay::from_settings(&settings.smtp)?),
-            Transport::Discard => Route::Discard,
-        };
+        let route = Transport::from_settings(settings, "confirm")?;
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
         let letter = Letter {
@@ -70,6 +55,7 @@ impl Mailer {
             envelope_from: from.email.clone(),
             from,
             days: settings.web.confirm_token_days,
+            dkim: crate::message::dkim::Signer::from_settings(&settings.dkim)?,
         };
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(route, letter, rx));
@@ -84,7 +70,7 @@ impl Mailer {
     }
 }
 
-async fn run(route: Route, letter: Letter, mut rx: mpsc::Receiver<Job>) {
+async fn run(route: Transport, letter: Letter, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
         let outcome = match letter.build(&job) {
             Ok(bytes) => deliver(&route, &letter, &job, &bytes).await,
@@ -96,7 +82,7 @@ async fn run(route: Route, letter: Letter, mut rx: mpsc::Receiver<Job>) {
         // Only the kind of outcome: reply text may quote the address.
         let kind = match outcome {
             Delivery::Sent(_) => "sent",
-            Delivery::Deferred(_) | Delivery::NotTried(_) => "deferred",
+            Delivery::Deferred(_) | Delivery::Unconfirmed(_) | Delivery::NotTried(_) => "deferred",
             Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
         };
         if kind == "sent" {
@@ -111,22 +97,11 @@ async fn run(route: Route, letter: Letter, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn deliver(route: &Route, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
-    match route {
-        Route::Outbox(dir) => {
-            let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
-            outbox::write(dir, &name, bytes)
-        }
-        Route::Smtp(relay) => match relay.connect().await {
-            Ok(mut conn) => {
-                let (outcome, _) = conn.send(&letter.envelope_from, &job.to, bytes).await;
-                conn.quit().await;
-                outcome
-            }
-            Err(e) => Delivery::Deferred(format!("{e:#}")),
-        },
-        Route::Discard => Delivery::Sent("discarded".into()),
-    }
+async fn deliver(route: &Transport, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
+    let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
+    route
+        .send_one(&letter.envelope_from, &job.to, &name, bytes)
+        .await
 }
 
 impl Letter {
@@ -151,6 +126,10 @@ impl Letter {
             .subject(format!("Confirm your subscription to {name}"))
             .message_id(None)
             .multipart(MultiPart::alternative_plain_html(text, page.into_string()))?;
-        Ok(message.formatted())
+        let bytes = message.formatted();
+        Ok(match &self.dkim {
+            Some(signer) => signer.sign_message(&bytes),
+            None => bytes,
+        })
     }
 }

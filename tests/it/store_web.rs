@@ -11,6 +11,7 @@ fn email(s: &str) -> EmailAddress {
 
 async fn open(dir: &tempfile::TempDir) -> Store {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    Store::create(&url).await.unwrap().0.close().await;
     Store::open_durable(&url).await.unwrap()
 }
 

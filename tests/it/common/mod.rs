@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod dkim;
 pub mod mta;
 pub mod project;
+pub mod relay;
 pub mod sink;
 pub mod web;
 
