@@ -2,7 +2,9 @@
 //!
 //! [`check_issue`] is pure: `Issue` (+ optional `Rendered`) → sorted
 //! [`Diagnostic`]s located by file line and column. The sender runs the same
-//! call and refuses to mail subscribers while any error remains.
+//! call and refuses to mail subscribers while any error remains. Repeats of
+//! a rule are capped per line and per issue ([`emitter`]), so the output
+//! stays small however many findings a hostile issue holds.
 mod context;
 mod doc;
 mod emitter;
@@ -25,7 +27,8 @@ use crate::model::{Diagnostic, Issue, Rendered, Severity};
 pub(crate) use emitter::Emitter;
 
 /// Checks an issue, and its rendered email when there is one (for the size
-/// budget). Diagnostics are sorted by line, then column, then rule.
+/// budget). Diagnostics are sorted by line, then column, then rule; a count
+/// of left-out findings ends its line.
 pub fn check_issue(
     issue: &Issue,
     rendered: Option<&Rendered>,
