@@ -25,7 +25,7 @@ mod sql;
 mod subscribers;
 mod web;
 
-pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
+pub use import::{CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 

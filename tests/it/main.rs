@@ -21,6 +21,8 @@ mod send_smtp;
 mod store;
 mod store_web;
 mod subscribers_import;
+mod subscribers_import_limits;
+mod subscribers_import_rows;
 mod subscribers_manage;
 mod web;
 mod web_browser;
