@@ -5,9 +5,13 @@
 //! import longer than [`super::BUSY_TIMEOUT`] would have turned them into
 //! errors. So an import is a series of chunks: each is one write
 //! transaction that holds the lock for about [`CHUNK_HOLD`], then commits
-//! and pauses for [`CHUNK_GAP`]. The pause is longer than the longest sleep
-//! of SQLite's busy handler between two tries (100 ms), so a writer that is
-//! waiting gets the lock in every pause.
+//! and pauses before the next. The web service's writers try for the lock
+//! every 2 ms (`Store::open_durable`), so they get it in every pause, short
+//! as it is ([`CHUNK_GAP`]), and wait at most about one chunk. Other
+//! writers (a `send` recording outcomes, the CLI) sleep up to 100 ms in
+//! SQLite's busy handler between tries, so every [`LONG_GAP_EVERY`]th
+//! pause is longer than that ([`LONG_GAP`]): they wait at most that many
+//! chunks (about 2 s), never for the whole import.
 //!
 //! A chunk commits whole rows (a subscriber with its history), so a killed
 //! import leaves the store consistent, part-way. Running the same import
@@ -44,11 +48,21 @@ mod seen;
 /// 32766 and PostgreSQL's 65535 parameter limits.
 pub const IMPORT_BATCH: usize = 500;
 
-/// How long one chunk holds the write lock before it commits.
-pub const CHUNK_HOLD: Duration = Duration::from_millis(250);
+/// How long one chunk holds the write lock before it commits: what a web
+/// request may wait for an import, at worst.
+pub const CHUNK_HOLD: Duration = Duration::from_millis(400);
 
-/// The pause after each commit, in which other writers get the lock.
-pub const CHUNK_GAP: Duration = Duration::from_millis(110);
+/// The pause after a commit, in which other writers get the lock: many
+/// times the web writers' 2 ms between tries, for a loaded machine.
+pub const CHUNK_GAP: Duration = Duration::from_millis(25);
+
+/// A pause longer than SQLite's busy handler sleeps between tries (100 ms),
+/// so that any waiting writer gets the lock in it.
+pub const LONG_GAP: Duration = Duration::from_millis(110);
+
+/// Every this many pauses, one is [`LONG_GAP`]. With the short ones, the
+/// pauses cost about 10% of an import's time.
+pub const LONG_GAP_EVERY: u32 = 4;
 
 /// What an import did, row by row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,6 +90,8 @@ pub struct ImportSession {
     chunk_began: Option<Instant>,
     /// When the last chunk committed.
     last_commit: Option<Instant>,
+    /// Chunks committed so far.
+    chunks: u32,
     /// When this import began: every row it writes carries this time.
     pub(super) now: i64,
     /// Whether the last batch was mostly new addresses.
@@ -111,6 +127,7 @@ impl Store {
             dry_run,
             chunk_began: None,
             last_commit: None,
+            chunks: 0,
             now: seconds(crate::domain::now()),
             mostly_new: true,
             files: Vec::new(),
@@ -173,10 +190,12 @@ impl ImportSession {
             // lock on the store.
             "BEGIN"
         } else {
-            if let Some(pause) = self
-                .last_commit
-                .and_then(|t| CHUNK_GAP.checked_sub(t.elapsed()))
-            {
+            let gap = if self.chunks.is_multiple_of(LONG_GAP_EVERY) {
+                LONG_GAP
+            } else {
+                CHUNK_GAP
+            };
+            if let Some(pause) = self.last_commit.and_then(|t| gap.checked_sub(t.elapsed())) {
                 tokio::time::sleep(pause).await;
             }
             "BEGIN IMMEDIATE"
@@ -195,6 +214,7 @@ impl ImportSession {
             .context("cannot commit the import")?;
         self.chunk_began = None;
         self.last_commit = Some(Instant::now());
+        self.chunks += 1;
         Ok(())
     }
 
