@@ -171,7 +171,7 @@ fn a_killed_import_leaves_a_consistent_store_and_a_rerun_completes_it() {
 }
 
 #[test]
-fn one_click_unsubscribes_are_answered_and_durable_while_a_big_import_runs() {
+fn unsubscribes_and_other_writes_are_answered_and_durable_while_a_big_import_runs() {
     let mut p = Project::new(100, free_port());
     let port = web::configure(&mut p);
     let _server = Server::start(&p, port, &[]);
@@ -229,7 +229,10 @@ fn one_click_unsubscribes_are_answered_and_durable_while_a_big_import_runs() {
             .flat_map(|w| w.join().unwrap())
             .collect()
     });
+    // A writer outside the web service (the CLI) gets its turn too.
+    let added = p.run(&["subscribers", "add", "late@example.org"]);
     let still_running = import.try_wait().unwrap().is_none();
+    assert!(added.status.success(), "{}", stderr(&added));
     assert!(
         answers.iter().all(|&(status, _)| status == 200),
         "{answers:?}"
@@ -238,7 +241,10 @@ fn one_click_unsubscribes_are_answered_and_durable_while_a_big_import_runs() {
         answers.iter().all(|&(_, durable)| durable),
         "every answered unsubscribe is in the store at once"
     );
-    assert!(still_running, "the import outlasts the unsubscribes");
+    assert!(
+        still_running,
+        "the import outlasts the unsubscribes and the add"
+    );
 
     let out = import.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -250,4 +256,5 @@ fn one_click_unsubscribes_are_answered_and_durable_while_a_big_import_runs() {
         None,
     );
     assert_eq!(unsubscribed, Some(100));
+    assert_eq!(subscriber_count(&url), 100 + rows as i64 + 1);
 }

@@ -97,14 +97,22 @@ impl ImportSession {
         known: Vec<(&'r ImportRecord, Known)>,
         notices: &mut Vec<Notice>,
     ) -> anyhow::Result<Vec<(&'r ImportRecord, Known)>> {
-        let mut by_id: Vec<(&ImportRecord, Key)> = known
+        // Rows this batch just added to the store cannot have been seen.
+        let added: Vec<(&ImportRecord, Key)> = new
+            .iter()
+            .filter_map(|(r, id)| id.map(|id| (*r, Key::Id(id.get()))))
+            .collect();
+        if !added.is_empty() {
+            let sql = self.insert_sql(Table::Ids, &added);
+            sql.build()?
+                .execute(&mut self.conn)
+                .await
+                .context("cannot note the import's rows")?;
+        }
+        let by_id: Vec<(&ImportRecord, Key)> = known
             .iter()
             .map(|(r, k)| (*r, Key::Id(k.id.get())))
             .collect();
-        by_id.extend(
-            new.iter()
-                .filter_map(|(r, id)| id.map(|id| (*r, Key::Id(id.get())))),
-        );
         let firsts = self.first_rows(Table::Ids, &by_id, notices).await?;
         let no_id: Vec<(&ImportRecord, Key)> = new
             .iter()
@@ -132,20 +140,8 @@ impl ImportSession {
         if rows.is_empty() {
             return Ok(HashSet::new());
         }
-        let (name, key) = (table.name(), table.key());
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {name} ({key}, file, line, status) VALUES "
-        ));
-        for (i, (r, k)) in rows.iter().enumerate() {
-            let file = self.file_index(&r.origin.file);
-            sql.push(if i == 0 { "(" } else { ", (" });
-            push_key(&mut sql, k).push(", ");
-            sql.int(file)
-                .push(", ")
-                .param(r.origin.line as i64)
-                .push(", ");
-            sql.status(r.status()).push(")");
-        }
+        let key = table.key();
+        let mut sql = self.insert_sql(table, rows);
         sql.push(&format!(" ON CONFLICT ({key}) DO NOTHING RETURNING {key}"));
         let inserted = sql
             .build()?
@@ -167,6 +163,25 @@ impl ImportSession {
             }
         }
         Ok(firsts)
+    }
+
+    /// `INSERT INTO table … VALUES …` for `rows`.
+    fn insert_sql(&mut self, table: Table, rows: &[(&ImportRecord, Key)]) -> Sql {
+        let (name, key) = (table.name(), table.key());
+        let mut sql = Sql::new(&format!(
+            "INSERT INTO {name} ({key}, file, line, status) VALUES "
+        ));
+        for (i, (r, k)) in rows.iter().enumerate() {
+            let file = self.file_index(&r.origin.file);
+            sql.push(if i == 0 { "(" } else { ", (" });
+            push_key(&mut sql, k).push(", ");
+            sql.int(file)
+                .push(", ")
+                .param(r.origin.line as i64)
+                .push(", ");
+            sql.status(r.status()).push(")");
+        }
+        sql
     }
 
     /// The earlier rows for these keys, by key.
