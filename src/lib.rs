@@ -1,7 +1,9 @@
 //! mailroom: deliver a weekly Markdown newsletter by email.
 //!
 //! The pipeline is issue file → [`issue`] → [`check`] → [`render`] → [`message`]
-//! → store → send. Stages exchange the plain data types in [`model`].
+//! → store → send → [`transport`]. Stages exchange the plain data types in
+//! [`model`] and [`domain`]; `send` reaches the store only through
+//! [`domain::Ledger`].
 #![forbid(unsafe_code)]
 
 pub mod check;
@@ -9,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod inbound;
 pub mod issue;
 pub mod message;
 pub mod model;
@@ -16,4 +19,5 @@ pub mod render;
 pub mod send;
 pub mod store;
 pub mod token;
+pub mod transport;
 pub mod web;

@@ -1,42 +1,35 @@
-//! One run over a campaign: re-queue what a dead run left, then claim,
-//! deliver and record until every row is done, deferred rows are due too
-//! late, Ctrl-C, or the relay stays away.
+//! One run over a campaign: re-queue what a dead run left, then let the
+//! workers deliver through the ledger desk until every row is done,
+//! deferred rows are due too late, Ctrl-C, the relay stays away or refuses
+//! us, or the bounce breaker trips; then settle the run's bounces.
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tokio::sync::{Mutex, Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
+use super::breaker::{Breaker, Thresholds};
+use super::desk::{self, Visit};
 use super::worker::{self, Shared};
-use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate, recorder};
-use crate::store::campaigns::{Claimed, DeliveryState, LeaseLost, Record, now_ms};
+use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate};
+use crate::domain::{Ledger, LedgerError};
 
-/// Delivers `ctx.campaign` until it is done or the run must end; `stop`
-/// turning true (Ctrl-C) stops claiming and winds down within
-/// `[send] shutdown_grace_secs`.
-pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Result<RunReport> {
+/// Delivers `ctx.campaign` from `ledger` until it is done or the run must
+/// end; `stop` turning true (Ctrl-C) stops handing out rows and winds down
+/// within `[send] shutdown_grace_secs`.
+pub async fn run<L: Ledger>(
+    ledger: L,
+    ctx: SendContext,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<RunReport> {
     let started = Instant::now();
-    let store = ctx.store.clone();
-    let campaign = ctx.campaign.id;
-    let recovered = store.start_run(&ctx.lease).await?;
-    let total = store.campaign_counts(campaign).await?;
+    let lease = ctx.lease.clone();
+    let recovered = ledger.start_run(&lease).await?;
+    let total = ledger.campaign_counts(ctx.campaign.id).await?;
     let stats = Arc::new(Stats::default());
-    let committed = Arc::new(Notify::new());
     let concurrency = ctx.settings.concurrency.max(1);
-    let (rec_tx, rec_rx) = mpsc::channel::<Record>(recorder::FLUSH_ROWS * 4);
-    // Claims and records take turns in-process rather than meeting at
-    // SQLite's lock, whose busy handler sleeps in milliseconds.
-    let writes = Arc::new(Mutex::new(()));
-    let recorder = tokio::spawn(recorder::run(
-        store.clone(),
-        ctx.lease.clone(),
-        rec_rx,
-        stats.clone(),
-        committed.clone(),
-        writes.clone(),
-    ));
+    let breaker = Breaker::new(Thresholds::from_settings(&ctx.settings));
     let shared = Arc::new(Shared {
         from: lettre::Address::from_str(ctx.message.from_address.as_str())
             .context("the From address is not usable as an SMTP envelope sender")?,
@@ -49,140 +42,76 @@ pub async fn run(ctx: SendContext, stop: watch::Receiver<bool>) -> anyhow::Resul
     });
     let beat = {
         let weak = Arc::downgrade(&shared);
-        lease::heartbeat(store.clone(), shared.ctx.lease.clone(), move || {
+        lease::heartbeat(ledger.clone(), lease.clone(), move || {
             if let Some(s) = weak.upgrade() {
                 s.abort_with(RunEnd::LeaseLost);
             }
         })
     };
     let progress = progress::start(&shared.ctx, total, stats.clone());
-    let (job_tx, job_rx) = mpsc::channel::<Claimed>(concurrency);
-    let job_rx = Arc::new(Mutex::new(job_rx));
+    let (visits, desk_rx) = mpsc::channel::<Visit>(concurrency * 2);
+    let desk = tokio::spawn(desk::run(
+        ledger.clone(),
+        shared.clone(),
+        desk_rx,
+        stats.clone(),
+        breaker,
+    ));
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
+        .map(|_| tokio::spawn(worker::run(shared.clone(), visits.clone())))
         .collect();
-    let claim = claim_loop(&shared, &stats, &committed, &writes, &job_tx, &rec_tx).await;
-    let claim = match claim {
-        Err(e) if e.is::<LeaseLost>() => Ok(RunEnd::LeaseLost),
-        other => other,
-    };
-    drop(job_tx);
+    drop(visits);
     wind_down(&shared, workers).await;
-    drop(rec_tx);
-    let recorded = recorder.await.context("the recorder task panicked")?;
+    let desk = desk.await.context("the ledger desk panicked")?;
     beat.abort();
     progress.finish();
-    let end = match recorded {
+    let end = match desk {
         // Outcomes this run could not record after losing its lease belong
         // to the run that took over (it re-sends those rows).
-        Err(e) if e.is::<LeaseLost>() => RunEnd::LeaseLost,
-        recorded => {
-            let end = claim?;
-            recorded?;
+        Err(LedgerError::LeaseLost) => RunEnd::LeaseLost,
+        Err(e) => return Err(e.into()),
+        Ok(desk) => {
+            let end = shared.abort.lock().expect("abort lock").clone();
+            let end = end.unwrap_or(if *stop.borrow() {
+                RunEnd::Interrupted
+            } else {
+                RunEnd::Complete
+            });
+            settle_bounces(&ledger, &lease, desk.tripped, &end).await?;
             end
         }
     };
-    report(&shared.ctx, end, recovered, &stats, started).await
+    report(&ledger, &shared.ctx, end, recovered, &stats, started).await
 }
 
-/// Claims pages of due rows and queues them for the workers.
-async fn claim_loop(
-    shared: &Shared,
-    stats: &Stats,
-    committed: &Notify,
-    writes: &Mutex<()>,
-    jobs: &mpsc::Sender<Claimed>,
-    records: &mpsc::Sender<Record>,
-) -> anyhow::Result<RunEnd> {
-    let store = &shared.ctx.store;
-    let concurrency = shared.ctx.settings.concurrency.max(1);
-    let page = claim_page(concurrency);
-    loop {
-        if *shared.stop.borrow() {
-            return Ok(RunEnd::Interrupted);
-        }
-        if let Some(end) = shared.abort.lock().expect("abort lock").clone() {
-            return Ok(end);
-        }
-        if stats.outstanding.load(Ordering::Relaxed) + u64::from(page) > in_flight_cap(concurrency)
-        {
-            let _ = tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
-            continue;
-        }
-        let batch = {
-            let _writer = writes.lock().await;
-            store.claim(&shared.ctx.lease, page, now_ms()).await?
-        };
-        if batch.is_empty() {
-            if stats.outstanding.load(Ordering::Relaxed) > 0 {
-                let _ =
-                    tokio::time::timeout(Duration::from_millis(100), committed.notified()).await;
-                continue;
-            }
-            match idle(shared).await? {
-                Some(end) => return Ok(end),
-                None => continue,
-            }
-        }
-        stats
-            .outstanding
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        dispatch(batch, jobs, records).await?;
-    }
-}
-
-/// Queues mailable rows for the workers; records the others as skipped
-/// (suppressed after the snapshot).
-async fn dispatch(
-    batch: Vec<Claimed>,
-    jobs: &mpsc::Sender<Claimed>,
-    records: &mpsc::Sender<Record>,
+/// After the run: a tripped breaker puts the bounce-pending rows back in
+/// the queue; a run that went through its list (complete, or waiting for
+/// deferred rows) marks the rest of its bounces. Other ends leave them
+/// pending for the next run to judge.
+async fn settle_bounces<L: Ledger>(
+    ledger: &L,
+    lease: &crate::domain::Lease,
+    tripped: bool,
+    end: &RunEnd,
 ) -> anyhow::Result<()> {
-    for job in batch {
-        if !job.mailable {
-            let why = "mailroom: suppressed after the snapshot";
-            let _ = records
-                .send(worker::untried(&job, DeliveryState::Skipped, why, None))
-                .await;
-        } else if jobs.send(job).await.is_err() {
-            anyhow::bail!("every delivery worker has stopped");
-        }
-    }
-    Ok(())
-}
-
-/// Rows claimed per claim: enough that claiming costs little per message.
-fn claim_page(concurrency: usize) -> u32 {
-    u32::try_from((concurrency * 4).clamp(1, 256)).unwrap_or(256)
-}
-
-/// The most rows claimed but not yet recorded with `concurrency` workers:
-/// a claim page being queued, the job queue and the workers (`concurrency`
-/// each), plus one recording batch. These are the only rows `sending`, so
-/// this bounds the duplicates a crash can cause.
-pub fn in_flight_cap(concurrency: usize) -> u64 {
-    (u64::from(claim_page(concurrency)) + 2 * concurrency as u64) + recorder::FLUSH_ROWS as u64
-}
-
-/// Nothing is claimable and nothing is in flight: finish, or sleep until
-/// the next deferred row is due if that is soon enough.
-async fn idle(shared: &Shared) -> anyhow::Result<Option<RunEnd>> {
-    let Some(due) = shared.ctx.store.next_due(shared.ctx.campaign.id).await? else {
-        return Ok(Some(RunEnd::Complete));
+    let result = if tripped {
+        ledger.release_bounces(lease).await.map(|_| ())
+    } else if matches!(end, RunEnd::Complete | RunEnd::Waiting { .. }) {
+        ledger.apply_all_bounces(lease).await.map(|_| ())
+    } else {
+        Ok(())
     };
-    let wait_ms = (due - now_ms()).max(0);
-    let max_wait = shared.ctx.settings.max_wait_secs;
-    if wait_ms as f64 / 1000.0 > max_wait {
-        return Ok(Some(RunEnd::Waiting {
-            next_due_unix_ms: due,
-        }));
+    match result {
+        Ok(()) | Err(LedgerError::LeaseLost) => Ok(()),
+        Err(e) => Err(e.into()),
     }
-    let mut stop = shared.stop.clone();
-    tokio::select! {
-        () = tokio::time::sleep(Duration::from_millis(wait_ms as u64 + 5)) => {}
-        _ = stop.wait_for(|s| *s) => {}
-    }
-    Ok(None)
+}
+
+/// The most rows a run holds `sending` at once: one per worker (a worker
+/// gets its next row only once its last outcome is committed). This bounds
+/// the duplicates a crash can cause.
+pub fn in_flight_cap(concurrency: usize) -> u64 {
+    concurrency.max(1) as u64
 }
 
 /// Lets the workers finish what they hold; after Ctrl-C, only for the
@@ -190,31 +119,38 @@ async fn idle(shared: &Shared) -> anyhow::Result<Option<RunEnd>> {
 /// run counts them as possible duplicates).
 async fn wind_down(shared: &Shared, mut workers: Vec<tokio::task::JoinHandle<()>>) {
     let grace = Duration::from_secs_f64(shared.ctx.settings.shutdown_grace_secs.max(0.0));
-    let stopping = *shared.stop.borrow();
-    let deadline = tokio::time::Instant::now() + grace;
+    let mut stop = shared.stop.clone();
+    let mut deadline = None;
     for w in &mut workers {
-        if !stopping {
-            let _ = w.await;
-        } else if tokio::time::timeout_at(deadline, &mut *w).await.is_err() {
+        if deadline.is_none() {
+            tokio::select! {
+                _ = &mut *w => continue,
+                _ = stop.wait_for(|s| *s) => {
+                    deadline = Some(tokio::time::Instant::now() + grace);
+                }
+            }
+        }
+        let until = deadline.expect("set above");
+        if tokio::time::timeout_at(until, &mut *w).await.is_err() {
             w.abort();
             tracing::warn!("an in-flight message did not finish within {grace:?}; abandoned");
         }
     }
 }
 
-async fn report(
+async fn report<L: Ledger>(
+    ledger: &L,
     ctx: &SendContext,
     end: RunEnd,
     recovered: u64,
     stats: &Stats,
     started: Instant,
 ) -> anyhow::Result<RunReport> {
-    let store = &ctx.store;
-    let campaign = store
-        .find_campaign(ctx.campaign.issue)
+    let campaign = ledger
+        .campaign(ctx.campaign.id)
         .await?
         .context("the campaign vanished")?;
-    let counts = store.campaign_counts(campaign.id).await?;
+    let counts = ledger.campaign_counts(campaign.id).await?;
     let this_run = stats.snapshot();
     let elapsed = started.elapsed().as_secs_f64();
     Ok(RunReport {
@@ -226,6 +162,6 @@ async fn report(
         rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
         campaign: counts,
         possible_duplicates: campaign.possible_duplicates,
-        content_changes: store.content_changes(campaign.id).await?,
+        content_changes: ledger.content_changes(campaign.id).await?,
     })
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::store::Store;
-use crate::store::campaigns::{Campaign, Lease, LeaseOwner, LeaseRow, now_ms};
+use crate::domain::{Campaign, Lease, LeaseOwner, LeaseRow, Ledger, now_ms};
 
 /// Another live run holds the campaign.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +48,8 @@ pub fn this_process() -> LeaseOwner {
 
 /// Takes `campaign`'s lease for `me`, valid `ttl` past each renewal, or
 /// fails with [`LeaseHeld`] naming the live holder.
-pub async fn acquire(
-    store: &Store,
+pub async fn acquire<L: Ledger>(
+    ledger: &L,
     campaign: &Campaign,
     me: &LeaseOwner,
     ttl: Duration,
@@ -72,7 +71,7 @@ pub async fn acquire(
     // write) is decided again from what the winner wrote.
     for _ in 0..3 {
         let now = now_ms();
-        let current = store.lease(campaign.id).await?;
+        let current = ledger.lease(campaign.id).await?;
         let taken = match &current {
             None => Taken::Free,
             Some(row) => match judge(row, me, now) {
@@ -89,7 +88,7 @@ pub async fn acquire(
             },
         };
         let previous = current.as_ref().map(|r| r.token.as_str());
-        if store.take_lease(&lease, me, previous, now).await? {
+        if ledger.take_lease(&lease, me, previous, now).await? {
             return Ok((lease, taken));
         }
     }
@@ -116,8 +115,8 @@ pub fn judge(row: &LeaseRow, me: &LeaseOwner, now: i64) -> Option<Taken> {
 /// Renews `lease` every third of its time to live until the returned task
 /// is aborted; calls `lost` once if another run took it over. A failed
 /// renewal (a busy database) is retried at the next beat.
-pub fn heartbeat(
-    store: Store,
+pub fn heartbeat<L: Ledger>(
+    ledger: L,
     lease: Lease,
     lost: impl FnOnce() + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
@@ -127,7 +126,7 @@ pub fn heartbeat(
         tick.tick().await;
         loop {
             tick.tick().await;
-            match store.renew_lease(&lease, now_ms()).await {
+            match ledger.renew_lease(&lease, now_ms()).await {
                 Ok(true) => {}
                 Ok(false) => {
                     lost();
@@ -140,10 +139,11 @@ pub fn heartbeat(
 }
 
 /// Gives the lease up, logging (not failing) when the database refuses.
-pub async fn release(store: &Store, lease: &Lease) {
-    if let Err(e) = store
+pub async fn release<L: Ledger>(ledger: &L, lease: &Lease) {
+    if let Err(e) = ledger
         .release_lease(lease)
         .await
+        .map_err(anyhow::Error::from)
         .context("at the end of the run")
     {
         tracing::warn!("{e:#}; the next run takes the lease over");

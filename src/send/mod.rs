@@ -1,52 +1,38 @@
-//! The delivery engine: claims due rows from a campaign's ledger in pages,
-//! personalizes the prepared message for each, delivers through the
-//! outbox or SMTP with `concurrency` workers (each with its own
-//! connection) under a global rate limit, and records outcomes in small
-//! batched transactions.
+//! The delivery engine: `concurrency` workers (each with its own
+//! connection) personalize the prepared message for one claimed row at a
+//! time and deliver it through the transport (outbox or SMTP) under a
+//! global rate limit; the ledger desk commits their outcomes in group
+//! commits and hands each its next row, and runs the bounce breaker. It
+//! knows the ledger only as [`Ledger`](crate::domain::Ledger) and the relay
+//! only as [`Transport`], never a database or a socket type.
 //!
-//! Memory does not grow with the list: at most one claim page, the job
-//! queue (`concurrency`), the workers' buffers and one recording batch are
-//! alive at a time. The rows in those places are the only ones `sending`,
-//! which bounds the duplicates a crash can cause.
-pub mod classify;
-mod data;
+//! Memory does not grow with the list: one row per worker and the
+//! workers' buffers are alive at a time. Those rows are the only ones
+//! `sending`, which bounds the duplicates a crash can cause to
+//! `concurrency`.
+pub mod backoff;
+pub mod breaker;
+mod desk;
 mod engine;
 pub mod lease;
-pub mod outbox;
 mod progress;
 mod rate;
-mod recorder;
-pub mod smtp;
 mod worker;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-pub use classify::Delivery;
 pub use engine::{in_flight_cap, run};
 
 use crate::config::SendSettings;
+use crate::domain::{Campaign, CampaignCounts, ContentChange, Lease};
 use crate::message::{MessageContext, MessageTemplate};
-use crate::store::Store;
-use crate::store::campaigns::{Campaign, CampaignCounts, ContentChange, Lease};
+use crate::transport::Transport;
 
-/// Where messages go.
-#[derive(Clone)]
-pub enum Sink {
-    /// `.eml` files in this directory (the outbox directory).
-    Outbox(PathBuf),
-    /// An SMTP relay.
-    Smtp(smtp::Relay),
-    /// Nowhere (benchmarks): the message is built, then dropped.
-    Discard,
-}
-
-/// Everything a run needs.
+/// Everything a run needs besides the ledger.
 pub struct SendContext {
-    pub store: Store,
     pub campaign: Campaign,
     /// The campaign's lease, held by this run (see [`lease`]).
     pub lease: Lease,
@@ -56,7 +42,7 @@ pub struct SendContext {
     /// The unsubscribe-token key.
     pub secret: Arc<[u8]>,
     pub settings: SendSettings,
-    pub sink: Sink,
+    pub transport: Transport,
     /// Draw a progress bar (a terminal) rather than log lines.
     pub progress_bar: bool,
 }

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinHandle;
 
 use super::{SendContext, Stats};
-use crate::store::campaigns::CampaignCounts;
+use crate::domain::CampaignCounts;
 
 /// A running progress reporter; [`Progress::finish`] stops it.
 pub struct Progress {

@@ -18,13 +18,16 @@ use sqlx::{Row, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
-pub mod campaigns;
+mod campaigns;
+mod confirmations;
 mod history;
 mod import;
 mod sql;
 mod subscribers;
 mod web;
 
+pub use campaigns::{CampaignSummary, Unbounced};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
@@ -52,11 +55,35 @@ pub struct Store {
     eager: Option<SqlitePool>,
 }
 
+/// There is no store where the settings point. Only `init`,
+/// `subscribers add` and `subscribers import` create one, so a run from the
+/// wrong directory fails here instead of mailing an empty list.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no store at `{}`; run `mailroom init` to create one there, or point `[database] url` \
+     (or MAILROOM_DATABASE__URL, or `--config`) at the existing store",
+    path.display()
+)]
+pub struct StoreMissing {
+    pub path: std::path::PathBuf,
+}
+
+/// Whether [`Store::create`] made a new store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    Created,
+    Existed,
+}
+
 impl Store {
-    /// Opens the database at `url` (`sqlite://mailroom.db`), creating the
-    /// file and applying migrations as needed.
+    /// Opens the existing database at `url` (`sqlite://mailroom.db`),
+    /// applying migrations as needed; a missing file is [`StoreMissing`].
     pub async fn open(url: &str) -> anyhow::Result<Self> {
-        Self::open_with(url, SqliteSynchronous::Normal, false).await
+        Ok(
+            Self::open_with(url, SqliteSynchronous::Normal, false, false)
+                .await?
+                .0,
+        )
     }
 
     /// Like [`Store::open`], for the web service, which answers "done" only
@@ -68,14 +95,23 @@ impl Store {
     ///   between tries, so it gets the lock in the short pause an import
     ///   leaves between its chunks (see `store::import`).
     pub async fn open_durable(url: &str) -> anyhow::Result<Self> {
-        Self::open_with(url, SqliteSynchronous::Full, true).await
+        Ok(Self::open_with(url, SqliteSynchronous::Full, false, true)
+            .await?
+            .0)
+    }
+
+    /// Opens the database at `url`, creating it (readable by the owner
+    /// only) when it does not exist: for `init` and adding subscribers.
+    pub async fn create(url: &str) -> anyhow::Result<(Self, Opening)> {
+        Self::open_with(url, SqliteSynchronous::Normal, true, false).await
     }
 
     async fn open_with(
         url: &str,
         synchronous: SqliteSynchronous,
+        create: bool,
         eager: bool,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<(Self, Opening)> {
         if url.starts_with("postgres") {
             anyhow::bail!(
                 "`[database] url` is `{url}`: PostgreSQL is not supported yet; use `sqlite://FILE`"
@@ -85,11 +121,11 @@ impl Store {
             .with_context(|| {
                 format!("`[database] url` is `{url}`, expected `sqlite://FILE` (e.g. `sqlite://mailroom.db`)")
             })?
-            .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        let opening = prepare_file(url, options.get_filename(), create)?;
         let eager = eager.then(|| {
             SqlitePoolOptions::new()
                 .max_connections(2)
@@ -97,7 +133,7 @@ impl Store {
         });
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.create_if_missing(create))
             .await
             .with_context(|| {
                 format!(
@@ -113,7 +149,7 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot migrate the database `{url}`"))?;
         }
-        Ok(Self { pool, eager })
+        Ok((Self { pool, eager }, opening))
     }
 
     /// Closes every connection (checkpointing the WAL).
@@ -145,6 +181,37 @@ impl Store {
                 Err(e) => return Err(e).context(context),
             }
         }
+    }
+}
+
+/// Checks that the SQLite file exists, or creates it empty with mode 0600
+/// when `create` (SQLite gives its `-wal` and `-shm` files the same mode).
+/// In-memory databases have no file.
+fn prepare_file(url: &str, path: &std::path::Path, create: bool) -> anyhow::Result<Opening> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if url.contains(":memory:") || url.contains("mode=memory") || path.exists() {
+        return Ok(Opening::Existed);
+    }
+    if !create {
+        return Err(StoreMissing {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(Opening::Created),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Opening::Existed),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "cannot create the store `{}`; check that its directory exists and is writable",
+                path.display()
+            )
+        }),
     }
 }
 

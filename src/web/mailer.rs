@@ -1,45 +1,33 @@
-//! The confirmation email (double opt-in), queued by the subscribe handler
-//! and delivered in the background through the same transport as `send`
-//! (the outbox directory or the SMTP relay, via `send::smtp`), so the form's
-//! answer never waits on, or reveals anything through, the relay.
+//! The confirmation email (double opt-in), built and delivered through the
+//! same transport as `send` (the outbox directory or the SMTP relay, via
+//! `transport`). The durable queue and its retries live in
+//! [`super::confirmations`]; this file only builds and delivers one message.
 //!
 //! The message is built with lettre's `MessageBuilder`, not the issue's
 //! `MessageTemplate`: it is sent once per request, carries no per-recipient
-//! slots, and must not carry List-Unsubscribe (it is not list mail).
-use std::path::PathBuf;
+//! slots, and must not carry List-Unsubscribe (it is not list mail). It is
+//! DKIM-signed like the issue when `[dkim]` is configured.
 use std::str::FromStr;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use maud::html;
-use tokio::sync::mpsc;
 
-use crate::config::{Settings, Transport};
+use crate::config::Settings;
 use crate::domain::{EmailAddress, SubscriberId};
-use crate::send::{Delivery, outbox, smtp::Relay};
+use crate::transport::{Delivery, Transport};
 
-/// Confirmations waiting to be mailed; beyond this the form still answers
-/// the same, and the person can ask again.
-const QUEUE: usize = 1024;
-
-struct Job {
-    id: SubscriberId,
-    to: EmailAddress,
-    link: String,
+/// One confirmation to deliver.
+pub struct Job {
+    pub id: SubscriberId,
+    pub to: EmailAddress,
+    pub link: String,
 }
 
-/// Where confirmations go.
-enum Route {
-    Outbox(PathBuf),
-    Smtp(Relay),
-    /// `[send] transport = "discard"` (benchmarks): built, then dropped.
-    Discard,
-}
-
-/// The handle the subscribe handler uses.
-#[derive(Clone)]
+/// Builds and delivers confirmations.
 pub struct Mailer {
-    tx: mpsc::Sender<Job>,
+    route: Transport,
+    letter: Letter,
 }
 
 /// What the message says and who it is from.
@@ -48,21 +36,13 @@ struct Letter {
     from: Mailbox,
     envelope_from: lettre::Address,
     days: u32,
+    dkim: Option<crate::message::dkim::Signer>,
 }
 
 impl Mailer {
-    /// Starts the delivery task; it drains the queue and ends once every
-    /// handle is dropped.
-    pub fn start(settings: &Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
-        let route = match settings.send.transport {
-            Transport::Outbox => {
-                let dir = settings.outbox.dir.join("confirm");
-                outbox::prepare(&dir)?;
-                Route::Outbox(dir)
-            }
-            Transport::Smtp => Route::Smtp(Relay::from_settings(&settings.smtp)?),
-            Transport::Discard => Route::Discard,
-        };
+    /// Checks the transport settings and the sender.
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let route = Transport::from_settings(settings, "confirm")?;
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
         let letter = Letter {
@@ -70,63 +50,28 @@ impl Mailer {
             envelope_from: from.email.clone(),
             from,
             days: settings.web.confirm_token_days,
+            dkim: crate::message::dkim::Signer::from_settings(&settings.dkim)?,
         };
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(route, letter, rx));
-        Ok((Self { tx }, task))
+        Ok(Self { route, letter })
     }
 
-    /// Queues a confirmation for subscriber `id` at `to` with `link`.
-    pub fn queue(&self, id: SubscriberId, to: EmailAddress, link: String) {
-        if self.tx.try_send(Job { id, to, link }).is_err() {
-            tracing::warn!(subscriber = id.get(), "confirmation queue full; not mailed");
-        }
-    }
-}
-
-async fn run(route: Route, letter: Letter, mut rx: mpsc::Receiver<Job>) {
-    while let Some(job) = rx.recv().await {
-        let outcome = match letter.build(&job) {
-            Ok(bytes) => deliver(&route, &letter, &job, &bytes).await,
+    /// Builds and delivers one confirmation.
+    pub async fn deliver(&self, job: &Job) -> Delivery {
+        match self.letter.build(job) {
+            Ok(bytes) => deliver(&self.route, &self.letter, job, &bytes).await,
             Err(e) => Delivery::Failed {
                 reply: format!("cannot build the message: {e}"),
                 bounce: false,
             },
-        };
-        // Only the kind of outcome: reply text may quote the address.
-        let kind = match outcome {
-            Delivery::Sent(_) => "sent",
-            Delivery::Deferred(_) | Delivery::NotTried(_) => "deferred",
-            Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
-        };
-        if kind == "sent" {
-            tracing::info!(subscriber = job.id.get(), "confirmation mailed");
-        } else {
-            tracing::warn!(
-                subscriber = job.id.get(),
-                outcome = kind,
-                "confirmation not mailed"
-            );
         }
     }
 }
 
-async fn deliver(route: &Route, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
-    match route {
-        Route::Outbox(dir) => {
-            let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
-            outbox::write(dir, &name, bytes)
-        }
-        Route::Smtp(relay) => match relay.connect().await {
-            Ok(mut conn) => {
-                let (outcome, _) = conn.send(&letter.envelope_from, &job.to, bytes).await;
-                conn.quit().await;
-                outcome
-            }
-            Err(e) => Delivery::Deferred(format!("{e:#}")),
-        },
-        Route::Discard => Delivery::Sent("discarded".into()),
-    }
+async fn deliver(route: &Transport, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
+    let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
+    route
+        .send_one(&letter.envelope_from, &job.to, &name, bytes)
+        .await
 }
 
 impl Letter {
@@ -151,6 +96,10 @@ impl Letter {
             .subject(format!("Confirm your subscription to {name}"))
             .message_id(None)
             .multipart(MultiPart::alternative_plain_html(text, page.into_string()))?;
-        Ok(message.formatted())
+        let bytes = message.formatted();
+        Ok(match &self.dkim {
+            Some(signer) => signer.sign_message(&bytes),
+            None => bytes,
+        })
     }
 }

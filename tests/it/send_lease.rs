@@ -5,18 +5,21 @@ use std::time::{Duration, Instant};
 
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port, tally};
-use mailroom::domain::IssueNumber;
+use mailroom::domain::{Campaign, Lease, LeaseOwner, Ledger, LedgerError, now_ms};
+use mailroom::domain::{CampaignTransport, IssueNumber};
 use mailroom::send::lease::{self, LeaseHeld, Taken};
 use mailroom::store::Store;
-use mailroom::store::campaigns::{Campaign, Lease, LeaseLost, LeaseOwner, now_ms};
 
 const TTL: Duration = Duration::from_secs(30);
 
 async fn campaign(dir: &tempfile::TempDir) -> (Store, Campaign) {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
     (store, c)
 }
 
@@ -74,8 +77,11 @@ async fn an_expired_lease_is_taken_over_and_its_old_holder_can_no_longer_claim()
     assert_eq!(taken, Taken::FromExpired(elsewhere(4242), 45));
     assert!(!store.renew_lease(&old, now_ms()).await.unwrap());
     let err = store.claim(&old, 10, now_ms()).await.unwrap_err();
-    assert!(err.is::<LeaseLost>(), "{err:#}");
-    assert!(store.start_run(&old).await.unwrap_err().is::<LeaseLost>());
+    assert!(matches!(err, LedgerError::LeaseLost), "{err:#}");
+    assert!(matches!(
+        store.start_run(&old).await.unwrap_err(),
+        LedgerError::LeaseLost
+    ));
     assert!(store.renew_lease(&mine, now_ms()).await.unwrap());
     assert_eq!(store.claim(&mine, 10, now_ms()).await.unwrap(), vec![]);
     store.release_lease(&mine).await.unwrap();
@@ -108,7 +114,7 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
     let issue = clean_issue();
-    let mut first = p.spawn(&["send", issue.to_str().unwrap()]);
+    let mut first = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while sink.messages().is_empty() {
         assert!(Instant::now() < deadline, "the first run sent nothing");
@@ -142,17 +148,20 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
 #[tokio::test]
 async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
     use mailroom::domain::{Consent, EmailAddress, Source, now};
-    use mailroom::store::campaigns::{DeliveryState, Record};
+    use mailroom::domain::{DeliveryState, Record};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = Store::open(&url).await.unwrap();
+    let store = Store::create(&url).await.unwrap().0;
     let reader = EmailAddress::parse("reader@example.com").unwrap();
     store
         .add_subscriber(&reader, None, Consent::new(Source::Cli, now()))
         .await
         .unwrap();
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
 
     // The old run claims the row, then stalls past its lease.
     let old = plant(&store, &c, &elsewhere(4242), 0).await;
@@ -178,12 +187,13 @@ async fn a_run_that_lost_its_lease_cannot_record_over_the_new_holders_rows() {
         next_attempt_at: None,
         refund_attempt: false,
         bounce: None,
+        possible_duplicate: false,
     };
     let err = store
         .record(&old, std::slice::from_ref(&late), now_ms())
         .await
         .unwrap_err();
-    assert!(err.is::<LeaseLost>(), "{err:#}");
+    assert!(matches!(err, LedgerError::LeaseLost), "{err:#}");
     let counts = store.campaign_counts(c.id).await.unwrap();
     assert_eq!((counts.failed, counts.sending), (0, 1), "{counts:?}");
 

@@ -8,9 +8,10 @@ fn email(s: &str) -> EmailAddress {
 }
 
 async fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    Store::create(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap()
+        .0
 }
 
 fn rows(csv: &str, file: &str) -> Vec<Row> {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::domain::{Campaign, Lease, Ledger};
 use crate::model::Rendered;
 use crate::store::Store;
-use crate::store::campaigns::{Campaign, Lease};
 
 /// This run's render differs from what the campaign has been sending.
 #[derive(Debug, thiserror::Error)]

@@ -58,7 +58,7 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
             3
         }
         RunEnd::Waiting { next_due_unix_ms } => {
-            let secs = (next_due_unix_ms - crate::store::campaigns::now_ms()) / 1000;
+            let secs = (next_due_unix_ms - crate::domain::now_ms()) / 1000;
             eprintln!(
                 "send: {} deferred recipient(s) are due in {secs}s, later than `[send] \
                  max_wait_secs`; rerun `mailroom send {issue}` then to resume",

@@ -9,7 +9,7 @@ use super::Prepared;
 use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
-use crate::send::{Delivery, Sink, outbox};
+use crate::transport::{Delivery, Transport, outbox};
 
 /// The unsubscribe token in test messages (the web service rejects it).
 pub const TEST_TOKEN: &str = "test-send";
@@ -24,11 +24,11 @@ pub async fn run(
     let mut rendered = p.rendered.clone();
     rendered.subject = format!("[TEST] {}", rendered.subject);
     let now = time::OffsetDateTime::now_utc();
-    let (template, ctx) = crate::message::prepare(&rendered, settings, now)?;
-    let sink = super::sink(settings, p.issue.header.number, None).await?;
-    let mut conn = match &sink {
-        Sink::Smtp(relay) => Some(relay.connect().await?),
-        Sink::Outbox(_) | Sink::Discard => None,
+    let (template, ctx) = crate::message::prepare(&rendered, settings, p.issue.header.number, now)?;
+    let transport = super::transport(settings, p.issue.header.number, None).await?;
+    let mut conn = match &transport {
+        Transport::Smtp(relay) => Some(relay.connect().await?),
+        Transport::Outbox(_) | Transport::Discard => None,
     };
     let from = lettre::Address::from_str(ctx.from_address.as_str())
         .context("the From address is not usable as an SMTP envelope sender")?;
@@ -44,11 +44,11 @@ pub async fn run(
             ctx.from_address.domain()
         );
         let bytes = template.personalize(&slots);
-        let delivery = match (&sink, conn.as_mut()) {
-            (Sink::Outbox(dir), _) => outbox::write(dir, &format!("test-{i}"), &bytes),
-            (Sink::Discard, _) => Delivery::Sent("250 discarded".to_owned()),
+        let delivery = match (&transport, conn.as_mut()) {
+            (Transport::Outbox(dir), _) => outbox::write(dir, &format!("test-{i}"), &bytes),
+            (Transport::Discard, _) => Delivery::Sent("250 discarded".to_owned()),
             (_, Some(c)) => c.send(&from, &addr, &bytes).await.0,
-            (Sink::Smtp(_), None) => unreachable!("connected above"),
+            (Transport::Smtp(_), None) => unreachable!("connected above"),
         };
         match delivery {
             Delivery::Sent(reply) => eprintln!("test: sent to `{addr}`: {reply}"),

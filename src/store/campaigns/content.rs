@@ -1,22 +1,11 @@
 //! What a campaign sends: the content hash stored on the campaign, and the
 //! changes accepted mid-campaign (`mailroom send --accept-changes`).
 use anyhow::Context;
-use serde::Serialize;
 use sqlx::Row;
 
-use super::{CampaignId, Lease, lease};
+use super::lease;
+use crate::domain::{CampaignId, ContentChange, Lease};
 use crate::store::Store;
-
-/// A change of the issue accepted while its campaign was under way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ContentChange {
-    /// Unix seconds.
-    pub changed_at: i64,
-    pub old_hash: String,
-    pub new_hash: String,
-    /// Recipients who had been sent the earlier version.
-    pub sent_before: u64,
-}
 
 impl Store {
     /// Makes `hash` (with `subject`) the campaign's content from now on,
@@ -58,29 +47,29 @@ impl Store {
             .context("cannot commit the campaign's content")?;
         Ok(())
     }
+}
 
-    /// The changes accepted during the campaign, oldest first.
-    pub async fn content_changes(
-        &self,
-        campaign: CampaignId,
-    ) -> anyhow::Result<Vec<ContentChange>> {
-        let rows = sqlx::query(
-            "SELECT changed_at, old_hash, new_hash, sent_before FROM campaign_changes \
-             WHERE campaign_id = $1 ORDER BY id",
-        )
-        .bind(campaign.get())
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the campaign's changes")?;
-        rows.iter()
-            .map(|r| {
-                Ok(ContentChange {
-                    changed_at: r.try_get("changed_at")?,
-                    old_hash: r.try_get("old_hash")?,
-                    new_hash: r.try_get("new_hash")?,
-                    sent_before: u64::try_from(r.try_get::<i64, _>("sent_before")?).unwrap_or(0),
-                })
+/// The changes accepted during the campaign, oldest first.
+pub(super) async fn content_changes(
+    store: &Store,
+    campaign: CampaignId,
+) -> anyhow::Result<Vec<ContentChange>> {
+    let rows = sqlx::query(
+        "SELECT changed_at, old_hash, new_hash, sent_before FROM campaign_changes \
+         WHERE campaign_id = $1 ORDER BY id",
+    )
+    .bind(campaign.get())
+    .fetch_all(&store.pool)
+    .await
+    .context("cannot read the campaign's changes")?;
+    rows.iter()
+        .map(|r| {
+            Ok(ContentChange {
+                changed_at: r.try_get("changed_at")?,
+                old_hash: r.try_get("old_hash")?,
+                new_hash: r.try_get("new_hash")?,
+                sent_before: u64::try_from(r.try_get::<i64, _>("sent_before")?).unwrap_or(0),
             })
-            .collect()
-    }
+        })
+        .collect()
 }

@@ -6,32 +6,36 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::{QueryBuilder, Row};
 
-use super::{Claimed, Lease, Record, lease};
-use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
-use crate::store::{Db, Store, history};
+use super::lease;
+use crate::domain::{Claimed, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId};
+use crate::store::{Db, Store};
 
-/// Rows per recording statement: 5 bound values a row, far below the
+/// Rows per recording statement: 6 bound values a row, far below the
 /// SQLite and PostgreSQL parameter limits.
 const RECORD_CHUNK: usize = 1000;
 
-impl Store {
-    /// Claims up to `limit` rows that are due at `now` (pending, or deferred
-    /// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
-    /// counts the attempt, and returns them with their addresses.
-    ///
-    /// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
-    /// RETURNING`, the shape a PostgreSQL version extends with
-    /// `FOR UPDATE SKIP LOCKED` for several senders. Only the run holding
-    /// the campaign's `lease` may claim (else [`super::LeaseLost`]).
-    pub async fn claim(&self, lease: &Lease, limit: u32, now: i64) -> anyhow::Result<Vec<Claimed>> {
-        let campaign = lease.campaign;
-        let mut tx = self.begin_write().await?;
-        lease::ensure_held(&mut tx, lease).await?;
-        // Due deferred rows, then pending ones, each branch walking the
-        // (campaign_id, state, id) index; a single `state = … OR …` filter
-        // would scan and sort the whole campaign on every claim.
-        let rows = sqlx::query(
-            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
+/// Claims up to `limit` rows that are due at `now` (pending, or deferred
+/// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
+/// counts the attempt, and returns them with their addresses.
+///
+/// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
+/// RETURNING`, the shape a PostgreSQL version extends with
+/// `FOR UPDATE SKIP LOCKED` for several senders. Only the run holding
+/// the campaign's `lease` may claim (else `LedgerError::LeaseLost`).
+pub(super) async fn claim(
+    store: &Store,
+    lease: &Lease,
+    limit: u32,
+    now: i64,
+) -> LedgerResult<Vec<Claimed>> {
+    let campaign = lease.campaign;
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    // Due deferred rows, then pending ones, each branch walking the
+    // (campaign_id, state, id) index; a single `state = … OR …` filter
+    // would scan and sort the whole campaign on every claim.
+    let rows = sqlx::query(
+        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
              claimed_at = $3, updated_at = $3 WHERE id IN (\
              SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
              AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
@@ -39,88 +43,134 @@ impl Store {
              SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
              AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
              LIMIT $2) RETURNING id, subscriber_id, attempts",
-        )
-        .bind(campaign.get())
-        .bind(i64::from(limit))
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot claim recipients from the ledger")?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut claimed: Vec<(i64, i64, u32)> = rows
-            .iter()
-            .map(|r| -> anyhow::Result<_> {
-                let attempts: i64 = r.try_get("attempts")?;
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get("subscriber_id")?,
-                    u32::try_from(attempts).unwrap_or(u32::MAX),
-                ))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        claimed.sort_unstable();
-        let mut by_id = addresses(&mut tx, &claimed).await?;
-        tx.commit().await.context("cannot commit the claim")?;
-        claimed
-            .into_iter()
-            .map(|(delivery, sub, attempts)| {
-                let (email, status) = by_id
-                    .remove(&sub)
-                    .with_context(|| format!("ledger row {delivery} names no subscriber"))?;
-                let email = EmailAddress::parse(&email)
-                    .with_context(|| format!("the store holds an invalid address `{email}`"))?;
-                let mailable = status.parse::<Status>().is_ok_and(Status::is_mailable);
-                Ok(Claimed {
-                    delivery,
-                    subscriber: SubscriberId::new(sub),
-                    email,
-                    mailable,
-                    attempts,
-                })
-            })
-            .collect()
+    )
+    .bind(campaign.get())
+    .bind(i64::from(limit))
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await
+    .context("cannot claim recipients from the ledger")?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
+    let mut claimed: Vec<(i64, i64, u32)> = rows
+        .iter()
+        .map(|r| -> anyhow::Result<_> {
+            let attempts: i64 = r.try_get("attempts")?;
+            Ok((
+                r.try_get("id")?,
+                r.try_get("subscriber_id")?,
+                u32::try_from(attempts).unwrap_or(u32::MAX),
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    claimed.sort_unstable();
+    let mut by_id = addresses(&mut tx, &claimed).await?;
+    tx.commit().await.context("cannot commit the claim")?;
+    claimed
+        .into_iter()
+        .map(|(delivery, sub, attempts)| {
+            let (email, status) = by_id
+                .remove(&sub)
+                .with_context(|| format!("ledger row {delivery} names no subscriber"))?;
+            let email = EmailAddress::parse(&email)
+                .with_context(|| format!("the store holds an invalid address `{email}`"))?;
+            let mailable = status.parse::<Status>().is_ok_and(Status::is_mailable);
+            Ok(Claimed {
+                delivery,
+                subscriber: SubscriberId::new(sub),
+                email,
+                mailable,
+                attempts,
+            })
+        })
+        .collect()
+}
 
-    /// Writes outcomes of claimed rows, and marks hard-bounced subscribers
-    /// `bounced` (with the reply in their history), in one transaction —
-    /// only while `lease` is held (else [`super::LeaseLost`]): once another
-    /// run has taken the campaign over, the rows are its to record.
-    pub async fn record(&self, lease: &Lease, records: &[Record], now: i64) -> anyhow::Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin_write().await?;
-        lease::ensure_held(&mut tx, lease).await?;
-        for chunk in records.chunks(RECORD_CHUNK) {
-            let mut q = QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund) AS (");
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.delivery)
-                    .push_bind(r.state.as_str())
-                    .push_bind(r.reply.as_deref())
-                    .push_bind(r.next_attempt_at)
-                    .push_bind(i64::from(r.refund_attempt));
-            });
-            q.push(
-                ") UPDATE deliveries SET state = o.state, \
+/// Writes outcomes of claimed rows in one transaction (hard bounces are
+/// marked bounce-pending, see `bounces`) — only while `lease` is held
+/// (else `LedgerError::LeaseLost`): once another run has taken the
+/// campaign over, the rows are its to record.
+pub(super) async fn record(
+    store: &Store,
+    lease: &Lease,
+    records: &[Record],
+    now: i64,
+) -> LedgerResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    for chunk in records.chunks(RECORD_CHUNK) {
+        let mut q =
+            QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund, bounce) AS (");
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.delivery)
+                .push_bind(r.state.as_str())
+                .push_bind(r.reply.as_deref())
+                .push_bind(r.next_attempt_at)
+                .push_bind(i64::from(r.refund_attempt))
+                .push_bind(r.bounce.map(|_| "pending"));
+        });
+        q.push(
+            ") UPDATE deliveries SET state = o.state, \
                  last_reply = COALESCE(o.reply, deliveries.last_reply), \
                  next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                 updated_at = ",
-            );
-            q.push_bind(now);
-            q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
-            q.build()
-                .execute(&mut *tx)
-                .await
-                .context("cannot record delivery outcomes in the ledger")?;
-        }
-        mark_bounced(&mut tx, records).await?;
-        tx.commit()
+                 bounce = o.bounce, handed_at = NULL, updated_at = ",
+        );
+        q.push_bind(now);
+        q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
+        q.build()
+            .execute(&mut *tx)
             .await
-            .context("cannot commit delivery outcomes")?;
-        Ok(())
+            .context("cannot record delivery outcomes in the ledger")?;
     }
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    if unconfirmed > 0 {
+        sqlx::query(
+            "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
+        )
+        .bind(lease.campaign.get())
+        .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .context("cannot count possible duplicates")?;
+    }
+    tx.commit()
+        .await
+        .context("cannot commit delivery outcomes")?;
+    Ok(())
+}
+
+/// Marks claimed rows as being handed to the relay, in one transaction,
+/// only while `lease` is held: after a crash these (and only these) may
+/// have reached their recipients.
+pub(super) async fn hand_over(
+    store: &Store,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    for chunk in deliveries.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<Db>::new("UPDATE deliveries SET handed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE state = 'sending' AND id IN ");
+        q.push_tuples(chunk, |mut b, id| {
+            b.push_bind(*id);
+        });
+        q.build()
+            .execute(&mut *tx)
+            .await
+            .context("cannot mark messages as handed to the relay")?;
+    }
+    tx.commit().await.context("cannot commit the hand-over")?;
+    Ok(())
 }
 
 /// The address and status of each claimed row's subscriber, by id.
@@ -145,26 +195,4 @@ async fn addresses(
         );
     }
     Ok(by_id)
-}
-
-async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> anyhow::Result<()> {
-    for r in records {
-        let Some(sub) = r.bounce else { continue };
-        let changed = sqlx::query(
-            "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
-             WHERE id = $1 AND status = 'subscribed'",
-        )
-        .bind(sub.get())
-        .bind(crate::store::seconds(crate::domain::now()))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
-        .rows_affected();
-        if changed > 0 {
-            let mut change = StatusChange::now(Status::Bounced, Source::Sender);
-            change.reason = r.reply.clone();
-            history::append(&mut *tx, &[(sub, &change)]).await?;
-        }
-    }
-    Ok(())
 }

@@ -1,88 +1,12 @@
 //! Reading a campaign's ledger for `status` and for the sender's loop:
 //! counts per state, failures grouped by reply, timing, the next due row.
 use anyhow::Context;
-use serde::Serialize;
 use sqlx::Row;
 
-use super::{CampaignId, DeliveryState};
+use crate::domain::{CampaignCounts, CampaignId, DeliveryState, FailedRow, FailureGroup, Timing};
 use crate::store::Store;
 
-/// How many ledger rows are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CampaignCounts {
-    pub pending: u64,
-    pub sending: u64,
-    pub sent: u64,
-    pub deferred: u64,
-    pub failed: u64,
-    pub skipped: u64,
-}
-
-impl CampaignCounts {
-    /// Every row.
-    pub fn total(&self) -> u64 {
-        self.pending + self.sending + self.sent + self.deferred + self.failed + self.skipped
-    }
-
-    /// Rows with a final outcome (sent, failed, skipped).
-    pub fn done(&self) -> u64 {
-        self.sent + self.failed + self.skipped
-    }
-
-    fn slot(&mut self, state: DeliveryState) -> &mut u64 {
-        match state {
-            DeliveryState::Pending => &mut self.pending,
-            DeliveryState::Sending => &mut self.sending,
-            DeliveryState::Sent => &mut self.sent,
-            DeliveryState::Deferred => &mut self.deferred,
-            DeliveryState::Failed => &mut self.failed,
-            DeliveryState::Skipped => &mut self.skipped,
-        }
-    }
-}
-
-/// Failed or deferred rows sharing one last reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailureGroup {
-    /// `failed` or `deferred`.
-    pub state: String,
-    pub reply: String,
-    pub count: u64,
-}
-
-/// One failed recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailedRow {
-    pub email: String,
-    pub attempts: u32,
-    pub reply: String,
-}
-
-/// When delivery started and last recorded an outcome (unix ms).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Timing {
-    pub first_claim: Option<i64>,
-    pub last_update: Option<i64>,
-}
-
 impl Store {
-    /// Rows per state.
-    pub async fn campaign_counts(&self, campaign: CampaignId) -> anyhow::Result<CampaignCounts> {
-        let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n FROM deliveries WHERE campaign_id = $1 GROUP BY state",
-        )
-        .bind(campaign.get())
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot count the ledger")?;
-        let mut counts = CampaignCounts::default();
-        for row in rows {
-            let state: DeliveryState = row.try_get::<String, _>("state")?.parse()?;
-            *counts.slot(state) = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
-        }
-        Ok(counts)
-    }
-
     /// Failed and deferred rows grouped by state and last reply, failed
     /// first, then the largest group first.
     pub async fn failure_groups(&self, campaign: CampaignId) -> anyhow::Result<Vec<FailureGroup>> {
@@ -154,16 +78,37 @@ impl Store {
             last_update: row.try_get("last")?,
         })
     }
+}
 
-    /// When the earliest deferred row is due (unix ms), if any.
-    pub async fn next_due(&self, campaign: CampaignId) -> anyhow::Result<Option<i64>> {
-        sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM deliveries \
-             WHERE campaign_id = $1 AND state = 'deferred'",
-        )
-        .bind(campaign.get())
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot find the next deferred row")
+/// Rows per state.
+pub(super) async fn campaign_counts(
+    store: &Store,
+    campaign: CampaignId,
+) -> anyhow::Result<CampaignCounts> {
+    let rows = sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM deliveries WHERE campaign_id = $1 GROUP BY state",
+    )
+    .bind(campaign.get())
+    .fetch_all(&store.pool)
+    .await
+    .context("cannot count the ledger")?;
+    let mut counts = CampaignCounts::default();
+    for row in rows {
+        let state: DeliveryState = row.try_get::<String, _>("state")?.parse()?;
+        *counts.slot(state) = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
     }
+    Ok(counts)
+}
+
+/// When the earliest deferred row is due (unix ms), if any.
+pub(super) async fn next_due(store: &Store, campaign: CampaignId) -> anyhow::Result<Option<i64>> {
+    let due = sqlx::query_scalar(
+        "SELECT MIN(next_attempt_at) FROM deliveries \
+         WHERE campaign_id = $1 AND state = 'deferred'",
+    )
+    .bind(campaign.get())
+    .fetch_one(&store.pool)
+    .await
+    .context("cannot find the next deferred row")?;
+    Ok(due)
 }

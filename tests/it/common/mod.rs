@@ -2,10 +2,13 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod dkim;
 pub mod mta;
 pub mod project;
+pub mod relay;
 pub mod sink;
 pub mod web;
+pub mod web_conns;
 
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::classify::Delivery;
+use super::reply::Delivery;
 use crate::domain::IssueNumber;
 
 /// The directory one issue's messages go to.

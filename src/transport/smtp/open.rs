@@ -8,34 +8,44 @@ use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::Extension;
 
-use super::{Connection, Relay};
+use super::{Connection, Relay, helo};
 use crate::config::TlsMode;
-use crate::send::classify::RelayRefused;
+use crate::transport::reply::{ConnectError, RelayRefused};
 
 impl Relay {
-    pub(super) async fn connect_inner(&self) -> anyhow::Result<Connection> {
+    pub(super) async fn connect_inner(&self) -> Result<Connection, ConnectError> {
         let addr = (self.host.as_str(), self.port);
         let mut conn = if self.tls == TlsMode::Tls {
-            let tls = Some(self.tls_parameters()?);
-            let t = Some(self.timeout);
+            let tls = Some(self.tls_parameters().map_err(|e| self.away(e))?);
+            let t = Some(self.timeouts.connect);
             AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, tls, None)
                 .await
                 .map_err(|e| self.refusal("the TLS handshake or EHLO", e, true))?
         } else {
-            // Our own socket, to set TCP_NODELAY (lettre does not): the
-            // end-of-data `.` is a separate small write that Nagle's
-            // algorithm would otherwise hold until the body is acked.
-            let tcp = tokio::net::TcpStream::connect(addr).await?;
-            tcp.set_nodelay(true)?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
-                .await
-                .map_err(|e| self.refusal("the greeting or EHLO", e, false))?
+            match AsyncSmtpConnection::connect_with_transport(
+                Box::new(self.tcp().await?),
+                &self.hello,
+            )
+            .await
+            {
+                Ok(conn) => conn,
+                // A 5xx to EHLO: try HELO on a new connection (RFC 5321
+                // §4.1.4); if that fails too, the EHLO refusal is the news.
+                Err(e) if e.is_permanent() => {
+                    let helo = helo::HeloStream::new(self.tcp().await?);
+                    AsyncSmtpConnection::connect_with_transport(Box::new(helo), &self.hello)
+                        .await
+                        .map_err(|_| self.refusal("the greeting or EHLO (and HELO)", e, false))?
+                }
+                Err(e) => return Err(self.refusal("the greeting or EHLO", e, false)),
+            }
         };
         if self.tls == TlsMode::Starttls {
             if !conn.can_starttls() {
                 return Err(self.refused("STARTTLS", "not offered".into(), NO_STARTTLS));
             }
-            conn.starttls(self.tls_parameters()?, &self.hello)
+            let tls = self.tls_parameters().map_err(|e| self.away(e))?;
+            conn.starttls(tls, &self.hello)
                 .await
                 .map_err(|e| self.refusal("STARTTLS", e, true))?;
         }
@@ -48,38 +58,55 @@ impl Relay {
                     if e.is_permanent() || e.is_client() {
                         self.refused("AUTH", error_text(&e), BAD_AUTH)
                     } else {
-                        e.into()
+                        self.away(e)
                     }
                 })?;
         }
         let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
         Ok(Connection {
             conn,
-            timeout: self.timeout,
+            timeouts: self.timeouts,
             smtputf8,
         })
     }
 
+    /// Our own socket, to set TCP_NODELAY (lettre does not): the
+    /// end-of-data `.` is a separate small write that Nagle's algorithm
+    /// would otherwise hold until the body is acked.
+    async fn tcp(&self) -> Result<tokio::net::TcpStream, ConnectError> {
+        let addr = (self.host.as_str(), self.port);
+        let tcp = tokio::time::timeout(self.timeouts.connect, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| {
+                self.away(anyhow::anyhow!(
+                    "no connection within {}s (`[smtp] connect_timeout_secs`)",
+                    self.timeouts.connect.as_secs()
+                ))
+            })?
+            .map_err(|e| self.away(e))?;
+        tcp.set_nodelay(true).map_err(|e| self.away(e))?;
+        Ok(tcp)
+    }
+
     /// `e` as a [`RelayRefused`] when retrying cannot help (a 5xx reply, or
     /// with `tls` a failed handshake), else as it is (the relay is away).
-    fn refusal(&self, stage: &'static str, e: SmtpError, tls: bool) -> anyhow::Error {
+    fn refusal(&self, stage: &'static str, e: SmtpError, tls: bool) -> ConnectError {
         if e.is_permanent() {
             self.refused(stage, error_text(&e), CHECK_RELAY)
         } else if tls && (e.is_tls() || is_handshake_failure(&e)) {
             self.refused(stage, error_text(&e), BAD_CERT)
         } else {
-            e.into()
+            self.away(e)
         }
     }
 
-    fn refused(&self, stage: &'static str, reply: String, fix: &'static str) -> anyhow::Error {
-        RelayRefused {
+    fn refused(&self, stage: &'static str, reply: String, fix: &'static str) -> ConnectError {
+        ConnectError::Refused(RelayRefused {
             relay: self.name(),
             stage,
             reply,
             fix,
-        }
-        .into()
+        })
     }
 
     /// The refusal of a 5xx `reply` to MAIL FROM.

@@ -1,14 +1,18 @@
-//! Outcomes from SMTP reply codes (never from reply text), enhanced status
-//! codes, and the retry backoff.
-use std::time::Duration;
+//! Typed outcomes: of a message from SMTP reply codes (never from reply
+//! text) and enhanced status codes, and of opening a connection.
 
 /// What happened to one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// 2xx after DATA; the reply (the relay's queue id is in it).
     Sent(String),
-    /// 4xx, a timeout or a dropped connection: retry later.
+    /// 4xx, a timeout or a dropped connection before the message was
+    /// complete: retry later.
     Deferred(String),
+    /// The whole message went out but its reply never came (a timeout or a
+    /// dropped connection after the final `.`): the relay may have taken
+    /// it. Retried later, and counted as a possible duplicate.
+    Unconfirmed(String),
     /// 5xx: never retried. `bounce` when the enhanced code says the
     /// mailbox does not exist (`5.1.1`-style), which suppresses the address.
     Failed { reply: String, bounce: bool },
@@ -34,6 +38,33 @@ pub struct RelayRefused {
     pub reply: String,
     /// What to check.
     pub fix: &'static str,
+}
+
+/// Why `Relay::connect` opened no connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The relay refused us; retrying cannot help until `[smtp]` or the
+    /// relay changes.
+    #[error("cannot connect to the SMTP relay `{}`", .0.relay)]
+    Refused(#[source] RelayRefused),
+    /// The relay is away (unreachable, silent, a 4xx): try again later.
+    #[error("cannot connect to the SMTP relay `{relay}`")]
+    Away {
+        relay: String,
+        #[source]
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl ConnectError {
+    /// One line for a ledger reply or a log: this error and its root cause.
+    pub fn reason(&self) -> String {
+        let mut root: &dyn std::error::Error = self;
+        while let Some(next) = root.source() {
+            root = next;
+        }
+        format!("{self}: {root}")
+    }
 }
 
 /// The `X.Y.Z` enhanced status code (RFC 3463) at the start of reply text.
@@ -83,16 +114,6 @@ pub fn from_reply(code: u16, text: &str) -> Delivery {
         2 => Delivery::Sent(reply),
         _ => Delivery::Deferred(reply),
     }
-}
-
-/// The delay before retrying a message that has been tried `attempts`
-/// times: `base · 2^(attempts-1)`, capped at `max`, scaled by a random
-/// factor in [0.5, 1) so that many deferred messages do not return at once.
-pub fn backoff(attempts: u32, base_secs: f64, max_secs: f64) -> Duration {
-    let exp = f64::from(attempts.saturating_sub(1).min(30));
-    let secs = (base_secs * 2f64.powf(exp)).min(max_secs).max(0.0);
-    let jitter = 0.5 + rand::random::<f64>() / 2.0;
-    Duration::from_secs_f64(secs * jitter)
 }
 
 #[cfg(test)]
@@ -145,14 +166,5 @@ mod tests {
             from_reply(421, "5.1.1 odd but 4xx"),
             Delivery::Deferred(_)
         ));
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_the_cap() {
-        for attempts in 1..=6 {
-            let d = backoff(attempts, 10.0, 100.0).as_secs_f64();
-            let full = (10.0 * 2f64.powi(attempts as i32 - 1)).min(100.0);
-            assert!(d >= full * 0.5 && d < full, "attempt {attempts}: {d}");
-        }
     }
 }

@@ -1,0 +1,193 @@
+//! Hard bounces in the ledger, applied late: a `5.1.1`-style reply leaves
+//! its row `failed` with `bounce = 'pending'`, and the subscriber is marked
+//! `bounced` only once the run's bounce breaker has judged the window
+//! around it (`apply`). A burst the breaker blames on the relay goes back
+//! to the queue (`release`) and its subscribers stay subscribed. `unbounce`
+//! restores the subscribers a campaign bounced.
+use anyhow::Context;
+use sqlx::{QueryBuilder, Row};
+
+use super::lease;
+use crate::domain::{
+    IssueNumber, Lease, LedgerResult, Source, Status, StatusChange, SubscriberId, now_ms,
+};
+use crate::store::{Db, Store, history, seconds};
+
+/// Row ids per statement.
+const CHUNK: usize = 500;
+
+/// Marks the subscribers of the bounce-pending rows `deliveries` (all of
+/// the campaign's when `None`) `bounced`, with the issue and the reply in
+/// their history. Returns how many subscribers changed.
+pub(super) async fn apply(
+    store: &Store,
+    lease: &Lease,
+    deliveries: Option<&[i64]>,
+) -> LedgerResult<u64> {
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    let changed = apply_in(&mut tx, lease, deliveries).await?;
+    tx.commit().await.context("cannot commit the bounces")?;
+    Ok(changed)
+}
+
+async fn apply_in(
+    tx: &mut sqlx::SqliteConnection,
+    lease: &Lease,
+    deliveries: Option<&[i64]>,
+) -> anyhow::Result<u64> {
+    let issue: i64 = sqlx::query_scalar("SELECT issue_number FROM campaigns WHERE id = $1")
+        .bind(lease.campaign.get())
+        .fetch_one(&mut *tx)
+        .await
+        .context("cannot read the campaign")?;
+    let rows = match deliveries {
+        None => sqlx::query(
+            "SELECT id, subscriber_id, last_reply FROM deliveries \
+             WHERE campaign_id = $1 AND bounce = 'pending' ORDER BY id",
+        )
+        .bind(lease.campaign.get())
+        .fetch_all(&mut *tx)
+        .await
+        .context("cannot read the pending bounces")?,
+        Some(ids) => {
+            let mut all = Vec::new();
+            for chunk in ids.chunks(CHUNK) {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT id, subscriber_id, last_reply FROM deliveries WHERE bounce = \
+                     'pending' AND campaign_id = ",
+                );
+                q.push_bind(lease.campaign.get()).push(" AND id IN ");
+                q.push_tuples(chunk, |mut b, id| {
+                    b.push_bind(*id);
+                });
+                all.extend(
+                    q.build()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .context("cannot read the pending bounces")?,
+                );
+            }
+            all
+        }
+    };
+    let now = seconds(crate::domain::now());
+    let mut changed = 0;
+    for r in &rows {
+        let delivery: i64 = r.try_get("id")?;
+        let sub = SubscriberId::new(r.try_get("subscriber_id")?);
+        let reply: Option<String> = r.try_get("last_reply")?;
+        sqlx::query("UPDATE deliveries SET bounce = 'applied' WHERE id = $1")
+            .bind(delivery)
+            .execute(&mut *tx)
+            .await
+            .context("cannot mark a bounce applied")?;
+        let n = sqlx::query(
+            "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
+             WHERE id = $1 AND status = 'subscribed'",
+        )
+        .bind(sub.get())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
+        .rows_affected();
+        if n > 0 {
+            let mut change = StatusChange::now(Status::Bounced, Source::Sender);
+            change.reason = Some(format!("issue {issue}: {}", reply.unwrap_or_default()));
+            history::append(&mut *tx, &[(sub, &change)]).await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Puts every bounce-pending row of the campaign back in the queue:
+/// `deferred` and due now, the attempt given back, the reply kept.
+pub(super) async fn release(store: &Store, lease: &Lease) -> LedgerResult<u64> {
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    let now = now_ms();
+    let n = sqlx::query(
+        "UPDATE deliveries SET state = 'deferred', bounce = NULL, next_attempt_at = $2, \
+         attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = $2 \
+         WHERE campaign_id = $1 AND bounce = 'pending'",
+    )
+    .bind(lease.campaign.get())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("cannot put the bounce burst back in the queue")?
+    .rows_affected();
+    tx.commit().await.context("cannot commit the release")?;
+    Ok(n)
+}
+
+/// What `unbounce` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unbounced {
+    /// Subscribers set back to `subscribed`.
+    pub restored: u64,
+    /// Subscribers the campaign bounced who have changed since (e.g.
+    /// unsubscribed): left as they are.
+    pub left: u64,
+}
+
+impl Store {
+    /// Sets the subscribers that the campaigns of `issue` (live or reset)
+    /// marked `bounced` back to `subscribed`, with a history entry saying
+    /// so. Subscribers whose status changed since are left alone.
+    pub async fn unbounce_campaign(&self, issue: IssueNumber) -> anyhow::Result<Unbounced> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT DISTINCT s.id, s.status FROM deliveries d \
+             JOIN campaigns c ON c.id = d.campaign_id \
+             JOIN subscribers s ON s.id = d.subscriber_id \
+             WHERE c.issue_number = $1 AND d.bounce = 'applied' ORDER BY s.id",
+        )
+        .bind(i64::from(issue.get()))
+        .fetch_all(&mut *tx)
+        .await
+        .with_context(|| format!("cannot find the subscribers issue {issue} bounced"))?;
+        let mut done = Unbounced::default();
+        let mut change = StatusChange::now(Status::Subscribed, Source::Cli);
+        change.reason = Some(format!(
+            "unbounced: the bounce came from the campaign of issue {issue}"
+        ));
+        let mut restored = Vec::new();
+        for r in &rows {
+            let id = SubscriberId::new(r.try_get("id")?);
+            let status: String = r.try_get("status")?;
+            if status != Status::Bounced.as_str() {
+                done.left += 1;
+                continue;
+            }
+            sqlx::query(
+                "UPDATE subscribers SET status = 'subscribed', updated_at = $2 WHERE id = $1",
+            )
+            .bind(id.get())
+            .bind(seconds(change.at))
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("cannot restore subscriber {id}"))?;
+            restored.push(id);
+        }
+        for chunk in restored.chunks(CHUNK) {
+            let changes: Vec<_> = chunk.iter().map(|id| (*id, &change)).collect();
+            history::append(&mut tx, &changes).await?;
+        }
+        done.restored = restored.len() as u64;
+        tx.commit().await.context("cannot commit the unbounce")?;
+        Ok(done)
+    }
+
+    /// Whether any campaign (live or reset) exists for `issue`.
+    pub async fn has_campaign(&self, issue: IssueNumber) -> anyhow::Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns WHERE issue_number = $1")
+            .bind(i64::from(issue.get()))
+            .fetch_one(&self.pool)
+            .await
+            .with_context(|| format!("cannot look up the campaigns of issue {issue}"))?;
+        Ok(n > 0)
+    }
+}
