@@ -34,6 +34,8 @@ mod status_report;
 mod store;
 mod store_web;
 mod subscribers_import;
+mod subscribers_import_limits;
+mod subscribers_import_rows;
 mod subscribers_manage;
 mod web;
 mod web_browser;
