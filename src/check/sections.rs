@@ -1,14 +1,26 @@
 //! `empty-section`: a heading with nothing under it (before the next heading
 //! of the same or higher level) but HTML comments, or a section whose
 //! template placeholder comment (`<!-- QOTW goes here -->`) was never
-//! replaced: the comment opens the section, or only comments follow it.
+//! replaced: only comments and the section's standing text (`Please
+//! submit…`) follow it. `empty-subsection` (a warning): the same for a
+//! heading below the issue's top heading level.
 use super::doc::{Block, BlockKind, Doc};
 use super::{Emitter, Rule, excerpt};
 
 pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
-    if !em.enabled(Rule::EmptySection) {
+    if !em.enabled(Rule::EmptySection) && !em.enabled(Rule::EmptySubsection) {
         return;
     }
+    // Sub-sections are headings below the issue's top heading level.
+    let top = doc
+        .blocks
+        .iter()
+        .filter_map(|b| match b.kind {
+            BlockKind::Heading { level, .. } => Some(level),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1);
     for (i, block) in doc.blocks.iter().enumerate() {
         let BlockKind::Heading { level, text } = &block.kind else {
             continue;
@@ -23,35 +35,34 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
             continue;
         }
         let rest = &doc.blocks[i + 1..];
-        let mut subtree = rest.iter().take_while(|b| !ends_section(b, *level));
-        if subtree.all(|b| b.kind == BlockKind::Comment) {
+        let subtree: Vec<&Block> = rest
+            .iter()
+            .take_while(|b| !ends_section(b, *level))
+            .collect();
+        if subtree.iter().all(|b| b.kind == BlockKind::Comment) {
+            let (rule, what) = if *level > top {
+                (Rule::EmptySubsection, "sub-section")
+            } else {
+                (Rule::EmptySection, "section")
+            };
             em.at(
-                Rule::EmptySection,
+                rule,
                 block.range.clone(),
-                format!("section `{}` is empty", excerpt(text, 60)),
+                format!("{what} `{}` is empty", excerpt(text, 60)),
                 "write its content, or remove the heading",
             );
             continue;
         }
-        let own: Vec<&Block> = rest
-            .iter()
-            .take_while(|b| !matches!(b.kind, BlockKind::Heading { .. }))
-            .collect();
-        if let Some(comment) = unreplaced_placeholder(&own, em) {
+        if let Some(comment) = unreplaced_placeholder(&subtree, em) {
             let first_line = em.source()[comment.range.clone()]
                 .lines()
                 .next()
                 .unwrap_or("");
-            let what = if std::ptr::eq(comment, own[0]) {
-                "still opens with its placeholder"
-            } else {
-                "has nothing after its placeholder"
-            };
             em.at(
                 Rule::EmptySection,
                 comment.range.start..comment.range.start + first_line.len(),
                 format!(
-                    "section `{}` {what} `{}`",
+                    "section `{}` has nothing but its standing text after its placeholder `{}`",
                     excerpt(text, 60),
                     excerpt(first_line.trim(), 50)
                 ),
@@ -66,22 +77,28 @@ fn ends_section(block: &Block, level: u8) -> bool {
     matches!(block.kind, BlockKind::Heading { level: l, .. } if l <= level)
 }
 
-/// The first placeholder comment among a section's own blocks that either
-/// opens the section or is followed by nothing but comments.
-fn unreplaced_placeholder<'b>(own: &[&'b Block], em: &Emitter<'_>) -> Option<&'b Block> {
-    // Blocks from this index on are all comments (one pass, not one per block).
-    let comments_from = own
+/// The first placeholder comment of a section's own blocks (before its
+/// first sub-heading) after which the whole section holds nothing but
+/// comments, headings and its standing text (`Please submit…`). A
+/// placeholder followed by real content, even in a sub-section, is fine.
+fn unreplaced_placeholder<'b>(subtree: &[&'b Block], em: &Emitter<'_>) -> Option<&'b Block> {
+    let source = em.source();
+    let is_content = |b: &Block| match b.kind {
+        BlockKind::Comment | BlockKind::Heading { .. } => false,
+        BlockKind::Other => !em.ctx.standing_text.is_match(&source[b.range.clone()]),
+    };
+    // Blocks from this index on hold no content (one pass, not one per block).
+    let empty_from = subtree
         .iter()
-        .rposition(|b| b.kind != BlockKind::Comment)
+        .rposition(|b| is_content(b))
         .map_or(0, |last| last + 1);
-    own.iter().enumerate().find_map(|(j, block)| {
-        let unfilled = j == 0 || j + 1 >= comments_from;
+    let own = subtree
+        .iter()
+        .take_while(|b| !matches!(b.kind, BlockKind::Heading { .. }));
+    own.enumerate().find_map(|(j, block)| {
         let is_placeholder = block.kind == BlockKind::Comment
-            && em
-                .ctx
-                .placeholder_comment
-                .is_match(&em.source()[block.range.clone()]);
-        (unfilled && is_placeholder).then_some(*block)
+            && em.ctx.placeholder_comment.is_match(&source[block.range.clone()]);
+        (j >= empty_from && is_placeholder).then_some(*block)
     })
 }
 
@@ -91,15 +108,18 @@ mod tests {
     use crate::config::CheckSettings;
 
     #[test]
-    fn a_heading_followed_by_a_sibling_is_empty() {
+    fn a_sub_heading_followed_by_a_sibling_is_an_empty_subsection_warning() {
         let body = "## News\n\n### Official\n\n### Foundation\n* [a](https://a.org)\n";
-        assert_eq!(only("empty-section", body), [(8, 1)]);
+        assert_eq!(only("empty-subsection", body), [(8, 1)]);
+        assert_eq!(only("empty-section", body), []);
+        let found = crate::check::testing::diagnostics(body);
+        assert_eq!(found[0].severity, crate::model::Severity::Warning);
     }
 
     #[test]
     fn a_heading_followed_by_only_comments_then_a_higher_heading_is_empty() {
         let body = "## A\n\n<!-- nothing yet -->\n\n# B\n\ntext\n";
-        assert_eq!(only("empty-section", body), [(6, 1)]);
+        assert_eq!(only("empty-subsection", body), [(6, 1)]);
     }
 
     #[test]
@@ -114,8 +134,19 @@ mod tests {
     }
 
     #[test]
+    fn a_placeholder_comment_above_a_filled_section_is_fine_and_reported_once_when_not() {
+        let filled = "## Crate of the Week\n\n<!-- COTW goes here -->\n\nThis week's crate is \
+                      [foo](https://foo.rs), a crate.\n\n[Please submit your suggestions and votes \
+                      for next week][submit]!\n\n[submit]: https://users.rust-lang.org/t/2704\n\n\
+                      ## Next\n\ntext\n";
+        assert_eq!(crate::check::testing::findings(filled), []);
+        let unfilled = filled.replace("This week's crate is [foo](https://foo.rs), a crate.\n\n", "");
+        assert_eq!(crate::check::testing::findings(&unfilled), [("empty-section", 8, 1)]);
+    }
+
+    #[test]
     fn a_section_opening_with_a_placeholder_comment_is_unfilled() {
-        let body = "# Quote of the Week\n\n<!-- QOTW goes here -->\n\n[Please submit quotes](https://x.org)\n";
+        let body = "# Quote of the Week\n\n<!-- QOTW goes here -->\n\n[Please submit quotes](https://x.org)\n\n# Next\n\nx\n";
         assert_eq!(only("empty-section", body), [(8, 1)]);
     }
 
@@ -139,6 +170,6 @@ mod tests {
         };
         let body = "### [Rust](https://r.org/testing)\n\n### [Rust](https://r.org/fcp)\n\n## Next\n\ntext\n";
         let found = findings_with(body, &settings);
-        assert_eq!(found, [("empty-section", 8, 1)]);
+        assert_eq!(found, [("empty-subsection", 8, 1)]);
     }
 }
