@@ -1,7 +1,8 @@
 //! Markdown that does not do what its author meant: `raw-markdown` (link
 //! syntax that reaches the reader as text), `duplicate-label` (a reference
 //! label defined twice) and `mailchimp` (merge tags and list-manage.com
-//! links left over from the hosted service).
+//! tracking or unsubscribe links left over from the hosted service; its
+//! sign-up form is a link an editor may choose).
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -169,7 +170,14 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
         }
     }
     for m in LIST_MANAGE.find_iter(&source[body..]) {
-        if visible(body + m.start()) {
+        // The sign-up form is a link an editor chose (TWiR's intro has
+        // one); tracking redirects and unsubscribe/profile pages are what
+        // Mailchimp's own emails leave behind.
+        let path = m.as_str().to_ascii_lowercase();
+        let signup = path
+            .split_once("list-manage.com")
+            .is_some_and(|(_, rest)| rest.starts_with("/subscribe"));
+        if visible(body + m.start()) && !signup {
             em.at(
                 Rule::Mailchimp,
                 body + m.start()..body + m.end(),
@@ -177,8 +185,8 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
                     "a Mailchimp `list-manage.com` link: `{}`",
                     excerpt(m.as_str(), 60)
                 ),
-                "link to the page itself; list-manage.com links track readers and stop working \
-                 when the Mailchimp account closes",
+                "link to the page itself: a list-manage.com tracking or unsubscribe link leads \
+                 through Mailchimp, and mailroom adds the unsubscribe link itself",
             );
         }
     }

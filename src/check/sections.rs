@@ -53,16 +53,25 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
             );
             continue;
         }
-        if let Some(comment) = unreplaced_placeholder(&subtree, em) {
+        let own: Vec<&Block> = rest
+            .iter()
+            .take_while(|b| !matches!(b.kind, BlockKind::Heading { .. }))
+            .collect();
+        if let Some(comment) = unreplaced_placeholder(&own, em) {
             let first_line = em.source()[comment.range.clone()]
                 .lines()
                 .next()
                 .unwrap_or("");
+            let what = if std::ptr::eq(comment, own[0]) {
+                "was never filled in: nothing but standing text follows its placeholder"
+            } else {
+                "has nothing after its placeholder"
+            };
             em.at(
                 Rule::EmptySection,
                 comment.range.start..comment.range.start + first_line.len(),
                 format!(
-                    "section `{}` has nothing but its standing text after its placeholder `{}`",
+                    "section `{}` {what} `{}`",
                     excerpt(text, 60),
                     excerpt(first_line.trim(), 50)
                 ),
@@ -78,28 +87,61 @@ fn ends_section(block: &Block, level: u8) -> bool {
 }
 
 /// The first placeholder comment of a section's own blocks (before its
-/// first sub-heading) after which the whole section holds nothing but
-/// comments, headings and its standing text (`Please submit…`). A
-/// placeholder followed by real content, even in a sub-section, is fine.
-fn unreplaced_placeholder<'b>(subtree: &[&'b Block], em: &Emitter<'_>) -> Option<&'b Block> {
+/// first sub-heading) that was never filled in. A comment that opens the
+/// section is unfilled when only comments and the section's standing text
+/// (`Please submit…`) follow it; a later one (after the section's intro)
+/// when only comments follow it and no list of entries sits right above it.
+fn unreplaced_placeholder<'b>(own: &[&'b Block], em: &Emitter<'_>) -> Option<&'b Block> {
     let source = em.source();
-    let is_content = |b: &Block| match b.kind {
-        BlockKind::Comment | BlockKind::Heading { .. } => false,
-        BlockKind::Other => !em.ctx.standing_text.is_match(&source[b.range.clone()]),
-    };
-    // Blocks from this index on hold no content (one pass, not one per block).
-    let empty_from = subtree
+    let standing = |b: &Block| em.ctx.standing_text.is_match(&source[b.range.clone()]);
+    // Blocks from these indexes on are all comments, or all comments and
+    // standing text (one pass each, not one per comment).
+    let comments_from = own
         .iter()
-        .rposition(|b| is_content(b))
+        .rposition(|b| b.kind != BlockKind::Comment)
         .map_or(0, |last| last + 1);
-    let own = subtree
+    // Standing text, and a block introduced by standing text ending in a
+    // colon (`This Week in Rust is edited by:` and its list of names).
+    let mut introduced = vec![false; own.len()];
+    for j in 1..own.len() {
+        let before = &source[own[j - 1].range.clone()];
+        introduced[j] = standing(own[j - 1]) && before.trim_end().ends_with(':');
+    }
+    let standing_from = own
         .iter()
-        .take_while(|b| !matches!(b.kind, BlockKind::Heading { .. }));
-    own.enumerate().find_map(|(j, block)| {
-        let is_placeholder = block.kind == BlockKind::Comment
-            && em.ctx.placeholder_comment.is_match(&source[block.range.clone()]);
-        (j >= empty_from && is_placeholder).then_some(*block)
-    })
+        .enumerate()
+        .rposition(|(j, b)| b.kind != BlockKind::Comment && !standing(b) && !introduced[j])
+        .map_or(0, |last| last + 1);
+    let mut list_above = false;
+    for (j, block) in own.iter().enumerate() {
+        if block.kind != BlockKind::Comment {
+            list_above = is_list(&source[block.range.clone()]);
+            continue;
+        }
+        if !em.ctx.placeholder_comment.is_match(&source[block.range.clone()]) {
+            continue;
+        }
+        let unfilled = if j == 0 {
+            standing_from <= 1
+        } else {
+            j >= comments_from && !list_above
+        };
+        if unfilled {
+            return Some(*block);
+        }
+    }
+    None
+}
+
+/// Whether a block's source starts with a list marker (`*`, `-`, `+`, `1.`).
+fn is_list(block: &str) -> bool {
+    let t = block.trim_start();
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let rest = &t[digits..];
+    if digits > 0 {
+        return rest.starts_with(". ") || rest.starts_with(") ");
+    }
+    ["* ", "- ", "+ ", "*\n", "-\n"].iter().any(|m| t.starts_with(m))
 }
 
 #[cfg(test)]
@@ -160,6 +202,15 @@ mod tests {
     fn a_placeholder_comment_followed_by_content_is_fine() {
         let body = "### CFP\n\nIntro.\n\n<!-- CFPs go here -->\n*No calls this week.*\n";
         assert_eq!(only("empty-section", body), []);
+    }
+
+    #[test]
+    fn entries_added_above_the_placeholder_fill_the_section() {
+        let body = "## CFP - Events\n\nAre you a speaker?\n\n* [**Conf**](https://c.org) | 2026\n\n\
+                    <!-- CFPs go here -->\n\n## Next\n\nx\n";
+        assert_eq!(only("empty-section", body), []);
+        let empty = body.replace("* [**Conf**](https://c.org) | 2026\n\n", "");
+        assert_eq!(only("empty-section", &empty), [(10, 1)]);
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
             preview.html.len()
         );
     }
+    note_findings(&args.issue, &issue, &preview.rendered, settings);
     println!(
         "{}: html {} bytes ({:.1} KB), text {} bytes, {} links -> {}/{stem}.{{html,txt,eml}}",
         r.subject,
@@ -94,6 +95,34 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         args.out.display(),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// On stderr: the header forms read leniently (they decide the number and
+/// date the email carries), then how many checker errors the issue has,
+/// since `send` refuses it until they are fixed.
+fn note_findings(path: &Path, issue: &crate::model::Issue, rendered: &Rendered, settings: &Settings) {
+    let ctx = match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget)
+    {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("warning: the issue was not checked: invalid `[check]` settings: {e}");
+            return;
+        }
+    };
+    let found = crate::check::check_issue(issue, Some(rendered), &ctx);
+    for d in found.iter().filter(|d| d.rule == crate::check::Rule::HeaderFormat.name()) {
+        eprintln!("warning: `{}` line {}: {}", path.display(), d.line, d.message);
+    }
+    let (errors, _) = crate::check::count(&found);
+    if errors > 0 {
+        eprintln!(
+            "note: `{}` has {errors} checker error{}; `mailroom check {}` lists them, and \
+             `send` refuses the issue until they are fixed",
+            path.display(),
+            if errors == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
 }
 
 /// Renders an issue and personalizes it for the configured sample recipient.

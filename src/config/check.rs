@@ -85,8 +85,10 @@ fn default_template_variables() -> Vec<String> {
     ])
 }
 
+/// TWiR's calls for submissions, and its closing lines (editors, sponsor,
+/// discussion link), which sit under the last section.
 fn default_standing_text() -> String {
-    r"(?i)\bplease submit\b|\bsubmit your suggestions\b".to_owned()
+    r"(?i)\bplease submit\b|\bsubmit your suggestions\b|\bis edited by\b|\blist hosting is sponsored\b|\bdiscuss on\b".to_owned()
 }
 
 fn default_placeholder_comment() -> String {
