@@ -41,7 +41,10 @@ pub(crate) fn collect(doc: &Doc, em: &mut Emitter<'_>) {
         let at = comment.start..comment.end;
         let args = ARGS.captures(&caps[1]);
         let rule = args.as_ref().and_then(|a| Rule::from_name(&a[1]));
-        let reason = args.as_ref().and_then(|a| a.get(2)).map(|m| m.as_str().trim());
+        let reason = args
+            .as_ref()
+            .and_then(|a| a.get(2))
+            .map(|m| m.as_str().trim());
         match (args.as_ref(), rule, reason) {
             (None, ..) => em.at(
                 Rule::Allow,
@@ -52,7 +55,10 @@ pub(crate) fn collect(doc: &Doc, em: &mut Emitter<'_>) {
             (Some(a), None, _) => em.at(
                 Rule::Allow,
                 at,
-                format!("`mailroom: allow` names unknown rule `{}`", excerpt(&a[1], 30)),
+                format!(
+                    "`mailroom: allow` names unknown rule `{}`",
+                    excerpt(&a[1], 30)
+                ),
                 format!("known rules: {}", Rule::ALL.map(Rule::name).join(", ")),
             ),
             (Some(_), Some(rule), None | Some("")) => em.at(
@@ -101,10 +107,14 @@ fn covered(doc: &Doc, em: &Emitter<'_>, comment: std::ops::Range<usize>) -> Rang
         return own_line..=own_line;
     }
     let first = next;
-    let heading = doc.blocks.iter().enumerate().find_map(|(i, b)| match b.kind {
-        BlockKind::Heading { level, .. } if b.range.start == offset => Some((i, level)),
-        _ => None,
-    });
+    let heading = doc
+        .blocks
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| match b.kind {
+            BlockKind::Heading { level, .. } if b.range.start == offset => Some((i, level)),
+            _ => None,
+        });
     let last = match heading {
         None => next,
         Some((i, level)) => doc.blocks[i + 1..]

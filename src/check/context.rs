@@ -194,7 +194,12 @@ mod placeholder_tests {
     #[test]
     fn only_the_configured_template_variables_are_placeholders() {
         let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
-        for found in ["$number", "${title}", "$twir_issue_number", "INSERT_LINK_HERE"] {
+        for found in [
+            "$number",
+            "${title}",
+            "$twir_issue_number",
+            "INSERT_LINK_HERE",
+        ] {
             assert!(ctx.placeholders.is_match(found), "{found}");
         }
         for fine in ["$crate", "$expr", "$numbers", "${crate}", "$HOME"] {
@@ -208,6 +213,9 @@ mod placeholder_tests {
         ctx.allow(&["image".into()]).unwrap();
         assert!(!ctx.enabled(Rule::Image));
         let err = ctx.allow(&["imag".into()]).unwrap_err().to_string();
-        assert!(err.contains("`--allow imag`") && err.contains("image"), "{err}");
+        assert!(
+            err.contains("`--allow imag`") && err.contains("image"),
+            "{err}"
+        );
     }
 }

@@ -86,7 +86,10 @@ fn lenient(em: &mut Emitter<'_>) {
                 em.at(
                     Rule::HeaderFormat,
                     at,
-                    format!("`Date:` is `{}`, read as `{date}`", super::excerpt(found, 20)),
+                    format!(
+                        "`Date:` is `{}`, read as `{date}`",
+                        super::excerpt(found, 20)
+                    ),
                     format!("write `Date: {date}`"),
                 );
             }
@@ -184,7 +187,11 @@ mod tests {
     #[test]
     fn a_missing_required_field_is_reported_on_the_last_header_line() {
         let text = HEADER.replace("Category: This Week in Rust\n", "");
-        assert_eq!(header_findings("issue.md", &text), [], "the email never uses Category");
+        assert_eq!(
+            header_findings("issue.md", &text),
+            [],
+            "the email never uses Category"
+        );
         let settings = CheckSettings {
             required_header_fields: vec!["Title".into(), "Author".into()],
             ..CheckSettings::default()
@@ -212,8 +219,18 @@ mod tests {
         assert_eq!(
             found,
             [
-                ("header-format", warning, 1, "add `Number: 625` to the header".into()),
-                ("header-format", warning, 2, "write `Date: 2025-01-02`".into()),
+                (
+                    "header-format",
+                    warning,
+                    1,
+                    "add `Number: 625` to the header".into()
+                ),
+                (
+                    "header-format",
+                    warning,
+                    2,
+                    "write `Date: 2025-01-02`".into()
+                ),
             ]
         );
     }

@@ -127,11 +127,15 @@ impl Rule {
             Rule::DuplicateLabel => {
                 "a reference label (`[label]: URL`) defined twice; Markdown engines disagree on which wins"
             }
-            Rule::Mailchimp => "Mailchimp leftovers: `*|UNSUB|*`-style merge tags, list-manage.com links",
+            Rule::Mailchimp => {
+                "Mailchimp leftovers: `*|UNSUB|*`-style merge tags, list-manage.com links"
+            }
             Rule::Allow => {
                 "a `<!-- mailroom: allow RULE \"reason\" -->` comment with an unknown rule or no reason"
             }
-            Rule::EmptySubsection => "a sub-section heading with no content (below the top heading level)",
+            Rule::EmptySubsection => {
+                "a sub-section heading with no content (below the top heading level)"
+            }
             Rule::HeaderFormat => {
                 "a header accepted in an older form: `Date: 2020-12-2`, or no `Number:` (taken from the title)"
             }

@@ -118,7 +118,11 @@ fn unreplaced_placeholder<'b>(own: &[&'b Block], em: &Emitter<'_>) -> Option<&'b
             list_above = is_list(&source[block.range.clone()]);
             continue;
         }
-        if !em.ctx.placeholder_comment.is_match(&source[block.range.clone()]) {
+        if !em
+            .ctx
+            .placeholder_comment
+            .is_match(&source[block.range.clone()])
+        {
             continue;
         }
         let unfilled = if j == 0 {
@@ -141,7 +145,9 @@ fn is_list(block: &str) -> bool {
     if digits > 0 {
         return rest.starts_with(". ") || rest.starts_with(") ");
     }
-    ["* ", "- ", "+ ", "*\n", "-\n"].iter().any(|m| t.starts_with(m))
+    ["* ", "- ", "+ ", "*\n", "-\n"]
+        .iter()
+        .any(|m| t.starts_with(m))
 }
 
 #[cfg(test)]
@@ -182,8 +188,14 @@ mod tests {
                       for next week][submit]!\n\n[submit]: https://users.rust-lang.org/t/2704\n\n\
                       ## Next\n\ntext\n";
         assert_eq!(crate::check::testing::findings(filled), []);
-        let unfilled = filled.replace("This week's crate is [foo](https://foo.rs), a crate.\n\n", "");
-        assert_eq!(crate::check::testing::findings(&unfilled), [("empty-section", 8, 1)]);
+        let unfilled = filled.replace(
+            "This week's crate is [foo](https://foo.rs), a crate.\n\n",
+            "",
+        );
+        assert_eq!(
+            crate::check::testing::findings(&unfilled),
+            [("empty-section", 8, 1)]
+        );
     }
 
     #[test]

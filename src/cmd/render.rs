@@ -100,18 +100,31 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 /// On stderr: the header forms read leniently (they decide the number and
 /// date the email carries), then how many checker errors the issue has,
 /// since `send` refuses it until they are fixed.
-fn note_findings(path: &Path, issue: &crate::model::Issue, rendered: &Rendered, settings: &Settings) {
-    let ctx = match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget)
-    {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            eprintln!("warning: the issue was not checked: invalid `[check]` settings: {e}");
-            return;
-        }
-    };
+fn note_findings(
+    path: &Path,
+    issue: &crate::model::Issue,
+    rendered: &Rendered,
+    settings: &Settings,
+) {
+    let ctx =
+        match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                eprintln!("warning: the issue was not checked: invalid `[check]` settings: {e}");
+                return;
+            }
+        };
     let found = crate::check::check_issue(issue, Some(rendered), &ctx);
-    for d in found.iter().filter(|d| d.rule == crate::check::Rule::HeaderFormat.name()) {
-        eprintln!("warning: `{}` line {}: {}", path.display(), d.line, d.message);
+    for d in found
+        .iter()
+        .filter(|d| d.rule == crate::check::Rule::HeaderFormat.name())
+    {
+        eprintln!(
+            "warning: `{}` line {}: {}",
+            path.display(),
+            d.line,
+            d.message
+        );
     }
     let (errors, _) = crate::check::count(&found);
     if errors > 0 {

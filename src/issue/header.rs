@@ -113,7 +113,12 @@ fn parse_unpadded_date(value: &str) -> Option<Date> {
     let digits = |s: &str, max: usize| {
         !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
     };
-    if parts.next().is_some() || !digits(year, 4) || year.len() != 4 || !digits(month, 2) || !digits(day, 2) {
+    if parts.next().is_some()
+        || !digits(year, 4)
+        || year.len() != 4
+        || !digits(month, 2)
+        || !digits(day, 2)
+    {
         return None;
     }
     let year: i32 = year.parse().ok()?;

@@ -12,8 +12,8 @@ use std::io::Read;
 use std::path::Path;
 
 pub use error::{IssueError, ParseError};
-pub use header::{number_in_title, parse_date};
 use header::build_header;
+pub use header::{number_in_title, parse_date};
 
 use crate::model::{HeaderField, Issue};
 

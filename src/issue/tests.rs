@@ -236,5 +236,8 @@ fn an_unpadded_date_is_accepted_and_noted() {
 #[test]
 fn a_present_but_bad_number_is_an_error_even_when_the_title_has_one() {
     let err = parse("i.md", &GOOD.replace("Number: 625", "Number: x")).unwrap_err();
-    assert!(matches!(err, ParseError::BadNumber { line: 2, .. }), "{err}");
+    assert!(
+        matches!(err, ParseError::BadNumber { line: 2, .. }),
+        "{err}"
+    );
 }

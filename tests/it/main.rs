@@ -6,6 +6,7 @@ mod support;
 
 mod browser;
 mod check_cli;
+mod check_rules;
 mod check_seeds;
 mod config_cli;
 mod dkim;

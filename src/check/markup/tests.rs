@@ -6,13 +6,22 @@ fn a_link_url_broken_across_lines_is_raw_markdown_at_its_bracket() {
     let body = "* [Some article](https://example.org/a-very-long-\npath/to/it)\n";
     assert_eq!(only("raw-markdown", body), [(6, 16)]);
     let found = crate::check::testing::diagnostics(body);
-    assert!(found[0].message.starts_with("a link broken across lines"), "{found:?}");
+    assert!(
+        found[0].message.starts_with("a link broken across lines"),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn a_space_or_a_line_break_between_the_brackets_is_raw_markdown() {
-    assert_eq!(only("raw-markdown", "See [this] (https://a.org).\n"), [(6, 10)]);
-    assert_eq!(only("raw-markdown", "See [this]\n(https://a.org).\n"), [(6, 10)]);
+    assert_eq!(
+        only("raw-markdown", "See [this] (https://a.org).\n"),
+        [(6, 10)]
+    );
+    assert_eq!(
+        only("raw-markdown", "See [this]\n(https://a.org).\n"),
+        [(6, 10)]
+    );
 }
 
 #[test]
@@ -34,12 +43,17 @@ fn a_label_defined_twice_is_reported_at_the_second_definition() {
     assert_eq!(only("duplicate-label", body), [(9, 1)]);
     let found = crate::check::testing::diagnostics(body);
     let d = found.iter().find(|d| d.rule == "duplicate-label").unwrap();
-    assert!(d.message.contains("line 8") && d.message.contains("https://one.org"), "{}", d.message);
+    assert!(
+        d.message.contains("line 8") && d.message.contains("https://one.org"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
 fn footnotes_and_definitions_in_code_are_not_duplicates() {
-    let body = "Text[^1].\n\n[^1]: one\n[^1]: two\n\n```\n[x]: https://a.org\n[x]: https://b.org\n```\n";
+    let body =
+        "Text[^1].\n\n[^1]: one\n[^1]: two\n\n```\n[x]: https://a.org\n[x]: https://b.org\n```\n";
     assert_eq!(only("duplicate-label", body), []);
 }
 
