@@ -15,6 +15,7 @@ mod links;
 mod mailer;
 mod ops;
 pub mod pages;
+pub mod preview;
 mod server;
 mod subscribe;
 

@@ -15,6 +15,7 @@ mod inbound;
 mod inbound_parse;
 mod init_cli;
 mod pipeline_props;
+mod preview;
 mod render;
 mod render_cli;
 mod send_breaker;
