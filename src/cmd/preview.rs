@@ -199,8 +199,8 @@ fn open_browser(url: &str) {
     }
 }
 
-/// Runs the rebuilt binary with the same arguments on the same port (the
-/// pages reconnect and reload), and exits with its status.
+/// Runs the rebuilt binary in place of this one, with the same arguments
+/// on the same port; the open pages reconnect and reload.
 fn restart(exe: &Path, port: u16) -> anyhow::Result<ExitCode> {
     eprintln!("preview: the binary was rebuilt; restarting on port {port}");
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -216,12 +216,23 @@ fn restart(exe: &Path, port: u16) -> anyhow::Result<ExitCode> {
         }
     }
     args.push(format!("--port={port}"));
-    // The rebuilt file may still be being written: wait for it to run.
-    let status = std::process::Command::new(exe)
-        .args(&args)
-        .status()
-        .with_context(|| format!("cannot restart `{}`", exe.display()))?;
-    Ok(ExitCode::from(
-        u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
-    ))
+    let mut command = std::process::Command::new(exe);
+    command.args(&args);
+    #[cfg(unix)]
+    {
+        // Replace this process, so a rebuild does not leave a chain of
+        // waiting parents; on success `exec` does not return.
+        use std::os::unix::process::CommandExt;
+        let error = command.exec();
+        Err(error).with_context(|| format!("cannot restart `{}`", exe.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command
+            .status()
+            .with_context(|| format!("cannot restart `{}`", exe.display()))?;
+        Ok(ExitCode::from(
+            u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+        ))
+    }
 }

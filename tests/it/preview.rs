@@ -21,7 +21,12 @@ struct Preview {
 impl Preview {
     /// Starts `mailroom preview issue.md` in `dir` and reads its URL.
     fn start(dir: &Path, extra: &[&str]) -> Preview {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_mailroom")), dir, extra)
+    }
+
+    /// [`Preview::start`] with the binary at `bin`.
+    fn start_binary(bin: &Path, dir: &Path, extra: &[&str]) -> Preview {
+        let mut child = Command::new(bin)
             .arg("--config")
             .arg(Path::new(ROOT).join("config.toml"))
             .arg("preview")
@@ -260,4 +265,51 @@ fn non_loopback_addresses() -> Vec<std::net::IpAddr> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// The `data-version` of the page at `port`, when it answers.
+fn page_version(port: u16) -> Option<String> {
+    let reply = crate::common::web::try_request(port, "GET", "/", None).ok()?;
+    let body = reply.body;
+    let at = body.find("data-version=\"")? + "data-version=\"".len();
+    Some(body[at..].split('"').next()?.to_owned())
+}
+
+#[test]
+fn a_rebuilt_binary_takes_over_on_the_same_port_and_the_page_version_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("issue.md"), seed_620()).unwrap();
+    let bin = dir.path().join("mailroom");
+    std::fs::copy(env!("CARGO_BIN_EXE_mailroom"), &bin).unwrap();
+    let mut preview = Preview::start_binary(&bin, dir.path(), &[]);
+    let port: u16 = preview
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = page_version(port).expect("the preview answers");
+
+    // What `cargo build` does: a new file in place of the old one.
+    let fresh = dir.path().join("mailroom.new");
+    std::fs::copy(env!("CARGO_BIN_EXE_mailroom"), &fresh).unwrap();
+    std::fs::rename(&fresh, &bin).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if page_version(port).is_some_and(|v| v != before) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rebuilt preview never answered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        preview.child.try_wait().unwrap().is_none(),
+        "the same process runs on (exec), so Ctrl-C still stops it"
+    );
 }

@@ -107,9 +107,14 @@ pub async fn run(watched: Watched, port: u16, ready: impl FnOnce(&str)) -> anyho
         move || build()
     })
     .await?;
-    let (version, _) = tokio::sync::watch::channel(1);
+    // Versions start at the clock, so a page left open across a restart
+    // (a rebuilt binary) sees a new one and reloads.
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_millis()).unwrap_or(1));
+    let (version, _) = tokio::sync::watch::channel(start);
     let app = Arc::new(App {
-        edition: RwLock::new(Arc::new((1, first))),
+        edition: RwLock::new(Arc::new((start, first))),
         version,
     });
     let (changes, rebuilt) = watch::start(&watched.files, watched.exe.as_deref())?;
