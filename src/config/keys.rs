@@ -107,6 +107,8 @@ pub const KEYS: &[Key] = &[
     key("web", "confirm_retry_base_secs", Value),
     key("web", "confirm_retry_max_secs", Value),
     key("web", "confirm_max_attempts", Value),
+    key("web", "metrics", Value),
+    key("web", "metrics_bind", Value),
     key("database", "url", Path),
     key("send", "transport", Value),
     key("send", "concurrency", Value),

@@ -34,6 +34,7 @@ mod subscribers_manage;
 mod web;
 mod web_browser;
 mod web_limits;
+mod web_metrics;
 mod web_queue;
 mod web_queue_store;
 mod web_rotation;

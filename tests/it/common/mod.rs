@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 pub mod dkim;
 pub mod mta;
 pub mod project;
+pub mod prom;
 pub mod relay;
 pub mod sink;
 pub mod web;
