@@ -109,6 +109,7 @@ pub const KEYS: &[Key] = &[
     key("web", "confirm_max_attempts", Value),
     key("web", "metrics", Value),
     key("web", "metrics_bind", Value),
+    key("web", "metrics_allow", Value),
     key("database", "url", Path),
     key("send", "transport", Value),
     key("send", "concurrency", Value),

@@ -53,10 +53,12 @@ pub struct WebSettings {
     pub confirm_max_attempts: u32,
     /// Whether `serve` keeps Prometheus metrics and answers `/metrics`.
     pub metrics: bool,
-    /// A separate address for `/metrics` (e.g. `127.0.0.1:9464`), which then
-    /// answers whoever reaches it; unset, `/metrics` is on `bind`, for
-    /// requests made on this machine that no proxy forwarded.
+    /// A separate address for `/metrics` (e.g. `127.0.0.1:9464`); unset,
+    /// `/metrics` is on `bind`.
     pub metrics_bind: Option<String>,
+    /// Who may read `/metrics` besides this machine (loopback): addresses
+    /// or ranges. Requests a proxy forwarded are refused whatever this says.
+    pub metrics_allow: Vec<super::Network>,
 }
 
 impl Default for WebSettings {
@@ -88,6 +90,7 @@ impl Default for WebSettings {
             confirm_max_attempts: 30,
             metrics: true,
             metrics_bind: None,
+            metrics_allow: Vec::new(),
         }
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{self, EncodeLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -225,18 +225,54 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition (format 0.0.4); `None` when off.
-    pub fn render(&self) -> Option<String> {
+    /// The exposition in `format`; `None` when off.
+    pub fn render(&self, format: Format) -> Option<String> {
         let m = self.0.as_ref()?;
         let mut out = String::with_capacity(16 * 1024);
         // Writing to a String cannot fail.
-        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &m.registry);
+        let _ = match format {
+            Format::Text => encoding::prometheus_text::encode(&mut out, &m.registry),
+            Format::OpenMetrics => encoding::text::encode(&mut out, &m.registry),
+        };
         Some(out)
     }
 }
 
-/// The `Content-Type` of [`Metrics::render`]'s text.
-pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+/// An exposition format: the classic text format (0.0.4), or OpenMetrics
+/// 1.0, which Prometheus asks for first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    OpenMetrics,
+}
+
+impl Format {
+    /// OpenMetrics when the scraper's `Accept` lists it (with a q above 0),
+    /// else the text format every scraper reads.
+    pub fn from_accept(accept: Option<&str>) -> Self {
+        let wants_openmetrics = accept.unwrap_or("").split(',').any(|range| {
+            let mut params = range.split(';').map(str::trim);
+            let media = params.next().unwrap_or("");
+            media.eq_ignore_ascii_case("application/openmetrics-text")
+                && !params.any(|p| {
+                    p.strip_prefix("q=")
+                        .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+                })
+        });
+        match wants_openmetrics {
+            true => Self::OpenMetrics,
+            false => Self::Text,
+        }
+    }
+
+    /// The `Content-Type` of [`Metrics::render`]'s text in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Text => encoding::prometheus_text::CONTENT_TYPE,
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
 
 fn register(mut m: Inner, conns: Arc<Conns>) -> Inner {
     let r = &mut m.registry;
@@ -296,5 +332,25 @@ fn method_label(method: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         Method::POST => "POST",
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn openmetrics_is_served_only_to_a_scraper_that_asks_for_it() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                          version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
+        for text in [
+            None,
+            Some("*/*"),
+            Some("text/plain;version=0.0.4"),
+            Some("text/plain, application/openmetrics-text;q=0"),
+        ] {
+            assert_eq!(Format::from_accept(text), Format::Text, "{text:?}");
+        }
     }
 }

@@ -61,6 +61,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Whether `/metrics` is on this listener (metrics on, no `metrics_bind`).
     pub metrics_here: bool,
+    /// `[web] metrics_allow`: who may read `/metrics` besides loopback.
+    pub metrics_allow: Vec<crate::config::Network>,
 }
 
 /// The service's routes, with security headers, request logs, and the
@@ -157,6 +159,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         trusted_proxies: settings.web.trusted_proxies.clone(),
         limits: limits.clone(),
         metrics_here: metrics.is_on() && metrics_listener.is_none(),
+        metrics_allow: settings.web.metrics_allow.clone(),
         metrics,
     });
     let described = limits.describe(settings.web.max_connections);

@@ -1,9 +1,12 @@
 //! `/metrics` of the real `mailroom serve` over real HTTP: it parses as the
-//! Prometheus text format; the counters move after a one-click unsubscribe,
-//! a subscribe and a confirmation delivered to `smtp-sink` (or deferred
-//! while the relay is down); no label carries an address, a token or a
-//! path; a request a proxy forwarded is refused; `[web] metrics_bind` moves
-//! the page to its own listener, and `[web] metrics = false` removes it.
+//! Prometheus text format (our strict parser and python3-prometheus-client
+//! agree on every sample) and as OpenMetrics for a scraper that asks for it
+//! (the Python client's strict parser); the counters move after a one-click
+//! unsubscribe, a subscribe and a confirmation delivered to `smtp-sink` (or
+//! deferred while the relay is down); no label carries an address, a token
+//! or a path; a request a proxy forwarded is refused; `[web] metrics_bind`
+//! moves the page to its own listener, `[web] metrics_allow` is checked and
+//! announced, and `[web] metrics = false` removes the page.
 use std::time::Duration;
 
 use mailroom::domain::SubscriberId;
@@ -12,6 +15,7 @@ use mailroom::web::metrics_labels::ROUTES;
 
 use crate::common::project::{Project, SECRET, email};
 use crate::common::prom::{self, Scrape};
+use crate::common::prom_check;
 use crate::common::sink::{Sink, free_port};
 use crate::common::web::{self, Server, confirm_link, get, get_with, path_of, post};
 use crate::common::web_conns::wait_until;
@@ -39,6 +43,7 @@ fn scrape(port: u16) -> (Scrape, String) {
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
     let parsed = prom::parse(&r.body).unwrap_or_else(|e| panic!("{e}\n{}", r.body));
+    prom_check::assert_same_samples(&r.body, &parsed);
     (parsed, r.body)
 }
 
@@ -233,15 +238,20 @@ fn with_metrics_bind_the_metrics_have_their_own_listener_and_the_public_one_has_
     let (s, _) = scrape(own);
     assert!(requests(&s, "GET", "/healthz", "200") >= 2.0);
     let forwarded = get_with(own, "/metrics", &["X-Forwarded-For: 203.0.113.7"]);
-    assert_eq!(forwarded.status, 200, "the address is the boundary here");
+    assert_eq!(forwarded.status, 403, "a forwarded request, here too");
+    assert!(
+        forwarded.body.contains("`[web] metrics_allow`"),
+        "{}",
+        forwarded.body
+    );
     assert_eq!(get(own, "/healthz").status, 404);
     let log = server.log_text();
-    assert!(
-        log.contains(&format!(
-            "serve: metrics on http://127.0.0.1:{own}/metrics (`[web] metrics_bind`)"
-        )),
-        "{log}"
+    let line = format!(
+        "serve: metrics on http://127.0.0.1:{own}/metrics (`[web] metrics_bind`), \
+         for requests from this machine that no proxy forwarded"
     );
+    assert!(log.contains(&line), "{log}");
+    assert!(!log.contains(&format!("{port}/metrics")), "{log}");
 }
 
 #[test]
@@ -255,4 +265,64 @@ fn with_metrics_off_there_is_no_metrics_page() {
         "{}",
         server.log_text()
     );
+}
+
+#[test]
+fn a_scraper_that_asks_for_openmetrics_gets_it_and_the_strict_parser_reads_it() {
+    let (p, port, _) = project(0);
+    let _server = Server::start(&p, port, &[]);
+    get(port, "/healthz");
+    // What Prometheus 2.x and 3.x send.
+    let accept = "Accept: application/openmetrics-text;version=1.0.0,\
+                  application/openmetrics-text;version=0.0.1;q=0.75,\
+                  text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let r = get_with(port, "/metrics", &[accept]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
+    assert!(r.body.ends_with("# EOF\n"), "{}", r.body);
+    let open = prom_check::read(&r.body, "openmetrics");
+    let (ours, text) = scrape(port);
+    let classic = prom_check::read(&text, "text");
+    assert_eq!(
+        open.types(),
+        classic.types(),
+        "the same families in both formats"
+    );
+    let healthz = [("method", "GET"), ("route", "/healthz"), ("status", "200")];
+    let total = "mailroom_http_requests_total";
+    assert!(
+        open.value(total, &healthz) >= 2.0,
+        "the harness's probe and ours"
+    );
+    assert_eq!(open.value(total, &healthz), ours.value(total, &healthz));
+    for (family, kind) in ["counter", "gauge", "histogram"].map(|k| {
+        let found = classic.families.iter().find(|(_, t)| t == k);
+        (found.map(|f| f.0.clone()), k)
+    }) {
+        assert!(family.is_some(), "no {kind} family in:\n{text}");
+    }
+}
+
+#[test]
+fn metrics_allow_is_checked_at_start_and_announced() {
+    let (mut p, port, _) = project(0);
+    p.set("MAILROOM_WEB__METRICS_ALLOW", "10.0.0.1/8");
+    let out = p.run(&["serve"]);
+    assert!(!out.status.success());
+    let err = crate::common::project::stderr(&out);
+    assert!(err.contains("[web] metrics_allow"), "{err}");
+    assert!(err.contains("the range is `10.0.0.0/8`"), "{err}");
+
+    p.set("MAILROOM_WEB__METRICS_ALLOW", "10.0.0.0/8, 2001:db8::7");
+    let server = Server::start(&p, port, &[]);
+    let log = server.log_text();
+    let line = format!(
+        "serve: metrics on http://127.0.0.1:{port}/metrics, for requests from this machine \
+         and from 10.0.0.0/8, 2001:db8::7 that no proxy forwarded"
+    );
+    assert!(log.contains(&line), "{log}");
+    scrape(port);
 }
