@@ -118,8 +118,10 @@ pub fn parse(text: &str) -> Result<Scrape, String> {
             if !series.insert((sample.name.clone(), sample.labels.clone())) {
                 return Err(at("a repeated series".into()));
             }
-            if scrape.types[&family] == "counter" && !(sample.value >= 0.0) {
-                return Err(at("a counter below 0".into()));
+            // NaN is not a count either.
+            let counted = sample.value >= 0.0;
+            if scrape.types[&family] == "counter" && !counted {
+                return Err(at("a counter below 0 or NaN".into()));
             }
             scrape.samples.push(sample);
         }
@@ -175,9 +177,7 @@ fn check_help(help: &str) -> Result<(), String> {
 }
 
 fn parse_sample(line: &str) -> Result<Sample, String> {
-    let name_end = line
-        .find(|c: char| c == '{' || c == ' ')
-        .ok_or("a sample without a value")?;
+    let name_end = line.find(['{', ' ']).ok_or("a sample without a value")?;
     let name = &line[..name_end];
     check_name(name)?;
     let mut rest = &line[name_end..];
@@ -244,10 +244,13 @@ fn parse_value(v: &str) -> Result<f64, String> {
     }
 }
 
+/// A series' labels other than `le`, in order.
+type Labels = Vec<(String, String)>;
+
 /// Buckets cumulative, ending at `+Inf`, equal to `_count`, per series.
 fn check_histograms(scrape: &Scrape) -> Result<(), String> {
     for (family, _) in scrape.types.iter().filter(|(_, t)| *t == "histogram") {
-        let mut buckets: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+        let mut buckets: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
         for s in scrape
             .samples
             .iter()
