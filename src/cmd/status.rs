@@ -10,6 +10,7 @@ use crate::domain::{
     Campaign, CampaignCounts, CampaignTransport, ContentChange, FailedRow, FailureGroup,
     IssueNumber, Ledger,
 };
+use crate::output::{outln, plural};
 use crate::store::Store;
 
 /// Show a campaign's delivery status (default: the latest campaign).
@@ -34,14 +35,18 @@ pub struct Args {
     /// Also list every failed recipient with its last reply.
     #[arg(long)]
     pub failed: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// `table` for people or `json` for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    Text,
+    /// Lines for people (`text` works too).
+    #[value(alias = "text")]
+    Table,
+    /// One JSON object.
     Json,
 }
 
@@ -105,8 +110,8 @@ async fn status(
     };
     let report = gather(store, &campaign, args.failed).await?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(&report),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&report)?)?,
+        Format::Table => print_text(&report)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -152,50 +157,63 @@ async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Resul
     })
 }
 
-fn print_text(r: &StatusReport) {
+fn print_text(r: &StatusReport) -> anyhow::Result<()> {
     let c = &r.counts;
-    println!("issue {}: {} ({} run(s))", r.issue, r.subject, r.runs);
+    outln!(
+        "issue {}: {} ({})",
+        r.issue,
+        r.subject,
+        plural(r.runs, "run")
+    )?;
     if r.rehearsal {
-        println!(
+        outln!(
             "  transport: {} (a rehearsal: nobody was mailed; the first SMTP send starts the \
              real campaign)",
             r.transport
-        );
+        )?;
     } else {
-        println!("  transport: {} (the real campaign)", r.transport);
+        outln!("  transport: {} (the real campaign)", r.transport)?;
     }
-    println!(
-        "  {} recipients: sent {}, failed {}, skipped {}, deferred {}, pending {}, sending {}",
-        r.total, c.sent, c.failed, c.skipped, c.deferred, c.pending, c.sending
-    );
-    println!(
+    outln!(
+        "  {}: sent {}, failed {}, skipped {}, deferred {}, pending {}, sending {}",
+        plural(r.total, "recipient"),
+        c.sent,
+        c.failed,
+        c.skipped,
+        c.deferred,
+        c.pending,
+        c.sending
+    )?;
+    outln!(
         "  elapsed {:.1}s, {:.0} msg/s",
-        r.elapsed_secs, r.rate_per_sec
-    );
-    println!(
+        r.elapsed_secs,
+        r.rate_per_sec
+    )?;
+    outln!(
         "  possible duplicates: {} (handed to the relay when a run died, or whose reply was \
          lost; sent again)",
         r.possible_duplicates
-    );
+    )?;
     for ch in &r.content_changes {
-        println!(
-            "  changed mid-campaign (accepted {}): {} recipient(s) got the earlier version",
+        outln!(
+            "  changed mid-campaign (accepted {}): {} got the earlier version",
             when(ch.changed_at),
-            ch.sent_before
-        );
+            plural(ch.sent_before, "recipient")
+        )?;
     }
     if !r.failures.is_empty() {
-        println!("failed and deferred, by reply:");
+        outln!("failed and deferred, by reply:")?;
         for g in &r.failures {
-            println!("  {:>6} {:<8}  {}", g.count, g.state, g.reply);
+            outln!("  {:>6} {:<8}  {}", g.count, g.state, g.reply)?;
         }
     }
     if let Some(rows) = &r.failed {
-        println!("failed recipients:");
+        outln!("failed recipients:")?;
         for f in rows {
-            println!("  {}  attempts {}  {}", f.email, f.attempts, f.reply);
+            outln!("  {}  attempts {}  {}", f.email, f.attempts, f.reply)?;
         }
     }
+    Ok(())
 }
 
 /// A unix time as `YYYY-MM-DD HH:MM UTC`.

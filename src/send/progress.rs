@@ -68,7 +68,7 @@ pub fn start(ctx: &SendContext, before: CampaignCounts, stats: Arc<Stats>) -> Pr
             tokio::time::sleep(every).await;
             let c = stats.snapshot();
             let secs = started.elapsed().as_secs_f64();
-            eprintln!(
+            crate::output::note!(
                 "send {issue}: {}/{total} done, this run sent {} deferred {} failed {} \
                  skipped {} ({:.0} msg/s)",
                 done_before + c.sent + c.failed + c.skipped,

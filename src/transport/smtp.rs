@@ -21,6 +21,7 @@ use lettre::transport::smtp::response::Response;
 use super::data::DataBlock;
 use super::reply::{self, ConnectError, Delivery};
 
+mod cause;
 mod helo;
 mod open;
 use crate::config::{SmtpSettings, TlsMode};

@@ -102,7 +102,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on `[web] bind` `{}`", settings.web.bind))?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "listening");
-    eprintln!("serve: listening on http://{local}");
+    crate::output::note!("serve: listening on http://{local}");
     axum::serve(
         listener,
         router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -117,9 +117,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     })
     .await;
     if drained.is_err() {
-        eprintln!("serve: gave up waiting for queued confirmations after 30 s");
+        crate::output::note!("serve: gave up waiting for queued confirmations after 30 s");
     }
     store.close().await;
-    eprintln!("serve: stopped");
+    crate::output::note!("serve: stopped");
     Ok(())
 }

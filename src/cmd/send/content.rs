@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{Campaign, Lease, Ledger};
 use crate::model::Rendered;
+use crate::output::{note, plural};
 use crate::store::Store;
 
 /// This run's render differs from what the campaign has been sending.
@@ -69,11 +70,11 @@ pub async fn reconcile(
             }
             .into());
         }
-        eprintln!(
-            "send: `{}` changed after {} recipient(s) got the earlier version; the other {rest} \
-             get this one (`mailroom status` records the change)",
+        note!(
+            "send: `{}` changed after {} got the earlier version; the other {rest} get this \
+             one (`mailroom status` records the change)",
             file.display(),
-            counts.sent
+            plural(counts.sent, "recipient")
         );
     }
     store

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::import::{Format, Row, files::Input};
+use crate::output::{note, outln, plural, warning};
 use crate::store::{IMPORT_BATCH, ImportSummary, Store};
 
 /// Batches in flight between the reader and the store; bounds memory.
@@ -45,7 +46,7 @@ pub async fn run(
         let batch = batch?;
         rows += batch.len() as u64;
         for rejected in session.apply(batch).await? {
-            progress.suspend(|| eprintln!("warning: {rejected}"));
+            progress.suspend(|| warning!("{rejected}"));
         }
     }
     let _ = reader.join();
@@ -55,7 +56,7 @@ pub async fn run(
     } else {
         session.commit().await?
     };
-    report(&summary, rows, started, dry_run);
+    report(&summary, rows, started, dry_run)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -96,17 +97,23 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     bar
 }
 
-fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) {
-    println!(
+fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) -> anyhow::Result<()> {
+    outln!(
         "added {}, updated {}, unchanged {}, suppressed {}, rejected {}",
-        s.added, s.updated, s.unchanged, s.suppressed, s.rejected
-    );
+        s.added,
+        s.updated,
+        s.unchanged,
+        s.suppressed,
+        s.rejected
+    )?;
     if dry_run {
-        println!("dry run: nothing was written");
+        outln!("dry run: nothing was written")?;
     }
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{rows} rows in {secs:.2} s ({:.0} rows/s)",
+    note!(
+        "{} in {secs:.2} s ({:.0} rows/s)",
+        plural(rows, "row"),
         rows as f64 / secs.max(1e-9)
     );
+    Ok(())
 }
