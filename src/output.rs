@@ -26,12 +26,13 @@ pub fn stdout_closed() -> bool {
     STDOUT_CLOSED.load(Ordering::Relaxed)
 }
 
-/// Notes a closed pipe; returns the error unchanged.
+/// Notes a closed pipe; returns the error, of the same kind, saying that
+/// stdout failed.
 fn noted(e: io::Error) -> io::Error {
     if e.kind() == io::ErrorKind::BrokenPipe {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
     }
-    e
+    io::Error::new(e.kind(), format!("cannot write to stdout: {e}"))
 }
 
 /// Writes `args` to stdout (see [`outln!`]).
@@ -39,7 +40,7 @@ pub fn out(args: fmt::Arguments) -> anyhow::Result<()> {
     let mut lock = io::stdout().lock();
     lock.write_fmt(args)
         .and_then(|()| lock.flush())
-        .map_err(|e| anyhow::Error::new(noted(e)).context("cannot write to stdout"))
+        .map_err(|e| noted(e).into())
 }
 
 /// Buffered stdout for long outputs (lists, exports); flush it at the end.
@@ -62,9 +63,9 @@ impl Write for Stdout {
 }
 
 /// Notes an error from a stdout writer this module did not make (such as
-/// `anstream`'s), adding what failed.
+/// `anstream`'s), saying what failed.
 pub fn stdout_error(e: io::Error) -> anyhow::Error {
-    anyhow::Error::new(noted(e)).context("cannot write to stdout")
+    noted(e).into()
 }
 
 /// Writes a line to stdout: `outln!("sent {n}")?`. A closed pipe or a full
@@ -187,7 +188,8 @@ mod tests {
         let _ = noted(io::Error::from(io::ErrorKind::StorageFull));
         assert!(!stdout_closed());
         let e = noted(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "returned unchanged");
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "the same kind");
+        assert!(e.to_string().starts_with("cannot write to stdout: "), "{e}");
         assert!(stdout_closed());
     }
 }
