@@ -17,7 +17,12 @@ fn main() -> anyhow::Result<()> {
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.
     let rendered = render_issue(&issue, &RenderContext::new(&settings))?;
-    let (template, ctx) = prepare(&rendered, &settings, time::OffsetDateTime::now_utc())?;
+    let (template, ctx) = prepare(
+        &rendered,
+        &settings,
+        issue.header.number,
+        time::OffsetDateTime::now_utc(),
+    )?;
 
     // Once per recipient: fill the slots into the prepared bytes.
     let mut buffer = Vec::new();

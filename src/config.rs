@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod check;
 mod delivery;
+mod dkim;
 mod env;
 mod error;
 mod file;
@@ -26,6 +27,7 @@ pub use delivery::{
     CredentialsError, OutboxSettings, PreviewSettings, SendSettings, SmtpSettings, TlsMode,
     Transport,
 };
+pub use dkim::{BouncesSettings, DkimSettings};
 pub use env::CONFIG_VAR;
 pub use error::{ConfigError, Problem, Source};
 pub use load::{DEFAULT_PATH, Loaded, load, load_from};
@@ -50,6 +52,10 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub smtp: SmtpSettings,
     pub preview: PreviewSettings,
+    /// DKIM signing; nothing is signed until it names a domain.
+    pub dkim: DkimSettings,
+    /// The bounce mailbox (VERP).
+    pub bounces: BouncesSettings,
 }
 
 /// Builds settings from TOML text and environment variables, without a

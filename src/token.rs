@@ -20,6 +20,8 @@ use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 use time::OffsetDateTime;
 
+pub mod verp;
+
 use crate::config::WebSettings;
 use crate::domain::SubscriberId;
 
@@ -181,6 +183,11 @@ impl Keyring {
             None => Vec::new(),
         };
         Ok(Self::new(current, previous))
+    }
+
+    /// Every secret, the current one first.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys.iter().map(Vec::as_slice)
     }
 
     /// The current secret (what `send` signs unsubscribe links with).

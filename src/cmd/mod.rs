@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod check;
 pub mod completions;
 pub mod config;
+pub mod dkim;
 pub mod format;
 pub mod inbound;
 pub mod init;
@@ -89,11 +90,14 @@ pub enum Command {
     Inbound(inbound::Args),
     Completions(completions::Args),
     Man(man::Args),
+    Dkim(dkim::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        // `dkim keygen` needs no config; `dkim record` reads it when it must.
+        Command::Dkim(args) => dkim::run(args, cli.config.as_deref()),
         // `init` writes the config file, so it cannot read it first.
         Command::Init(args) => init::run(args, cli.config.as_deref()),
         // These describe the command line itself and need no settings.
@@ -107,6 +111,7 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
     let settings = &loaded.settings;
     match command {
         Command::Init(args) => init::run(args, loaded.file.as_deref()),
+        Command::Dkim(args) => dkim::run(args, loaded.file.as_deref()),
         Command::Config(args) => config::run(args, loaded),
         Command::Check(args) => check::run(args, settings),
         Command::Render(args) => render::run(args, settings),

@@ -65,6 +65,8 @@ pub const SECTIONS: &[&str] = &[
     "outbox",
     "smtp",
     "preview",
+    "dkim",
+    "bounces",
 ];
 
 /// Every key, section by section.
@@ -77,6 +79,8 @@ pub const KEYS: &[Key] = &[
     key("newsletter", "privacy_url", Value),
     key("newsletter", "social", Value),
     key("newsletter", "sample_recipient", Value),
+    key("newsletter", "reply_to", Value),
+    key("newsletter", "feedback_id", Value),
     key("render", "html_size_budget", Value),
     key("render", "text_width", Value),
     key("check", "disabled", Value),
@@ -122,6 +126,14 @@ pub const KEYS: &[Key] = &[
     key("smtp", "connect_timeout_secs", Value),
     key("smtp", "ca_file", Path),
     key("preview", "recipients", Value),
+    key("dkim", "domain", Value),
+    key("dkim", "selector", Value),
+    key("dkim", "private_key_file", Path),
+    key("dkim", "private_key", Secret),
+    key("dkim", "ed25519_selector", Value),
+    key("dkim", "ed25519_private_key_file", Path),
+    key("dkim", "ed25519_private_key", Secret),
+    key("bounces", "address", Value),
 ];
 
 /// The key `[section] name`, if there is one.

@@ -141,6 +141,10 @@ fn resolve_paths(s: &mut Settings, sources: &BTreeMap<String, Source>, base: &Pa
             ("web", "previous_secrets_file") => absolutize(&mut s.web.previous_secrets_file, dir),
             ("outbox", "dir") => s.outbox.dir = dir.join(&s.outbox.dir),
             ("smtp", "ca_file") => absolutize(&mut s.smtp.ca_file, dir),
+            ("dkim", "private_key_file") => absolutize(&mut s.dkim.private_key_file, dir),
+            ("dkim", "ed25519_private_key_file") => {
+                absolutize(&mut s.dkim.ed25519_private_key_file, dir)
+            }
             (section, name) => unreachable!("path key `[{section}] {name}` is not resolved"),
         }
     }

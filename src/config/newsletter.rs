@@ -24,6 +24,11 @@ pub struct Newsletter {
     pub social: Vec<SocialLink>,
     /// The sample recipient that `render` addresses its `.eml` to.
     pub sample_recipient: String,
+    /// An optional Reply-To header: exactly one mailbox.
+    pub reply_to: Option<Mailbox>,
+    /// The Feedback-ID header (Gmail's feedback loop); `{number}` is the
+    /// issue number. Unset: no header.
+    pub feedback_id: Option<String>,
 }
 
 impl Default for Newsletter {
@@ -52,6 +57,8 @@ impl Default for Newsletter {
                 link("GitHub", "https://github.com/rust-lang/this-week-in-rust"),
             ],
             sample_recipient: "reader@example.com".to_owned(),
+            reply_to: None,
+            feedback_id: Some("{number}:newsletter:this-week-in-rust".to_owned()),
         }
     }
 }

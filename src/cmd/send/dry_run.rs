@@ -31,8 +31,12 @@ pub async fn run(
         }
     }
     let (recipients, note) = recipients(store, number, kind).await?;
-    let (template, _) =
-        crate::message::prepare(&p.rendered, settings, time::OffsetDateTime::now_utc())?;
+    let (template, _) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        time::OffsetDateTime::now_utc(),
+    )?;
     // Slots add the address, a Message-ID and three unsubscribe URLs.
     let size = template.len() + 400;
     let s = &settings.send;

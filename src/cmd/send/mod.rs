@@ -369,7 +369,12 @@ async fn deliver_leased(
         let n = store.retry_failed(campaign.id).await?;
         note!("send: re-queued {}", plural(n, "failed recipient"));
     }
-    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
+    let (template, message) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        campaign.created_at,
+    )?;
     let ctx = SendContext {
         campaign,
         lease,

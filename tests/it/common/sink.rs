@@ -108,7 +108,8 @@ fn is_root() -> bool {
 }
 
 /// The messages dumped in `dir`: the `X-Rcpt-Args: <addr>` line names the
-/// recipient; the message starts after the sink's own `X-`/`Received:` lines.
+/// recipient; the message starts after the sink's own `X-`/`Received:` lines,
+/// at its DKIM-Signature or From header.
 /// Files of sessions that never got a recipient (the sink opens one per
 /// session) are not messages and are left out.
 pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -123,7 +124,11 @@ pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
         else {
             continue;
         };
-        let start = text.find("\nFrom: ").map_or(0, |i| i + 1);
+        // A signed message starts with its DKIM-Signature header(s).
+        let start = ["\nDKIM-Signature: ", "\nFrom: "]
+            .iter()
+            .find_map(|h| text.find(h))
+            .map_or(0, |i| i + 1);
         out.push((rcpt, bytes[start..].to_vec()));
     }
     out
