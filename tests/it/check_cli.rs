@@ -126,7 +126,7 @@ fn fix_repairs_seed_625_in_place_and_keeps_a_backup() {
     let (code, stdout, stderr) = check(&["--fix", "625.md"], dir.path());
     assert_eq!(code, 0, "{stdout}");
     assert!(
-        stderr.contains("repaired 14 mis-encoded run(s)"),
+        stderr.contains("repaired 14 mis-encoded runs"),
         "{stderr}"
     );
     let fixed = std::fs::read_to_string(dir.path().join("625.md")).unwrap();

@@ -13,9 +13,10 @@ use crate::store::Store;
 /// This run's render differs from what the campaign has been sending.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "`{file}` changed since the campaign for issue {issue} started: {sent} of {total} \
-     recipient(s) already got the earlier version; rerun with `--accept-changes` to send the \
-     other {rest} the new version, or restore the earlier text"
+    "`{file}` changed since the campaign for issue {issue} started: {sent} of {} already \
+     got the earlier version; rerun with `--accept-changes` to send the other {rest} the new \
+     version, or restore the earlier text",
+    plural(*.total, "recipient")
 )]
 pub struct ContentChanged {
     pub file: String,
