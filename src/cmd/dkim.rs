@@ -49,6 +49,8 @@ pub struct Keygen {
     /// The signing domain: the From domain or a parent of it.
     #[arg(long)]
     pub domain: String,
+    /// `rsa` (2048 bits, what every receiver verifies) or `ed25519` (for
+    /// a second signature only).
     #[arg(long, value_enum, default_value = "rsa")]
     pub algorithm: Algorithm,
     /// Where to write the key [default: dkim-<selector>.pem].

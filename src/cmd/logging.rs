@@ -40,7 +40,7 @@ pub fn init(serve: bool, verbose: u8, format: LogFormat) {
             crate::output::use_json_logs();
             builder.json().with_current_span(false).try_init()
         }
-        (LogFormat::Text, true) => builder.event_format(Voice).try_init(),
+        (LogFormat::Text, true) => builder.with_ansi(false).event_format(Voice).try_init(),
         (LogFormat::Text, false) => builder
             .with_ansi(crate::output::stderr_is_terminal())
             .without_time()
@@ -86,6 +86,7 @@ mod tests {
         let sink = buf.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || Writer(sink.clone()))
+            .with_ansi(false)
             .event_format(Voice)
             .finish();
         tracing::subscriber::with_default(subscriber, || {
