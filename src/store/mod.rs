@@ -19,6 +19,7 @@ use sqlx::{Row, Transaction};
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
 mod campaigns;
+mod confirmations;
 mod history;
 mod import;
 mod sql;
@@ -26,22 +27,32 @@ mod subscribers;
 mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
-pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use import::{
+    CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
+};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 
 /// How long a writer waits for another process's write to finish. An
-/// import of a million rows is one transaction of several seconds.
+/// import commits every [`CHUNK_HOLD`], so nobody should wait that long.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
 type Db = sqlx::Sqlite;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// How long a writer of the web service waits in SQLite's busy handler
+/// before it tries again: see [`Store::open_durable`].
+const EAGER_POLL: Duration = Duration::from_millis(2);
+
 /// The subscriber store: a connection pool with domain-level methods.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Write connections that try for the lock every [`EAGER_POLL`] (the
+    /// web service's); `None`: writers wait in SQLite's busy handler.
+    eager: Option<SqlitePool>,
 }
 
 /// There is no store where the settings point. Only `init`,
@@ -68,16 +79,23 @@ impl Store {
     /// Opens the existing database at `url` (`sqlite://mailroom.db`),
     /// applying migrations as needed; a missing file is [`StoreMissing`].
     pub async fn open(url: &str) -> anyhow::Result<Self> {
-        Ok(Self::open_with(url, SqliteSynchronous::Normal, false)
-            .await?
-            .0)
+        Ok(
+            Self::open_with(url, SqliteSynchronous::Normal, false, false)
+                .await?
+                .0,
+        )
     }
 
-    /// Like [`Store::open`], but every commit is flushed to disk before it
-    /// returns (`synchronous = FULL`), so a change survives a power loss:
-    /// for the web service, which answers "done" only after that.
+    /// Like [`Store::open`], for the web service, which answers "done" only
+    /// once a change is safe and must not keep a visitor waiting:
+    /// - every commit is flushed to disk before it returns
+    ///   (`synchronous = FULL`), so a change survives a power loss;
+    /// - a write that finds the lock taken tries again every
+    ///   [`EAGER_POLL`], where SQLite's busy handler sleeps up to 100 ms
+    ///   between tries, so it gets the lock in the short pause an import
+    ///   leaves between its chunks (see `store::import`).
     pub async fn open_durable(url: &str) -> anyhow::Result<Self> {
-        Ok(Self::open_with(url, SqliteSynchronous::Full, false)
+        Ok(Self::open_with(url, SqliteSynchronous::Full, false, true)
             .await?
             .0)
     }
@@ -85,13 +103,14 @@ impl Store {
     /// Opens the database at `url`, creating it (readable by the owner
     /// only) when it does not exist: for `init` and adding subscribers.
     pub async fn create(url: &str) -> anyhow::Result<(Self, Opening)> {
-        Self::open_with(url, SqliteSynchronous::Normal, true).await
+        Self::open_with(url, SqliteSynchronous::Normal, true, false).await
     }
 
     async fn open_with(
         url: &str,
         synchronous: SqliteSynchronous,
         create: bool,
+        eager: bool,
     ) -> anyhow::Result<(Self, Opening)> {
         if url.starts_with("postgres") {
             anyhow::bail!(
@@ -107,6 +126,11 @@ impl Store {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let opening = prepare_file(url, options.get_filename(), create)?;
+        let eager = eager.then(|| {
+            SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect_lazy_with(options.clone().busy_timeout(EAGER_POLL))
+        });
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.create_if_missing(create))
@@ -125,20 +149,38 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot migrate the database `{url}`"))?;
         }
-        Ok((Self { pool }, opening))
+        Ok((Self { pool, eager }, opening))
     }
 
     /// Closes every connection (checkpointing the WAL).
     pub async fn close(self) {
+        if let Some(eager) = self.eager {
+            eager.close().await;
+        }
         self.pool.close().await;
     }
 
-    /// Starts a write transaction, waiting for other writers.
+    /// Starts a write transaction, waiting for other writers (up to
+    /// [`BUSY_TIMEOUT`]).
     async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Db>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("cannot start a write transaction (is another process holding the database?)")
+        let context = "cannot start a write transaction (is another process holding the database?)";
+        let Some(eager) = &self.eager else {
+            return self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .context(context);
+        };
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match eager.begin_with("BEGIN IMMEDIATE").await {
+                Ok(tx) => return Ok(tx),
+                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => return Err(e).context(context),
+            }
+        }
     }
 }
 
@@ -171,6 +213,15 @@ fn prepare_file(url: &str, path: &std::path::Path, create: bool) -> anyhow::Resu
             )
         }),
     }
+}
+
+/// Whether `e` is SQLite's `SQLITE_BUSY` (any extended code): the write
+/// lock is taken.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 /// The columns [`subscriber_from_row`] reads, in a `SELECT`.

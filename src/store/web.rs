@@ -9,7 +9,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::sql::Sql;
-use super::{Store, Transition, history, ip_text, seconds, status_from};
+use super::{Store, Transition, confirmations, history, ip_text, seconds, status_from};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 
 /// The most unsubscribes [`Store::unsubscribe_batch`] takes at once (bound
@@ -27,6 +27,9 @@ pub enum SubscribeRequest {
     /// Bounced or complained: a web form does not mail them; an operator
     /// can re-add them with `mailroom subscribers add`.
     Suppressed(SubscriberId),
+    /// The confirmation queue holds its cap: nothing was recorded, whatever
+    /// the address (so the answer reveals nothing about it).
+    QueueFull,
 }
 
 /// What [`Store::confirm_subscription`] did.
@@ -44,15 +47,20 @@ pub enum Confirmation {
 
 impl Store {
     /// Records a web request to subscribe `email`; a new address becomes
-    /// `pending`. The caller mails a confirmation link when told to.
+    /// `pending`, and a confirmation is queued in the same transaction
+    /// (see [`Store::claim_confirmations`]) unless `queue_cap` are waiting.
     pub async fn request_subscription(
         &self,
         email: &EmailAddress,
         name: Option<&str>,
         ip: Option<IpAddr>,
         at: OffsetDateTime,
+        queue_cap: u32,
     ) -> anyhow::Result<SubscribeRequest> {
         let mut tx = self.begin_write().await?;
+        if confirmations::waiting(&mut tx).await? >= u64::from(queue_cap) {
+            return Ok(SubscribeRequest::QueueFull);
+        }
         let row = sqlx::query("SELECT id, status FROM subscribers WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(&mut *tx)
@@ -84,6 +92,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("cannot record the subscribe request of {id}"))?;
+                confirmations::enqueue(&mut tx, id, at).await?;
                 SubscribeRequest::Confirm(id)
             }
         };
@@ -141,6 +150,11 @@ impl Store {
             .execute(&mut *tx)
             .await
             .with_context(|| format!("cannot close the subscribe request of {id}"))?;
+        sqlx::query("DELETE FROM confirmation_queue WHERE subscriber_id = $1")
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("cannot drop the queued confirmation of {id}"))?;
         tx.commit().await.context("cannot commit a confirmation")?;
         Ok(Confirmation::Confirmed)
     }

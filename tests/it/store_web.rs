@@ -35,7 +35,7 @@ async fn a_request_is_pending_until_confirmed_and_the_consent_keeps_both_ips() {
     let confirmed: IpAddr = "192.0.2.2".parse().unwrap();
     let a = email("new@example.com");
     let SubscribeRequest::Confirm(id) = store
-        .request_subscription(&a, Some("New"), Some(asked), now())
+        .request_subscription(&a, Some("New"), Some(asked), now(), 100)
         .await
         .unwrap()
     else {
@@ -69,7 +69,7 @@ async fn an_old_confirmation_cannot_resubscribe_someone_who_left_since() {
     let store = open(&dir).await;
     let a = email("leaver@example.com");
     let SubscribeRequest::Confirm(id) = store
-        .request_subscription(&a, None, None, now())
+        .request_subscription(&a, None, None, now(), 100)
         .await
         .unwrap()
     else {
@@ -100,10 +100,10 @@ async fn subscribed_and_suppressed_addresses_are_not_asked_to_confirm() {
         .await
         .unwrap();
     let on_addr = email("on@example.com");
-    let r = store.request_subscription(&on_addr, None, None, now());
+    let r = store.request_subscription(&on_addr, None, None, now(), 100);
     assert_eq!(r.await.unwrap(), SubscribeRequest::AlreadySubscribed(on));
     let gone_addr = email("gone@example.com");
-    let r = store.request_subscription(&gone_addr, None, None, now());
+    let r = store.request_subscription(&gone_addr, None, None, now(), 100);
     assert_eq!(r.await.unwrap(), SubscribeRequest::Suppressed(gone));
 }
 

@@ -13,7 +13,7 @@ mod export;
 mod import;
 mod list;
 mod manage;
-mod output;
+pub(crate) mod output;
 
 /// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
 #[derive(Debug, clap::Args)]
@@ -61,8 +61,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV, in
-    /// one transaction. Bad rows are reported and skipped.
+    /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV.
+    ///
+    /// Bad rows are listed with their line and skipped; every other row
+    /// imports. Exit status: 0 when every row was applied, 65 when some
+    /// were rejected (the rest still imported), 1 on an error. Rows are
+    /// committed in short chunks, so `serve` keeps answering; an import
+    /// that stops part-way keeps what it did, and running it again
+    /// completes it.
     Import {
         /// The Mailchimp zip, one of its CSVs, or a plain CSV.
         file: PathBuf,
@@ -70,9 +76,13 @@ pub enum Command {
         /// header is Mailchimp, anything else plain.
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
-        /// Report what would happen, then roll back.
+        /// Report what would happen; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The most one CSV in a zip may unpack to, in MiB (a guard
+        /// against zip bombs).
+        #[arg(long, value_name = "MIB", default_value_t = crate::import::files::MAX_ENTRY_BYTES >> 20)]
+        max_unzipped_mib: u64,
     },
     /// Restore the subscribers a campaign marked bounced (e.g. after a relay
     /// problem turned good addresses into "user unknown"): they become
@@ -151,6 +161,10 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
             file,
             format,
             dry_run,
-        } => import::run(store, &file, format, dry_run).await,
+            max_unzipped_mib,
+        } => {
+            let max_entry = max_unzipped_mib.saturating_mul(1 << 20);
+            import::run(store, &file, format, dry_run, max_entry).await
+        }
     }
 }

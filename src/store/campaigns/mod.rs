@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::Store;
 use crate::domain::{
-    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, IssueNumber,
-    Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, now_ms,
+    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, DeferredGroup,
+    IssueNumber, Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, RunNote, now_ms,
 };
 
 mod bounces;
@@ -17,6 +17,7 @@ mod lease;
 mod ledger;
 mod registry;
 mod report;
+mod runs;
 
 pub use bounces::Unbounced;
 pub use registry::CampaignSummary;
@@ -40,6 +41,14 @@ impl Ledger for Store {
 
     async fn next_due(&self, campaign: CampaignId) -> LedgerResult<Option<i64>> {
         Ok(report::next_due(self, campaign).await?)
+    }
+
+    async fn deferred(&self, campaign: CampaignId) -> LedgerResult<Vec<DeferredGroup>> {
+        Ok(report::deferred(self, campaign).await?)
+    }
+
+    async fn note_run(&self, note: &RunNote) -> LedgerResult<()> {
+        Ok(runs::note_run(self, note).await?)
     }
 
     async fn campaign_counts(&self, campaign: CampaignId) -> LedgerResult<CampaignCounts> {
