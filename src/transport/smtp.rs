@@ -116,10 +116,7 @@ impl Relay {
         let limit = t.connect + t.command * 4;
         match tokio::time::timeout(limit, self.connect_inner()).await {
             Ok(result) => result,
-            Err(_) => Err(self.away(anyhow::anyhow!(
-                "no answer within {}s",
-                limit.as_secs()
-            ))),
+            Err(_) => Err(self.away(anyhow::anyhow!("no answer within {}s", limit.as_secs()))),
         }
     }
 

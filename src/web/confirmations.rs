@@ -218,7 +218,9 @@ impl Worker {
         let retry = match delivery {
             Delivery::Sent(_) => {
                 if !queue.relay_ok.swap(true, Ordering::Relaxed) {
-                    crate::output::note!("serve: the relay accepts mail again; sending queued confirmations");
+                    crate::output::note!(
+                        "serve: the relay accepts mail again; sending queued confirmations"
+                    );
                 }
                 tracing::info!(subscriber = id, "confirmation mailed");
                 return Outcome::Done;

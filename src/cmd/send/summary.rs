@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::domain::{FailedSplit, now_ms};
-use crate::send::wording::{self, count};
 use crate::output::note;
+use crate::send::wording::{self, count};
 use crate::send::{RunEnd, RunReport, progress};
 
 /// Prints the summary and picks the exit status (see `mailroom send --help`).
