@@ -233,7 +233,9 @@ impl Worker {
         let retry = match delivery {
             Delivery::Sent(_) => {
                 if !queue.relay_ok.swap(true, Ordering::Relaxed) {
-                    eprintln!("serve: the relay accepts mail again; sending queued confirmations");
+                    crate::output::note!(
+                        "serve: the relay accepts mail again; sending queued confirmations"
+                    );
                 }
                 tracing::info!(subscriber = id, "confirmation mailed");
                 return Outcome::Done;
@@ -251,7 +253,7 @@ impl Worker {
             | Delivery::RelayRefused(r) => r,
         };
         if queue.relay_ok.swap(false, Ordering::Relaxed) {
-            eprintln!(
+            crate::output::note!(
                 "serve: cannot deliver confirmations now; they stay queued and are retried \
                  with backoff (the reply is in the store's `confirmation_queue.last_error`)"
             );

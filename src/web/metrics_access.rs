@@ -34,6 +34,7 @@ use super::metrics::Format;
 use super::metrics_labels::StoreOp;
 use super::{App, conns::Conns, server};
 use crate::config::{Network, WebSettings};
+use crate::output::{note, warning};
 
 /// Connections the metrics listener holds at once (a scraper needs one).
 const METRICS_CONNECTIONS: usize = 16;
@@ -98,16 +99,16 @@ pub fn start(
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
     let readers = readers(&app.metrics_allow);
     if app.metrics_here {
-        eprintln!("serve: metrics on http://{public}/metrics, for {readers}");
+        note!("serve: metrics on http://{public}/metrics, for {readers}");
     }
     let Some(listener) = listener else {
         return Ok(None);
     };
     let addr = listener.local_addr()?;
-    eprintln!("serve: metrics on http://{addr}/metrics (`[web] metrics_bind`), for {readers}");
+    note!("serve: metrics on http://{addr}/metrics (`[web] metrics_bind`), for {readers}");
     if !addr.ip().to_canonical().is_loopback() && app.metrics_allow.is_empty() {
-        eprintln!(
-            "serve: warning: `[web] metrics_bind` `{addr}` is reachable from other machines, \
+        warning!(
+            "`[web] metrics_bind` `{addr}` is reachable from other machines, \
              but only this machine may read it; list the scraper in `[web] metrics_allow`"
         );
     }

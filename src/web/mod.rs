@@ -169,8 +169,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         open_files = limits.open_files,
         "listening"
     );
-    eprintln!("serve: listening on http://{local}");
-    eprintln!("serve: {described}");
+    crate::output::note!("serve: listening on http://{local}");
+    crate::output::note!("serve: {described}");
     let metrics_server =
         metrics_access::start(metrics_listener, &app, local, &limits, stop.clone())?;
     tokio::spawn(async move {
@@ -186,7 +186,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let _ = worker.await;
     report_queue(&store, "left queued for the next start").await;
     store.close().await;
-    eprintln!("serve: stopped");
+    crate::output::note!("serve: stopped");
     Ok(())
 }
 
@@ -198,9 +198,10 @@ async fn report_queue(store: &Store, waiting_means: &str) {
     let given_up = rows.iter().filter(|r| r.failed).count();
     let waiting = rows.len() - given_up;
     if waiting + given_up > 0 {
-        eprintln!(
-            "serve: {waiting} confirmation(s) {waiting_means}; \
-             {given_up} given up (see `confirmation_queue.last_error`)"
+        crate::output::note!(
+            "serve: {} {waiting_means}; {given_up} given up (see \
+             `confirmation_queue.last_error`)",
+            crate::output::plural(waiting as u64, "confirmation")
         );
     }
 }

@@ -140,5 +140,5 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    eprintln!("serve: stopping: finishing requests in flight");
+    crate::output::note!("serve: stopping: finishing requests in flight");
 }

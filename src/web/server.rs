@@ -150,7 +150,7 @@ impl AcceptErrors {
         {
             self.last_logged = Some(Instant::now());
             tracing::error!(error = %e, open = conns.len(), "cannot accept a connection; retrying");
-            eprintln!("serve: cannot accept a connection ({e}); retrying");
+            crate::output::note!("serve: cannot accept a connection ({e}); retrying");
         }
         conns.close_oldest_idle();
         tokio::time::sleep(Duration::from_millis(50)).await;
