@@ -43,6 +43,7 @@ mod voice;
 mod web;
 mod web_browser;
 mod web_limits;
+mod web_metrics;
 mod web_queue;
 mod web_queue_store;
 mod web_rotation;
