@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::check::{self, CheckContext};
 use crate::config::Settings;
+use crate::output::{note, outln, warning};
 use crate::web::preview::{Edition, Email, Ended, Problem, Watched};
 
 /// Preview ISSUE.md in a browser, live.
@@ -75,7 +76,8 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> anyhow::Re
         .context("cannot start the async runtime")?;
     let (issue, open) = (args.issue.display().to_string(), args.open);
     let ended = runtime.block_on(crate::web::preview::run(watched, args.port, |url| {
-        println!("preview: {url} (watching `{issue}`; Ctrl-C stops)");
+        // Stdout closed early is no reason to stop serving the page.
+        let _ = outln!("preview: {url} (watching `{issue}`; Ctrl-C stops)");
         if open {
             open_browser(url);
         }
@@ -195,14 +197,14 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
     if let Err(e) = spawned {
-        eprintln!("warning: cannot open the browser with `{opener}` ({e}); open {url} yourself");
+        warning!("cannot open the browser with `{opener}` ({e}); open {url} yourself");
     }
 }
 
 /// Runs the rebuilt binary in place of this one, with the same arguments
 /// on the same port; the open pages reconnect and reload.
 fn restart(exe: &Path, port: u16) -> anyhow::Result<ExitCode> {
-    eprintln!("preview: the binary was rebuilt; restarting on port {port}");
+    note!("preview: the binary was rebuilt; restarting on port {port}");
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     args.retain(|a| a != "--open");
     let mut i = 0;

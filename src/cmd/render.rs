@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
 use crate::model::{Rendered, Slot};
+use crate::output::{note, outln, plural, warning};
 use crate::render::{RenderContext, render_issue};
 
 /// The unsubscribe token shown in preview output (real sends use signed tokens).
@@ -78,22 +79,22 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let r = &preview.rendered;
     let budget = settings.render.html_size_budget;
     if preview.html.len() > budget {
-        eprintln!(
-            "warning: the HTML part is {} bytes, over the {budget}-byte budget; Gmail clips \
+        warning!(
+            "the HTML part is {} bytes, over the {budget}-byte budget; Gmail clips \
              messages over about 102 KB and hides the unsubscribe footer, so shorten the issue",
             preview.html.len()
         );
     }
     note_findings(&args.issue, &issue, &preview.rendered, settings);
-    println!(
-        "{}: html {} bytes ({:.1} KB), text {} bytes, {} links -> {}/{stem}.{{html,txt,eml}}",
+    outln!(
+        "{}: html {} bytes ({:.1} KB), text {} bytes, {} -> {}/{stem}.{{html,txt,eml}}",
         r.subject,
         preview.html.len(),
         preview.html.len() as f64 / 1024.0,
         preview.text.len(),
-        r.links,
+        plural(r.links as u64, "link"),
         args.out.display(),
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,7 +111,7 @@ fn note_findings(
         match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget) {
             Ok(ctx) => ctx,
             Err(e) => {
-                eprintln!("warning: the issue was not checked: invalid `[check]` settings: {e}");
+                warning!("the issue was not checked: invalid `[check]` settings: {e}");
                 return;
             }
         };
@@ -119,20 +120,15 @@ fn note_findings(
         .iter()
         .filter(|d| d.rule == crate::check::Rule::HeaderFormat.name())
     {
-        eprintln!(
-            "warning: `{}` line {}: {}",
-            path.display(),
-            d.line,
-            d.message
-        );
+        warning!("`{}` line {}: {}", path.display(), d.line, d.message);
     }
     let (errors, _) = crate::check::count(&found);
     if errors > 0 {
-        eprintln!(
-            "note: `{}` has {errors} checker error{}; `mailroom check {}` lists them, and \
-             `send` refuses the issue until they are fixed",
+        note!(
+            "note: `{}` has {}; `mailroom check {}` lists them, and `send` refuses the \
+             issue until they are fixed",
             path.display(),
-            if errors == 1 { "" } else { "s" },
+            plural(errors as u64, "checker error"),
             path.display()
         );
     }

@@ -121,7 +121,8 @@ pub async fn run(watched: Watched, port: u16, ready: impl FnOnce(&str)) -> anyho
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let router = router(app.clone());
     let server = tokio::spawn(async move {
-        super::server::run(listener, router, &limits(), stop).await;
+        let conns = super::conns::Conns::new(MAX_CONNECTIONS);
+        super::server::run(listener, router, conns, limits(), stop).await;
     });
     ready(&format!("http://{local}/"));
     let ended = tokio::select! {

@@ -6,6 +6,8 @@ pub mod chromium;
 pub mod dkim;
 pub mod mta;
 pub mod project;
+pub mod prom;
+pub mod prom_check;
 pub mod relay;
 pub mod sink;
 pub mod web;
