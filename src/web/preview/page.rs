@@ -51,6 +51,10 @@ const events=new EventSource('/events');
 events.addEventListener('version',e=>{if(e.data!==document.body.dataset.version)location.reload();});
 "#;
 
+/// The email frames run no script (the page reads them: same origin), and
+/// their links open in a new tab.
+const SANDBOX: &str = "allow-same-origin allow-popups allow-popups-to-escape-sandbox";
+
 /// The tabs: (id, label).
 const TABS: [(&str, &str); 7] = [
     ("desktop", "Desktop 600 px"),
@@ -110,9 +114,9 @@ pub fn index(version: u64, edition: &Edition) -> String {
 fn views(version: u64, edition: &Edition) -> Markup {
     match &edition.email {
         Ok(email) => html! {
-            section id="desktop" { iframe title="desktop" src={ "/email.html?v=" (version) } width="600" {} }
-            section id="mobile" { iframe title="mobile" src={ "/email.html?v=" (version) } width="375" {} }
-            section id="dark" { iframe title="dark" src={ "/email-dark.html?v=" (version) } width="600" {} }
+            section id="desktop" { iframe sandbox=(SANDBOX) title="desktop" src={ "/email.html?v=" (version) } width="600" {} }
+            section id="mobile" { iframe sandbox=(SANDBOX) title="mobile" src={ "/email.html?v=" (version) } width="375" {} }
+            section id="dark" { iframe sandbox=(SANDBOX) title="dark" src={ "/email-dark.html?v=" (version) } width="600" {} }
             section id="text" { pre { (email.text) } }
             section id="headers" { pre { (email.headers) } }
         },
