@@ -110,8 +110,12 @@ fn default_confirm_days() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// `sqlite://mailroom.db` or `postgres://…`.
+    /// `sqlite://mailroom.db` or `postgres://USER@HOST/DATABASE`.
     pub url: String,
+    /// The PostgreSQL password: only from `MAILROOM_DATABASE__PASSWORD`
+    /// (else `PGPASSWORD` or `~/.pgpass`), never in the file or the URL there.
+    #[serde(default)]
+    pub password: Option<Secret>,
 }
 
 /// A secret string: `Debug` and `Display` print `[redacted]`.
@@ -160,6 +164,12 @@ pub fn from_sources(
         .into_iter()
         .filter(|(k, _)| k.starts_with("MAILROOM_") && k.contains("__"))
         .collect();
+    if toml_url_has_password(toml) {
+        anyhow::bail!(
+            "secrets must not be in the config file: `[database] url` holds a password; remove \
+             it from the URL and set `MAILROOM_DATABASE__PASSWORD` (or PGPASSWORD, or ~/.pgpass)"
+        );
+    }
     if toml_mentions_secret(toml) {
         anyhow::bail!(
             "secrets must not be in the config file: remove `password`/`secret` and set \
@@ -187,6 +197,26 @@ pub fn from_sources(
         .build()?
         .try_deserialize()?;
     Ok(settings)
+}
+
+/// Whether a `url = "…"` line in the file carries `user:password@`.
+fn toml_url_has_password(toml: &str) -> bool {
+    toml.lines().any(|l| {
+        let Some((key, value)) = l.split_once('=') else {
+            return false;
+        };
+        if l.trim_start().starts_with('#') || key.trim().trim_matches('"') != "url" {
+            return false;
+        }
+        let value = value.trim().trim_matches(['"', '\'']);
+        let Some((_, rest)) = value.split_once("://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
 }
 
 fn toml_mentions_secret(toml: &str) -> bool {

@@ -88,7 +88,7 @@ pub(crate) fn with_store<T>(
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = crate::store::Store::open(&settings.database.url).await?;
+        let store = crate::store::Store::open(&settings.database).await?;
         let result = work(&store).await;
         store.close().await;
         result

@@ -14,6 +14,7 @@ pub use consent::{Consent, Source, SourceError, StatusChange, now};
 pub use email_address::{EmailAddress, EmailAddressError};
 pub use issue_number::{IssueNumber, IssueNumberError};
 pub use ledger::{
-    Claimed, Lease, LeaseOwner, LeaseRow, Ledger, LedgerError, LedgerResult, Record, now_ms,
+    Claimed, Lease, LeaseOwner, LeaseRow, Ledger, LedgerError, LedgerResult, Record, Senders,
+    now_ms,
 };
 pub use subscriber::{Status, StatusError, Subscriber, SubscriberId};

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tokio::sync::{Mutex, Notify, mpsc, watch};
 
+use super::lease::Beat;
 use super::worker::{self, Shared};
 use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate, recorder};
-use crate::domain::{Claimed, DeliveryState, Ledger, LedgerError, Record, now_ms};
+use crate::domain::{Claimed, DeliveryState, Ledger, LedgerError, Record, Senders, now_ms};
 
 /// Delivers `ctx.campaign` from `ledger` until it is done or the run must
 /// end; `stop` turning true (Ctrl-C) stops claiming and winds down within
@@ -25,7 +26,12 @@ pub async fn run<L: Ledger>(
     let campaign = ctx.campaign.id;
     let recovered = ledger.start_run(&ctx.lease).await?;
     let total = ledger.campaign_counts(campaign).await?;
+    let runs = match ledger.senders() {
+        Senders::One => 1,
+        Senders::Many => ledger.runs(campaign).await?.len().max(1),
+    };
     let stats = Arc::new(Stats::default());
+    stats.recovered.store(recovered, Ordering::Relaxed);
     let committed = Arc::new(Notify::new());
     let concurrency = ctx.settings.concurrency.max(1);
     let (rec_tx, rec_rx) = mpsc::channel::<Record>(recorder::FLUSH_ROWS * 4);
@@ -43,7 +49,7 @@ pub async fn run<L: Ledger>(
     let shared = Arc::new(Shared {
         from: lettre::Address::from_str(ctx.message.from_address.as_str())
             .context("the From address is not usable as an SMTP envelope sender")?,
-        rate: rate::RateLimit::new(ctx.settings.rate_per_second),
+        rate: rate::RateLimit::shared(ctx.settings.rate_per_second, runs),
         stop: stop.clone(),
         abort: std::sync::Mutex::new(None),
         sent_any: std::sync::atomic::AtomicBool::new(false),
@@ -52,9 +58,19 @@ pub async fn run<L: Ledger>(
     });
     let beat = {
         let weak = Arc::downgrade(&shared);
-        lease::heartbeat(ledger.clone(), shared.ctx.lease.clone(), move || {
-            if let Some(s) = weak.upgrade() {
-                s.abort_with(RunEnd::LeaseLost);
+        let (stats, committed) = (stats.clone(), committed.clone());
+        let (c, lease) = (shared.ctx.campaign.clone(), shared.ctx.lease.clone());
+        lease::heartbeat(ledger.clone(), c, lease, move |beat| {
+            let Some(s) = weak.upgrade() else { return };
+            match beat {
+                Beat::Lost => s.abort_with(RunEnd::LeaseLost),
+                Beat::Renewed { runs, requeued } => {
+                    s.rate.share(runs);
+                    if requeued > 0 {
+                        stats.recovered.fetch_add(requeued, Ordering::Relaxed);
+                        committed.notify_one();
+                    }
+                }
             }
         })
     };
@@ -84,6 +100,7 @@ pub async fn run<L: Ledger>(
             end
         }
     };
+    let recovered = stats.recovered.load(Ordering::Relaxed);
     report(&ledger, &shared.ctx, end, recovered, &stats, started).await
 }
 
@@ -157,6 +174,10 @@ async fn dispatch(
     Ok(())
 }
 
+/// How often a run with nothing left to claim looks again while other runs
+/// still hold rows (several senders).
+const OTHERS_POLL: Duration = Duration::from_millis(500);
+
 /// Rows claimed per claim: enough that claiming costs little per message.
 fn claim_page(concurrency: usize) -> u32 {
     u32::try_from((concurrency * 4).clamp(1, 256)).unwrap_or(256)
@@ -171,8 +192,21 @@ pub fn in_flight_cap(concurrency: usize) -> u64 {
 }
 
 /// Nothing is claimable and nothing is in flight: finish, or sleep until
-/// the next deferred row is due if that is soon enough.
+/// the next deferred row is due if that is soon enough. With several
+/// senders, rows other runs hold may still come back (their run dies and a
+/// heartbeat re-queues them), so a run finishes only once none is left.
 async fn idle<L: Ledger>(ledger: &L, shared: &Shared) -> Result<Option<RunEnd>, LedgerError> {
+    if ledger.senders() == Senders::Many {
+        let counts = ledger.campaign_counts(shared.ctx.campaign.id).await?;
+        if counts.sending + counts.pending > 0 {
+            let mut stop = shared.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(OTHERS_POLL) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+            return Ok(None);
+        }
+    }
     let Some(due) = ledger.next_due(shared.ctx.campaign.id).await? else {
         return Ok(Some(RunEnd::Complete));
     };

@@ -71,7 +71,7 @@ pub struct RunReport {
     pub issue: u32,
     #[serde(flatten)]
     pub end: RunEnd,
-    /// Rows a dead earlier run left `sending`, re-queued by this run.
+    /// Rows dead runs left `sending`, re-queued by this run.
     pub recovered: u64,
     /// Outcomes recorded by this run.
     pub this_run: RunCounts,
@@ -104,6 +104,9 @@ struct Stats {
     skipped: AtomicU64,
     /// Claimed rows whose outcome is not committed yet.
     outstanding: AtomicU64,
+    /// Rows of dead runs this run re-queued (at its start, and with
+    /// several senders at each heartbeat).
+    recovered: AtomicU64,
 }
 
 impl Stats {

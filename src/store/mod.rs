@@ -1,109 +1,130 @@
-//! The database: subscribers, their append-only history, imports. The only
-//! module that knows SQL or which database is in use (SQLite today;
-//! PostgreSQL next, for several sender machines sharing one campaign).
+//! The database: subscribers, their append-only history, imports, campaigns
+//! and their ledger. The only module that knows SQL or which database is in
+//! use: SQLite (the embedded default, one sender per campaign) or
+//! PostgreSQL (several senders on several machines sharing a campaign).
 //!
-//! Queries are sqlx runtime queries in portable SQL (`$1` placeholders,
-//! `RETURNING`, `ON CONFLICT`). Write transactions start with
-//! `BEGIN IMMEDIATE`, so a second process waits for the write lock (up to
-//! [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade.
-use std::str::FromStr;
-use std::time::Duration;
-
+//! One [`Store`] type holds either pool. Statements the two dialects agree
+//! on are written once and run on either pool ([`on_pool!`], [`on_tx!`]
+//! expand the same code for each backend); where they differ (bulk writes
+//! with arrays on PostgreSQL, `FOR UPDATE SKIP LOCKED` claims, temporary
+//! tables), each backend has its own statement. Placeholders are `$n`.
+//! Every integer column is 64-bit on both (`BIGINT` on PostgreSQL).
 use anyhow::Context;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Row, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
+
+/// Runs `$body` with `$p` bound to the store's pool, whichever backend it
+/// is: the same code, compiled once per backend.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection
+/// (`&mut *$c` is an executor), whichever backend it is.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite($c) => $body,
+            $crate::store::Tx::Postgres($c) => $body,
+        }
+    };
+}
 
 mod campaigns;
 mod history;
 mod import;
+mod open;
+mod row;
 mod sql;
 mod subscribers;
 mod web;
 
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
+pub use open::{BUSY_TIMEOUT, Location};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 
-/// How long a writer waits for another process's write to finish. An
-/// import of a million rows is one transaction of several seconds.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
-
-type Db = sqlx::Sqlite;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+use row::Cols;
 
 /// The subscriber store: a connection pool with domain-level methods.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+/// The pool of whichever database the store uses.
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        on_tx!(self, t => t.commit().await)
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        on_tx!(self, t => t.rollback().await)
+    }
+
+    /// What ends a `SELECT` whose rows this transaction goes on to change:
+    /// `FOR UPDATE` on PostgreSQL, so concurrent writers queue on the rows;
+    /// nothing on SQLite, where the transaction already holds the one
+    /// write lock.
+    fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
+/// Which database a store uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one sender per campaign.
+    Sqlite,
+    /// A shared server; several senders per campaign.
+    Postgres,
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://mailroom.db`), creating the
-    /// file and applying migrations as needed.
-    pub async fn open(url: &str) -> anyhow::Result<Self> {
-        Self::open_with(url, SqliteSynchronous::Normal).await
-    }
-
-    /// Like [`Store::open`], but every commit is flushed to disk before it
-    /// returns (`synchronous = FULL`), so a change survives a power loss:
-    /// for the web service, which answers "done" only after that.
-    pub async fn open_durable(url: &str) -> anyhow::Result<Self> {
-        Self::open_with(url, SqliteSynchronous::Full).await
-    }
-
-    async fn open_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
-        if url.starts_with("postgres") {
-            anyhow::bail!(
-                "`[database] url` is `{url}`: PostgreSQL is not supported yet; use `sqlite://FILE`"
-            );
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| {
-                format!("`[database] url` is `{url}`, expected `sqlite://FILE` (e.g. `sqlite://mailroom.db`)")
-            })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database `{url}`; check `[database] url` \
-                     (or MAILROOM_DATABASE__URL) and that its directory exists and is writable"
-                )
-            })?;
-        // Two processes opening a new file at once may race to migrate; the
-        // loser's retry finds the migrations applied.
-        if MIGRATOR.run(&pool).await.is_err() {
-            MIGRATOR
-                .run(&pool)
-                .await
-                .with_context(|| format!("cannot migrate the database `{url}`"))?;
-        }
-        Ok(Self { pool })
     }
 
-    /// Closes every connection (checkpointing the WAL).
+    /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(self) {
-        self.pool.close().await;
+        on_pool!(self, p => p.close().await)
     }
 
-    /// Starts a write transaction, waiting for other writers.
-    async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Db>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("cannot start a write transaction (is another process holding the database?)")
+    /// Starts a write transaction. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a second process waits for it (up to
+    /// [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade; PostgreSQL
+    /// locks rows as statements touch them.
+    async fn begin_write(&self) -> anyhow::Result<Tx> {
+        let tx = match &self.pool {
+            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+            Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+        };
+        tx.context("cannot start a write transaction (is another process holding the database?)")
     }
 }
 
@@ -112,26 +133,23 @@ const SUBSCRIBER_COLUMNS: &str = "id, email, name, status, created_at, updated_a
      consent_source, consent_at, consent_ip, confirmed_at, confirm_ip";
 
 /// Reads a subscriber selected with [`SUBSCRIBER_COLUMNS`].
-fn subscriber_from_row(row: &SqliteRow) -> anyhow::Result<Subscriber> {
-    let email: String = row.try_get("email")?;
+fn subscriber_from_row(row: &impl Cols) -> anyhow::Result<Subscriber> {
+    let email = row.text("email")?;
     let parsed = EmailAddress::parse(&email)
         .with_context(|| format!("the store holds an invalid address `{email}`"))?;
     Ok(Subscriber {
-        id: SubscriberId::new(row.try_get("id")?),
+        id: SubscriberId::new(row.int("id")?),
         email: parsed,
-        name: row.try_get("name")?,
-        status: status_from(row.try_get("status")?)?,
-        created_at: time_from(row.try_get("created_at")?)?,
-        updated_at: time_from(row.try_get("updated_at")?)?,
+        name: row.opt_text("name")?,
+        status: status_from(row.text("status")?)?,
+        created_at: time_from(row.int("created_at")?)?,
+        updated_at: time_from(row.int("updated_at")?)?,
         consent: Consent {
-            source: row.try_get::<String, _>("consent_source")?.parse()?,
-            at: time_from(row.try_get("consent_at")?)?,
-            ip: ip_from(row.try_get("consent_ip")?),
-            confirmed_at: row
-                .try_get::<Option<i64>, _>("confirmed_at")?
-                .map(time_from)
-                .transpose()?,
-            confirm_ip: ip_from(row.try_get("confirm_ip")?),
+            source: row.text("consent_source")?.parse()?,
+            at: time_from(row.int("consent_at")?)?,
+            ip: ip_from(row.opt_text("consent_ip")?),
+            confirmed_at: row.opt_int("confirmed_at")?.map(time_from).transpose()?,
+            confirm_ip: ip_from(row.opt_text("confirm_ip")?),
         },
     })
 }

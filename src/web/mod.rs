@@ -79,7 +79,7 @@ pub fn router(app: Arc<App>) -> Router {
 /// confirmations, and closes the store.
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let keys = Keyring::load(&settings.web)?;
-    let store = Store::open_durable(&settings.database.url).await?;
+    let store = Store::open_durable(&settings.database).await?;
     let (unsubscriber, writer) = Unsubscriber::start(store.clone());
     let (mailer, mail_task) = Mailer::start(settings)?;
     let app = Arc::new(App {

@@ -13,7 +13,6 @@ use crate::config::Settings;
 use crate::domain::{Campaign, EmailAddress, Lease};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
-use crate::send::lease::Taken;
 use crate::send::{self, SendContext};
 use crate::store::Store;
 use crate::transport::{ConnectError, Transport};
@@ -95,7 +94,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     }
     refuse_errors(&args, &prepared)?;
     runtime.block_on(async {
-        let store = Store::open(&settings.database.url).await?;
+        let store = Store::open(&settings.database).await?;
         let result = if args.dry_run {
             dry_run::run(&store, &prepared, settings).await
         } else {
@@ -211,7 +210,9 @@ async fn deliver(
     let ttl = Duration::from_secs_f64(settings.send.lease_secs.max(1.0));
     let (lease, taken) =
         send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
-    say_taken(&taken);
+    if let Some(line) = send::lease::describe(&taken) {
+        eprintln!("send: {line}");
+    }
     let leased = Leased {
         transport,
         campaign,
@@ -221,20 +222,6 @@ async fn deliver(
     let result = deliver_leased(args, store, p, settings, leased).await;
     send::lease::release(store, &lease).await;
     result
-}
-
-fn say_taken(taken: &Taken) {
-    match taken {
-        Taken::Free => {}
-        Taken::FromDeadProcess(o) => eprintln!(
-            "send: took the campaign over from pid {} on host `{}`, which is gone",
-            o.pid, o.host
-        ),
-        Taken::FromExpired(o, ago) => eprintln!(
-            "send: took the campaign over from pid {} on host `{}`, silent for {ago} s",
-            o.pid, o.host
-        ),
-    }
 }
 
 /// What a run holds once it has the campaign: where messages go, the

@@ -1,74 +1,107 @@
 //! Claiming due ledger rows and recording their outcomes, in batches: each
 //! call is one short write transaction of a few multi-row statements
 //! (per-row commits would cap SQLite at a few hundred messages a second).
+//!
+//! On PostgreSQL several runs claim at once: the claim locks its rows with
+//! `FOR UPDATE SKIP LOCKED` (so concurrent claims take disjoint rows
+//! without waiting), re-checks their state in the outer `WHERE`, and stamps
+//! them with the run (`claimed_by`); outcomes are written only to rows the
+//! run still has `sending`.
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 
 use super::lease;
 use crate::domain::{
     Claimed, EmailAddress, Lease, LedgerResult, Record, Source, Status, StatusChange, SubscriberId,
 };
-use crate::store::{Db, Store, history};
+use crate::store::{Cols, Store, Tx, history};
 
-/// Rows per recording statement: 5 bound values a row, far below the
-/// SQLite and PostgreSQL parameter limits.
+/// Rows per recording statement on SQLite: 5 bound values a row, far below
+/// its parameter limit. (PostgreSQL binds five arrays, whatever the count.)
 const RECORD_CHUNK: usize = 1000;
+
+/// One claimed row as read back: (delivery, subscriber, attempts).
+type ClaimedRow = (i64, i64, u32);
 
 /// Claims up to `limit` rows that are due at `now` (pending, or deferred
 /// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
-/// counts the attempt, and returns them with their addresses.
-///
-/// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
-/// RETURNING`, the shape a PostgreSQL version extends with
-/// `FOR UPDATE SKIP LOCKED` for several senders. Only the run holding
-/// the campaign's `lease` may claim (else `LedgerError::LeaseLost`).
+/// counts the attempt, and returns them with their addresses. Only a run
+/// holding a lease on the campaign may claim (else `LedgerError::LeaseLost`).
 pub(super) async fn claim(
     store: &Store,
     lease: &Lease,
     limit: u32,
     now: i64,
 ) -> LedgerResult<Vec<Claimed>> {
-    let campaign = lease.campaign;
+    let campaign = lease.campaign.get();
     let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
-    // Due deferred rows, then pending ones, each branch walking the
-    // (campaign_id, state, id) index; a single `state = … OR …` filter
-    // would scan and sort the whole campaign on every claim.
-    let rows = sqlx::query(
-        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
-             claimed_at = $3, updated_at = $3 WHERE id IN (\
-             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-             AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
-             UNION ALL \
-             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-             AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
-             LIMIT $2) RETURNING id, subscriber_id, attempts",
-    )
-    .bind(campaign.get())
-    .bind(i64::from(limit))
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .context("cannot claim recipients from the ledger")?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut claimed: Vec<(i64, i64, u32)> = rows
-        .iter()
-        .map(|r| -> anyhow::Result<_> {
-            let attempts: i64 = r.try_get("attempts")?;
-            Ok((
-                r.try_get("id")?,
-                r.try_get("subscriber_id")?,
-                u32::try_from(attempts).unwrap_or(u32::MAX),
-            ))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    claimed.sort_unstable();
-    let mut by_id = addresses(&mut tx, &claimed).await?;
+    let run = lease::ensure_held(&mut tx, lease).await?;
+    let limit = i64::from(limit);
+    let (mut claimed, mut by_id) = match &mut tx {
+        Tx::Sqlite(t) => {
+            // Due deferred rows, then pending ones, each branch walking the
+            // (campaign_id, state, id) index; a single `state = … OR …`
+            // filter would scan and sort the whole campaign on every claim.
+            let rows = sqlx::query(
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
+                 claimed_at = $3, updated_at = $3 WHERE id IN (\
+                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+                 AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
+                 UNION ALL \
+                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+                 AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
+                 LIMIT $2) RETURNING id, subscriber_id, attempts",
+            )
+            .bind(campaign)
+            .bind(limit)
+            .bind(now)
+            .fetch_all(&mut **t)
+            .await
+            .context("cannot claim recipients from the ledger")?;
+            let claimed = rows
+                .iter()
+                .map(claimed_row)
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let by_id = addresses(t, &claimed).await?;
+            (claimed, by_id)
+        }
+        Tx::Postgres(t) => {
+            let rows = sqlx::query(
+                "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, \
+                 claimed_at = $3, updated_at = $3, claimed_by = $4 FROM subscribers s \
+                 WHERE d.id IN (\
+                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+                 AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2 \
+                 FOR UPDATE SKIP LOCKED) AS due \
+                 UNION ALL \
+                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+                 AND state = 'pending' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) AS fresh \
+                 LIMIT $2) \
+                 AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3)) \
+                 AND s.id = d.subscriber_id \
+                 RETURNING d.id, d.subscriber_id, d.attempts, s.email, s.status",
+            )
+            .bind(campaign)
+            .bind(limit)
+            .bind(now)
+            .bind(run)
+            .fetch_all(&mut **t)
+            .await
+            .context("cannot claim recipients from the ledger")?;
+            let mut claimed = Vec::with_capacity(rows.len());
+            let mut by_id = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                let row = claimed_row(r)?;
+                by_id.insert(row.1, (r.text("email")?, r.text("status")?));
+                claimed.push(row);
+            }
+            (claimed, by_id)
+        }
+    };
     tx.commit().await.context("cannot commit the claim")?;
+    claimed.sort_unstable();
     claimed
         .into_iter()
         .map(|(delivery, sub, attempts)| {
@@ -89,10 +122,19 @@ pub(super) async fn claim(
         .collect()
 }
 
+fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
+    let attempts = r.int("attempts")?;
+    Ok((
+        r.int("id")?,
+        r.int("subscriber_id")?,
+        u32::try_from(attempts).unwrap_or(u32::MAX),
+    ))
+}
+
 /// Writes outcomes of claimed rows, and marks hard-bounced subscribers
 /// `bounced` (with the reply in their history), in one transaction —
-/// only while `lease` is held (else `LedgerError::LeaseLost`): once
-/// another run has taken the campaign over, the rows are its to record.
+/// only while `lease` is held (else `LedgerError::LeaseLost`): once the
+/// run has lost it, the rows are another run's to record.
 pub(super) async fn record(
     store: &Store,
     lease: &Lease,
@@ -102,29 +144,74 @@ pub(super) async fn record(
     if records.is_empty() {
         return Ok(());
     }
+    let handed = records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.state,
+                crate::domain::DeliveryState::Sent | crate::domain::DeliveryState::Failed
+            )
+        })
+        .count() as u64;
     let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
-    for chunk in records.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund) AS (");
-        q.push_values(chunk, |mut b, r| {
-            b.push_bind(r.delivery)
-                .push_bind(r.state.as_str())
-                .push_bind(r.reply.as_deref())
-                .push_bind(r.next_attempt_at)
-                .push_bind(i64::from(r.refund_attempt));
-        });
-        q.push(
-            ") UPDATE deliveries SET state = o.state, \
-                 last_reply = COALESCE(o.reply, deliveries.last_reply), \
-                 next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                 updated_at = ",
-        );
-        q.push_bind(now);
-        q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
-        q.build()
-            .execute(&mut *tx)
+    let run = lease::count_handed(&mut tx, lease, handed).await?;
+    match &mut tx {
+        Tx::Sqlite(t) => {
+            for chunk in records.chunks(RECORD_CHUNK) {
+                let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+                    "WITH o(id, state, reply, next_at, refund) AS (",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.delivery)
+                        .push_bind(r.state.as_str())
+                        .push_bind(r.reply.as_deref())
+                        .push_bind(r.next_attempt_at)
+                        .push_bind(i64::from(r.refund_attempt));
+                });
+                q.push(
+                    ") UPDATE deliveries SET state = o.state, \
+                     last_reply = COALESCE(o.reply, deliveries.last_reply), \
+                     next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
+                     updated_at = ",
+                );
+                q.push_bind(now);
+                q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
+                q.build()
+                    .execute(&mut **t)
+                    .await
+                    .map(|r| r.rows_affected())
+                    .context("cannot record delivery outcomes in the ledger")?;
+            }
+        }
+        Tx::Postgres(t) => {
+            let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
+            let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
+            let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
+            let next: Vec<Option<i64>> = records.iter().map(|r| r.next_attempt_at).collect();
+            let refunds: Vec<i64> = records
+                .iter()
+                .map(|r| i64::from(r.refund_attempt))
+                .collect();
+            sqlx::query(
+                "UPDATE deliveries d SET state = o.state, \
+                 last_reply = COALESCE(o.reply, d.last_reply), next_attempt_at = o.next_at, \
+                 attempts = d.attempts - o.refund, updated_at = $6 \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[]) \
+                 AS o(id, state, reply, next_at, refund) \
+                 WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = $7",
+            )
+            .bind(ids)
+            .bind(states)
+            .bind(replies)
+            .bind(next)
+            .bind(refunds)
+            .bind(now)
+            .bind(run)
+            .execute(&mut **t)
             .await
+            .map(|r| r.rows_affected())
             .context("cannot record delivery outcomes in the ledger")?;
+        }
     }
     mark_bounced(&mut tx, records).await?;
     tx.commit()
@@ -133,12 +220,17 @@ pub(super) async fn record(
     Ok(())
 }
 
-/// The address and status of each claimed row's subscriber, by id.
+/// The address and status of each claimed row's subscriber, by id (SQLite;
+/// the PostgreSQL claim joins them in).
 async fn addresses(
     tx: &mut sqlx::SqliteConnection,
-    claimed: &[(i64, i64, u32)],
+    claimed: &[ClaimedRow],
 ) -> anyhow::Result<HashMap<i64, (String, String)>> {
-    let mut q = QueryBuilder::<Db>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
+    if claimed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q =
+        QueryBuilder::<sqlx::Sqlite>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
     q.push_tuples(claimed, |mut b, (_, sub, _)| {
         b.push_bind(*sub);
     });
@@ -149,31 +241,28 @@ async fn addresses(
         .context("cannot read the claimed recipients")?;
     let mut by_id = HashMap::with_capacity(rows.len());
     for r in &rows {
-        by_id.insert(
-            r.try_get("id")?,
-            (r.try_get("email")?, r.try_get("status")?),
-        );
+        by_id.insert(r.int("id")?, (r.text("email")?, r.text("status")?));
     }
     Ok(by_id)
 }
 
-async fn mark_bounced(tx: &mut sqlx::SqliteConnection, records: &[Record]) -> anyhow::Result<()> {
+async fn mark_bounced(tx: &mut Tx, records: &[Record]) -> anyhow::Result<()> {
     for r in records {
         let Some(sub) = r.bounce else { continue };
-        let changed = sqlx::query(
+        let changed = on_tx!(&mut *tx, t => sqlx::query(
             "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
              WHERE id = $1 AND status = 'subscribed'",
         )
         .bind(sub.get())
         .bind(crate::store::seconds(crate::domain::now()))
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
-        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?
-        .rows_affected();
+        .map(|r| r.rows_affected()))
+        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?;
         if changed > 0 {
             let mut change = StatusChange::now(Status::Bounced, Source::Sender);
             change.reason = r.reply.clone();
-            history::append(&mut *tx, &[(sub, &change)]).await?;
+            history::append(tx, &[(sub, &change)]).await?;
         }
     }
     Ok(())

@@ -3,12 +3,12 @@
 //! the campaign is created. The states and rows are `domain::ledger`'s;
 //! this module implements [`Ledger`] for [`Store`].
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 
-use super::Store;
+use super::{Cols, Pool, Store, Tx};
 use crate::domain::{
     Campaign, CampaignCounts, CampaignId, Claimed, ContentChange, IssueNumber, Lease, LeaseOwner,
-    LeaseRow, Ledger, LedgerResult, Record, now_ms,
+    LeaseRow, Ledger, LedgerResult, Record, Senders, now_ms,
 };
 
 mod content;
@@ -17,8 +17,22 @@ mod ledger;
 mod report;
 
 impl Ledger for Store {
+    fn senders(&self) -> Senders {
+        match self.pool {
+            Pool::Sqlite(_) => Senders::One,
+            Pool::Postgres(_) => Senders::Many,
+        }
+    }
+
     async fn start_run(&self, lease: &Lease) -> LedgerResult<u64> {
         start_run(self, lease).await
+    }
+
+    async fn requeue_orphans(&self, campaign: CampaignId) -> LedgerResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = requeue(&mut tx, campaign).await?;
+        tx.commit().await.context("cannot commit the re-queue")?;
+        Ok(n)
     }
 
     async fn claim(&self, lease: &Lease, limit: u32, now: i64) -> LedgerResult<Vec<Claimed>> {
@@ -45,8 +59,8 @@ impl Ledger for Store {
         Ok(content::content_changes(self, campaign).await?)
     }
 
-    async fn lease(&self, campaign: CampaignId) -> LedgerResult<Option<LeaseRow>> {
-        Ok(lease::lease(self, campaign).await?)
+    async fn runs(&self, campaign: CampaignId) -> LedgerResult<Vec<LeaseRow>> {
+        Ok(lease::runs(self, campaign).await?)
     }
 
     async fn take_lease(
@@ -64,7 +78,12 @@ impl Ledger for Store {
     }
 
     async fn release_lease(&self, lease: &Lease) -> LedgerResult<()> {
-        Ok(lease::release_lease(self, lease).await?)
+        lease::drop_run(self, lease.campaign, &lease.token).await?;
+        Ok(())
+    }
+
+    async fn drop_run(&self, campaign: CampaignId, token: &str) -> LedgerResult<bool> {
+        Ok(lease::drop_run(self, campaign, token).await?)
     }
 }
 
@@ -86,7 +105,7 @@ impl Store {
             return Ok((c, false));
         }
         let mut tx = self.begin_write().await?;
-        let created = sqlx::query(
+        let created: Option<i64> = on_tx!(&mut tx, t => sqlx::query_scalar(
             "INSERT INTO campaigns (issue_number, subject, created_at, content_hash) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
         )
@@ -94,20 +113,19 @@ impl Store {
         .bind(subject)
         .bind(super::seconds(crate::domain::now()))
         .bind(content_hash)
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(&mut **t)
+        .await)
         .with_context(|| format!("cannot create the campaign for issue {issue}"))?;
-        if let Some(row) = created {
-            let id: i64 = row.try_get("id")?;
-            sqlx::query(
+        if let Some(id) = created {
+            on_tx!(&mut tx, t => sqlx::query(
                 "INSERT INTO deliveries (campaign_id, subscriber_id, state, updated_at) \
                  SELECT $1, id, 'pending', $2 FROM subscribers WHERE status = 'subscribed' \
                  ORDER BY id",
             )
             .bind(id)
             .bind(now_ms())
-            .execute(&mut *tx)
-            .await
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
             .with_context(|| format!("cannot snapshot the recipients of issue {issue}"))?;
         }
         tx.commit()
@@ -122,28 +140,30 @@ impl Store {
     /// The most recently created campaign, if any.
     pub async fn latest_campaign(&self) -> anyhow::Result<Option<Campaign>> {
         let sql = format!("{CAMPAIGN_COLUMNS} ORDER BY id DESC LIMIT 1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_optional(&self.pool)
-            .await
-            .context("cannot look up the latest campaign")?;
-        row.as_ref().map(campaign_from_row).transpose()
+        on_pool!(self, p => {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .fetch_optional(p)
+                .await
+                .context("cannot look up the latest campaign")?;
+            row.as_ref().map(campaign_from_row).transpose()
+        })
     }
 
     /// Re-queues failed rows whose subscriber is still subscribed, with
     /// their attempts reset. Returns how many.
     pub async fn retry_failed(&self, campaign: CampaignId) -> anyhow::Result<u64> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
+        let n = on_tx!(&mut tx, t => sqlx::query(
             "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = NULL, \
              updated_at = $2 WHERE campaign_id = $1 AND state = 'failed' AND subscriber_id IN \
              (SELECT id FROM subscribers WHERE status = 'subscribed')",
         )
         .bind(campaign.get())
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
-        .context("cannot re-queue failed rows")?
-        .rows_affected();
+        .map(|r| r.rows_affected()))
+        .context("cannot re-queue failed rows")?;
         tx.commit().await.context("cannot commit the retry")?;
         Ok(n)
     }
@@ -152,63 +172,88 @@ impl Store {
 /// The campaign for `issue`, if any.
 async fn find_campaign(store: &Store, issue: IssueNumber) -> anyhow::Result<Option<Campaign>> {
     let sql = format!("{CAMPAIGN_COLUMNS} WHERE issue_number = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(i64::from(issue.get()))
-        .fetch_optional(&store.pool)
-        .await
-        .with_context(|| format!("cannot look up the campaign for issue {issue}"))?;
-    row.as_ref().map(campaign_from_row).transpose()
+    on_pool!(store, p => {
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(i64::from(issue.get()))
+            .fetch_optional(p)
+            .await
+            .with_context(|| format!("cannot look up the campaign for issue {issue}"))?;
+        row.as_ref().map(campaign_from_row).transpose()
+    })
 }
 
-/// Starts a run: rows left `sending` by a dead run go back to `pending` and
-/// are added to the campaign's possible duplicates. Returns how many.
-///
-/// Only the run holding the campaign's `lease` may do this (else
-/// [`LedgerError::LeaseLost`](crate::domain::LedgerError)): re-queueing
-/// another live run's rows would mail their recipients twice.
+/// Starts a run: re-queues the rows of dead runs (see `Ledger::start_run`)
+/// and counts the run. Only a run holding a lease on the campaign may do
+/// this (else `LedgerError::LeaseLost`): with one sender, every `sending`
+/// row is a dead run's; with several, only rows whose run is gone are.
 async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     let campaign = lease.campaign;
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
-    let n = sqlx::query(
-        "UPDATE deliveries SET state = 'pending', updated_at = $2 \
-         WHERE campaign_id = $1 AND state = 'sending'",
-    )
-    .bind(campaign.get())
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await
-    .context("cannot re-queue the rows of an interrupted run")?
-    .rows_affected();
-    sqlx::query(
-        "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2, \
-         runs = runs + 1 WHERE id = $1",
-    )
-    .bind(campaign.get())
-    .bind(i64::try_from(n).unwrap_or(i64::MAX))
-    .execute(&mut *tx)
-    .await
+    let n = requeue(&mut tx, campaign).await?;
+    on_tx!(&mut tx, t => sqlx::query("UPDATE campaigns SET runs = runs + 1 WHERE id = $1")
+        .bind(campaign.get())
+        .execute(&mut **t)
+        .await.map(|r| r.rows_affected()))
     .context("cannot record the run")?;
     tx.commit().await.context("cannot commit the run start")?;
     Ok(n)
 }
 
-fn campaign_from_row(row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Campaign> {
-    let number: i64 = row.try_get("issue_number")?;
+/// Sends rows left `sending` by dead runs back to `pending` and adds them
+/// to the campaign's possible duplicates. SQLite (one sender): every
+/// `sending` row, since the caller holds the campaign. PostgreSQL: rows
+/// whose run is no longer registered; the rows of live runs stay theirs.
+async fn requeue(tx: &mut Tx, campaign: CampaignId) -> anyhow::Result<u64> {
+    let now = now_ms();
+    let n = match &mut *tx {
+        Tx::Sqlite(t) => sqlx::query(
+            "UPDATE deliveries SET state = 'pending', updated_at = $2 \
+             WHERE campaign_id = $1 AND state = 'sending'",
+        )
+        .bind(campaign.get())
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()),
+        Tx::Postgres(t) => sqlx::query(
+            "UPDATE deliveries d SET state = 'pending', updated_at = $2 \
+             WHERE d.campaign_id = $1 AND d.state = 'sending' AND NOT EXISTS \
+             (SELECT 1 FROM send_runs r WHERE r.id = d.claimed_by)",
+        )
+        .bind(campaign.get())
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()),
+    }
+    .context("cannot re-queue the rows of an interrupted run")?;
+    if n > 0 {
+        on_tx!(tx, t => sqlx::query(
+            "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
+        )
+        .bind(campaign.get())
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .execute(&mut **t)
+        .await.map(|r| r.rows_affected()))
+        .context("cannot count the possible duplicates")?;
+    }
+    Ok(n)
+}
+
+fn campaign_from_row(row: &impl Cols) -> anyhow::Result<Campaign> {
+    let number = row.int("issue_number")?;
     let issue = u32::try_from(number)
         .ok()
         .and_then(IssueNumber::new)
         .with_context(|| format!("the store holds an invalid issue number `{number}`"))?;
-    let count = |name: &str| -> anyhow::Result<u64> {
-        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
-    };
     Ok(Campaign {
-        id: CampaignId::new(row.try_get("id")?),
+        id: CampaignId::new(row.int("id")?),
         issue,
-        subject: row.try_get("subject")?,
-        created_at: super::time_from(row.try_get("created_at")?)?,
-        possible_duplicates: count("possible_duplicates")?,
-        runs: count("runs")?,
-        content_hash: row.try_get("content_hash")?,
+        subject: row.text("subject")?,
+        created_at: super::time_from(row.int("created_at")?)?,
+        possible_duplicates: row.count("possible_duplicates")?,
+        runs: row.count("runs")?,
+        content_hash: row.opt_text("content_hash")?,
     })
 }

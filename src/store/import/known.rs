@@ -4,13 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
-use sqlx::Row;
 
 use super::ImportSession;
 use crate::domain::{Status, SubscriberId};
 use crate::import::{ImportRecord, Origin, RejectedRow};
 use crate::store::sql::Sql;
-use crate::store::{history, status_from};
+use crate::store::{Cols, Tx, history, status_from};
 
 /// What the store holds for a known address.
 pub(super) struct Known {
@@ -25,20 +24,36 @@ impl ImportSession {
         &mut self,
         rows: &[&ImportRecord],
     ) -> anyhow::Result<HashMap<String, Known>> {
-        let mut sql = Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
-        for (i, r) in rows.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " })
-                .param(r.email.as_str());
-        }
-        sql.push(")");
-        let mut known = HashMap::with_capacity(rows.len());
-        for row in sql.build()?.fetch_all(&mut *self.tx).await? {
+        let found: Vec<KnownRow> = match &mut self.tx {
+            Tx::Sqlite(t) => {
+                let mut sql =
+                    Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
+                for (i, r) in rows.iter().enumerate() {
+                    sql.push(if i == 0 { "" } else { ", " })
+                        .param(r.email.as_str());
+                }
+                sql.push(")");
+                known_rows(&sql.build()?.fetch_all(&mut **t).await?)?
+            }
+            Tx::Postgres(t) => {
+                let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+                let found = sqlx::query(
+                    "SELECT id, email, name, status FROM subscribers WHERE email = ANY($1)",
+                )
+                .bind(emails)
+                .fetch_all(&mut **t)
+                .await?;
+                known_rows(&found)?
+            }
+        };
+        let mut known = HashMap::with_capacity(found.len());
+        for (email, id, name, status) in found {
             let k = Known {
-                id: SubscriberId::new(row.try_get("id")?),
-                name: row.try_get("name")?,
-                status: status_from(row.try_get("status")?)?,
+                id: SubscriberId::new(id),
+                name,
+                status: status_from(status)?,
             };
-            known.insert(row.try_get("email")?, k);
+            known.insert(email, k);
         }
         Ok(known)
     }
@@ -52,16 +67,47 @@ impl ImportSession {
         if old.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut sql = Sql::new("INSERT INTO import_touched (id, file, line) VALUES ");
-        for (i, (r, k)) in old.iter().enumerate() {
-            let file = self.file_index(&r.origin.file);
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.param(k.id.get()).push(", ").param(file).push(", ");
-            sql.param(r.origin.line as i64).push(")");
-        }
-        sql.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-        let rows = sql.build()?.fetch_all(&mut *self.tx).await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+        let touched: Vec<(i64, i64, i64)> = old
+            .iter()
+            .map(|(r, k)| {
+                (
+                    k.id.get(),
+                    self.file_index(&r.origin.file),
+                    r.origin.line as i64,
+                )
+            })
+            .collect();
+        let ids: Vec<i64> = match &mut self.tx {
+            Tx::Sqlite(t) => {
+                let mut sql = Sql::new("INSERT INTO import_touched (id, file, line) VALUES ");
+                for (i, (id, file, line)) in touched.iter().enumerate() {
+                    sql.push(if i == 0 { "(" } else { ", (" });
+                    sql.param(*id).push(", ").param(*file).push(", ");
+                    sql.param(*line).push(")");
+                }
+                sql.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+                let rows = sql.build()?.fetch_all(&mut **t).await?;
+                rows.iter()
+                    .map(|r| r.int("id"))
+                    .collect::<anyhow::Result<_>>()?
+            }
+            Tx::Postgres(t) => {
+                let rows = sqlx::query(
+                    "INSERT INTO import_touched (id, file, line) SELECT * FROM \
+                     UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) \
+                     ON CONFLICT (id) DO NOTHING RETURNING id",
+                )
+                .bind(touched.iter().map(|t| t.0).collect::<Vec<_>>())
+                .bind(touched.iter().map(|t| t.1).collect::<Vec<_>>())
+                .bind(touched.iter().map(|t| t.2).collect::<Vec<_>>())
+                .fetch_all(&mut **t)
+                .await?;
+                rows.iter()
+                    .map(|r| r.int("id"))
+                    .collect::<anyhow::Result<_>>()?
+            }
+        };
+        Ok(ids.into_iter().collect())
     }
 
     pub(super) async fn reject_touched_again(
@@ -72,11 +118,12 @@ impl ImportSession {
     ) -> anyhow::Result<()> {
         for r in again {
             let id = known[r.email.as_str()].id.get();
-            let (file, line): (i64, i64) =
-                sqlx::query_as("SELECT file, line FROM import_touched WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
+            let (file, line): (i64, i64) = on_tx!(&mut self.tx, t => sqlx::query_as(
+                "SELECT file, line FROM import_touched WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **t)
+            .await)?;
             let file = self.files.get(file as usize).cloned().unwrap_or_default();
             let earlier = if file == r.origin.file {
                 format!("line {line}")
@@ -110,7 +157,7 @@ impl ImportSession {
         } else {
             known.status
         };
-        sqlx::query(
+        on_tx!(&mut self.tx, t => sqlx::query(
             "UPDATE subscribers SET status = $1, name = COALESCE($2, name), updated_at = $3 \
              WHERE id = $4",
         )
@@ -118,8 +165,9 @@ impl ImportSession {
         .bind(r.name.as_deref())
         .bind(self.now)
         .bind(known.id.get())
-        .execute(&mut *self.tx)
+        .execute(&mut **t)
         .await
+        .map(|r| r.rows_affected()))
         .with_context(|| format!("{}: cannot update `{}`", r.origin, r.email))?;
         if new_status {
             history::append(&mut self.tx, &[(known.id, change)]).await?;
@@ -135,4 +183,21 @@ pub(super) fn duplicate(r: &ImportRecord, earlier: String) -> RejectedRow {
         origin: r.origin.clone(),
         reason: format!("duplicate of {earlier} (`{}`)", r.email),
     }
+}
+
+/// (email, id, name, status) as a lookup returns them.
+type KnownRow = (String, i64, Option<String>, String);
+
+/// Each row a lookup returned.
+fn known_rows(rows: &[impl Cols]) -> anyhow::Result<Vec<KnownRow>> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text("email")?,
+                r.int("id")?,
+                r.opt_text("name")?,
+                r.text("status")?,
+            ))
+        })
+        .collect()
 }

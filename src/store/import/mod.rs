@@ -12,10 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context;
-use sqlx::{Row, Transaction};
 
 use super::sql::Sql;
-use super::{Db, Store, history, ip_text, seconds};
+use super::{Cols, Store, Tx, history, ip_text, seconds};
 use crate::domain::SubscriberId;
 
 mod known;
@@ -44,7 +43,7 @@ pub struct ImportSummary {
 
 /// An import in progress: apply batches, then commit or roll back.
 pub struct ImportSession {
-    pub(super) tx: Transaction<'static, Db>,
+    pub(super) tx: Tx,
     /// The largest subscriber id before this import began.
     pub(super) last_old_id: i64,
     /// When this import began: every row it writes carries this time.
@@ -59,19 +58,35 @@ impl Store {
     /// Starts an import; other writers wait until it commits or rolls back.
     pub async fn begin_import(&self) -> anyhow::Result<ImportSession> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "CREATE TEMP TABLE import_touched \
-             (id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL)",
+        match &mut tx {
+            Tx::Sqlite(t) => {
+                sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
+                    .execute(&mut **t)
+                    .await?;
+                sqlx::query(
+                    "CREATE TEMP TABLE import_touched \
+                     (id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL)",
+                )
+                .execute(&mut **t)
+                .await
+                .context("cannot prepare the import")?;
+            }
+            Tx::Postgres(t) => {
+                sqlx::query(
+                    "CREATE TEMP TABLE import_touched \
+                     (id BIGINT PRIMARY KEY, file BIGINT NOT NULL, line BIGINT NOT NULL) \
+                     ON COMMIT DROP",
+                )
+                .execute(&mut **t)
+                .await
+                .context("cannot prepare the import")?;
+            }
+        }
+        let last_old_id: i64 = on_tx!(&mut tx, t => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), CAST(0 AS BIGINT)) FROM subscribers",
         )
-        .execute(&mut *tx)
-        .await
-        .context("cannot prepare the import")?;
-        let last_old_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM subscribers")
-            .fetch_one(&mut *tx)
-            .await?;
+        .fetch_one(&mut **t)
+        .await)?;
         Ok(ImportSession {
             tx,
             last_old_id,
@@ -110,9 +125,11 @@ impl ImportSession {
 
     /// Makes the import permanent.
     pub async fn commit(mut self) -> anyhow::Result<ImportSummary> {
-        sqlx::query("DROP TABLE temp.import_touched")
-            .execute(&mut *self.tx)
-            .await?;
+        if let Tx::Sqlite(t) = &mut self.tx {
+            sqlx::query("DROP TABLE temp.import_touched")
+                .execute(&mut **t)
+                .await?;
+        }
         self.tx.commit().await.context("cannot commit the import")?;
         Ok(self.summary)
     }
@@ -208,32 +225,77 @@ impl ImportSession {
         if rows.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut sql = Sql::new(
-            "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
-             consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
-        );
         let now = self.now;
-        for (i, r) in rows.iter().enumerate() {
-            let c = &r.consent;
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.param(r.email.as_str()).push(", ");
-            sql.param(r.name.as_deref()).push(", ");
-            sql.status(r.status()).push(", ");
-            sql.int(now).push(", ").int(now).push(", ");
-            sql.param(c.source.to_string()).push(", ");
-            sql.param(seconds(c.at)).push(", ");
-            sql.param(ip_text(c.ip)).push(", ");
-            sql.param(c.confirmed_at.map(seconds)).push(", ");
-            sql.param(ip_text(c.confirm_ip)).push(")");
-        }
-        sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
-        let mut ids = HashMap::with_capacity(rows.len());
-        for row in sql.build()?.fetch_all(&mut *self.tx).await? {
-            ids.insert(
-                row.try_get::<String, _>("email")?,
-                SubscriberId::new(row.try_get("id")?),
-            );
-        }
+        let added: Vec<(String, i64)> = match &mut self.tx {
+            Tx::Sqlite(t) => {
+                let mut sql = Sql::new(
+                    "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+                     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
+                );
+                for (i, r) in rows.iter().enumerate() {
+                    let c = &r.consent;
+                    sql.push(if i == 0 { "(" } else { ", (" });
+                    sql.param(r.email.as_str()).push(", ");
+                    sql.param(r.name.as_deref()).push(", ");
+                    sql.status(r.status()).push(", ");
+                    sql.int(now).push(", ").int(now).push(", ");
+                    sql.param(c.source.to_string()).push(", ");
+                    sql.param(seconds(c.at)).push(", ");
+                    sql.param(ip_text(c.ip)).push(", ");
+                    sql.param(c.confirmed_at.map(seconds)).push(", ");
+                    sql.param(ip_text(c.confirm_ip)).push(")");
+                }
+                sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+                let rows = sql.build()?.fetch_all(&mut **t).await?;
+                email_ids(&rows)?
+            }
+            Tx::Postgres(t) => {
+                let rows = sqlx::query(
+                    "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+                     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
+                     SELECT e, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
+                     $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
+                     $7::BIGINT[], $8::TEXT[]) AS u(e, n, st, src, at, ip, cat, cip) \
+                     ON CONFLICT (email) DO NOTHING RETURNING id, email",
+                )
+                .bind(rows.iter().map(|r| r.email.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.name.as_deref()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.status().as_str()).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|r| r.consent.source.to_string())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| seconds(r.consent.at))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| ip_text(r.consent.ip))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| r.consent.confirmed_at.map(seconds))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| ip_text(r.consent.confirm_ip))
+                        .collect::<Vec<_>>(),
+                )
+                .bind(now)
+                .fetch_all(&mut **t)
+                .await?;
+                email_ids(&rows)?
+            }
+        };
+        let ids: HashMap<String, SubscriberId> = added
+            .into_iter()
+            .map(|(email, id)| (email, SubscriberId::new(id)))
+            .collect();
         let changes: Vec<_> = rows
             .iter()
             .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
@@ -256,4 +318,11 @@ impl ImportSession {
         };
         i as i64
     }
+}
+
+/// (email, id) of each row returned by an insert.
+fn email_ids(rows: &[impl Cols]) -> anyhow::Result<Vec<(String, i64)>> {
+    rows.iter()
+        .map(|r| Ok((r.text("email")?, r.int("id")?)))
+        .collect()
 }

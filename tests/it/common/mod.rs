@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod db;
 pub mod mta;
+pub mod pg;
 pub mod project;
 pub mod sink;
 pub mod web;
