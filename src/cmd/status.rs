@@ -7,16 +7,17 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::domain::{
-    Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup, IssueNumber, Ledger,
+    Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup, IssueNumber, Ledger, now_ms,
 };
 use crate::store::Store;
 
 /// Show a campaign's delivery status (default: the latest campaign).
 ///
 /// Prints counts per state (pending, sending, sent, deferred, failed,
-/// skipped), elapsed time and rate, failures grouped by the relay's reply,
-/// and the possible duplicates: messages in flight when a run died, which
-/// were sent again and may have arrived twice.
+/// skipped), elapsed time and rate, the runs sending it now (with
+/// PostgreSQL, any number, on any machines) with their rates, failures
+/// grouped by the relay's reply, and the possible duplicates: messages in
+/// flight when a run died, which were sent again and may have arrived twice.
 ///
 /// Examples:
 ///   mailroom status
@@ -52,11 +53,28 @@ pub struct StatusReport {
     pub possible_duplicates: u64,
     pub elapsed_secs: f64,
     pub rate_per_sec: f64,
+    /// The runs sending the campaign now (their leases are live).
+    pub live_runs: Vec<LiveRun>,
     pub failures: Vec<FailureGroup>,
     /// Changes of the issue accepted mid-campaign, oldest first.
     pub content_changes: Vec<ContentChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<Vec<FailedRow>>,
+}
+
+/// One run sending the campaign now.
+#[derive(Debug, Serialize)]
+pub struct LiveRun {
+    pub host: String,
+    pub pid: u32,
+    /// When it started (unix ms).
+    pub started_unix_ms: i64,
+    /// Seconds since its last heartbeat.
+    pub renewed_secs_ago: f64,
+    /// Outcomes (sent or failed) it has recorded.
+    pub handed: u64,
+    /// Its messages per second since it started.
+    pub rate_per_sec: f64,
 }
 
 /// Runs `status`.
@@ -99,6 +117,21 @@ async fn status(
 
 async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Result<StatusReport> {
     let counts = store.campaign_counts(c.id).await?;
+    let now = now_ms();
+    let live_runs = store
+        .runs(c.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.expires_at > now)
+        .map(|r| LiveRun {
+            rate_per_sec: r.rate_per_sec(),
+            host: r.owner.host,
+            pid: r.owner.pid,
+            started_unix_ms: r.acquired_at,
+            renewed_secs_ago: (now - r.renewed_at).max(0) as f64 / 1000.0,
+            handed: r.handed,
+        })
+        .collect();
     let timing = store.campaign_timing(c.id).await?;
     let elapsed_secs = match (timing.first_claim, timing.last_update) {
         (Some(a), Some(b)) if b > a => (b - a) as f64 / 1000.0,
@@ -129,6 +162,7 @@ async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Resul
             0.0
         },
         elapsed_secs,
+        live_runs,
         failures: store.failure_groups(c.id).await?,
         content_changes: store.content_changes(c.id).await?,
         counts,
@@ -147,6 +181,12 @@ fn print_text(r: &StatusReport) {
         "  elapsed {:.1}s, {:.0} msg/s",
         r.elapsed_secs, r.rate_per_sec
     );
+    for run in &r.live_runs {
+        println!(
+            "  sending: pid {} on host `{}`, {} sent or failed, {:.0} msg/s (heartbeat {:.0} s ago)",
+            run.pid, run.host, run.handed, run.rate_per_sec, run.renewed_secs_ago
+        );
+    }
     println!(
         "  possible duplicates: {} (in flight when a run died; sent again)",
         r.possible_duplicates

@@ -80,6 +80,9 @@ pub async fn run<L: Ledger>(
     let workers: Vec<_> = (0..concurrency)
         .map(|_| tokio::spawn(worker::run(shared.clone(), job_rx.clone(), rec_tx.clone())))
         .collect();
+    // Only the workers hold the queue's receiving end: once they have all
+    // stopped (the recorder failed), queueing fails instead of waiting.
+    drop(job_rx);
     let claim = claim_loop(
         &ledger, &shared, &stats, &committed, &writes, &job_tx, &rec_tx,
     )

@@ -213,7 +213,9 @@ async fn beat<L: Ledger>(
     }
     let (live, dropped) = drop_dead(ledger, campaign, me, Some(&lease.token), now).await?;
     for t in &dropped {
-        tracing::warn!("{}", describe(t).unwrap_or_default());
+        let line = describe(t).unwrap_or_default();
+        let line = line.replace("took the campaign over from", "dropped the dead run");
+        tracing::warn!("{line}; its rows go back to the queue");
     }
     let requeued = ledger.requeue_orphans(campaign.id).await?;
     Ok(Beat::Renewed {

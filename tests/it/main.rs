@@ -15,6 +15,7 @@ mod send_cli;
 mod send_crash;
 mod send_faults;
 mod send_lease;
+mod send_many;
 mod send_mta;
 mod send_refused;
 mod send_smtp;

@@ -134,7 +134,8 @@ impl Store {
         let c = find_campaign(self, issue)
             .await?
             .context("the new campaign vanished")?;
-        Ok((c, true))
+        // Another run may have created it between our look and our insert.
+        Ok((c, created.is_some()))
     }
 
     /// The most recently created campaign, if any.
