@@ -22,6 +22,8 @@ pub const PASSWORD: &str = "test-password-5b1f";
 pub struct Cluster {
     pub port: u16,
     bin: PathBuf,
+    /// Outlives this process on purpose: it stops the cluster after it.
+    _watchdog: std::process::Child,
 }
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
@@ -108,7 +110,7 @@ fn start() -> Cluster {
     let start = ["-D", &data_arg, "-o", &options, "-l", &log, "-w", "start"].map(str::to_owned);
     run(&bin.join("pg_ctl"), &start, run_as.as_deref(), &dir);
     let watch = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pg/watch.sh");
-    Command::new(watch)
+    let watchdog = Command::new(watch)
         .arg(std::process::id().to_string())
         .arg(&bin)
         .arg(&data)
@@ -119,7 +121,11 @@ fn start() -> Cluster {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the cluster's watchdog");
-    Cluster { port, bin }
+    Cluster {
+        port,
+        bin,
+        _watchdog: watchdog,
+    }
 }
 
 /// Runs a PostgreSQL program, as `user` when given; panics with its output.
