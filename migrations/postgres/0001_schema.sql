@@ -2,6 +2,12 @@
 -- with BIGINT times and counts (millisecond times overflow INTEGER) and
 -- identity keys, plus `send_runs` for several senders per campaign.
 --
+-- The two bulk tables, `subscriber_history` and `deliveries`, carry no
+-- foreign keys: their rows are only ever written by mailroom in the same
+-- transaction as (or after) the rows they name, subscribers and campaigns are
+-- never deleted, and the per-row checks cost more than the inserts
+-- themselves (5.3 s of 8.4 s for a 200,000-recipient campaign snapshot).
+--
 -- Times in subscriber tables are unix seconds; ledger and run times are
 -- unix milliseconds. Status and state words carry no CHECK constraint, as
 -- in SQLite, so a new word needs no table rewrite.
@@ -26,7 +32,7 @@ CREATE INDEX subscribers_by_status ON subscribers (status, id);
 -- One row per status change, never updated or deleted.
 CREATE TABLE subscriber_history (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    subscriber_id BIGINT NOT NULL REFERENCES subscribers (id),
+    subscriber_id BIGINT NOT NULL,
     status        TEXT   NOT NULL,
     at            BIGINT NOT NULL,
     source        TEXT   NOT NULL,
@@ -59,8 +65,8 @@ CREATE TABLE campaigns (
 
 CREATE TABLE deliveries (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    campaign_id     BIGINT NOT NULL REFERENCES campaigns (id),
-    subscriber_id   BIGINT NOT NULL REFERENCES subscribers (id),
+    campaign_id     BIGINT NOT NULL,
+    subscriber_id   BIGINT NOT NULL,
     state           TEXT   NOT NULL,
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT,

@@ -35,16 +35,21 @@ pub async fn run<L: Ledger>(
     let committed = Arc::new(Notify::new());
     let concurrency = ctx.settings.concurrency.max(1);
     let (rec_tx, rec_rx) = mpsc::channel::<Record>(recorder::FLUSH_ROWS * 4);
-    // Claims and records take turns in-process rather than meeting at
-    // SQLite's lock, whose busy handler sleeps in milliseconds.
+    // With one writer (SQLite) claims and records take turns in-process
+    // rather than meeting at its lock, whose busy handler sleeps in
+    // milliseconds; a database of many senders lets them overlap.
     let writes = Arc::new(Mutex::new(()));
+    let record_turns = match ledger.senders() {
+        Senders::One => writes.clone(),
+        Senders::Many => Arc::new(Mutex::new(())),
+    };
     let recorder = tokio::spawn(recorder::run(
         ledger.clone(),
         ctx.lease.clone(),
         rec_rx,
         stats.clone(),
         committed.clone(),
-        writes.clone(),
+        record_turns,
     ));
     let shared = Arc::new(Shared {
         from: lettre::Address::from_str(ctx.message.from_address.as_str())

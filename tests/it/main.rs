@@ -8,6 +8,7 @@ mod browser;
 mod check_cli;
 mod check_seeds;
 mod inbound;
+mod postgres;
 mod render;
 mod render_cli;
 mod send_changes;

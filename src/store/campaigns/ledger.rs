@@ -2,28 +2,28 @@
 //! call is one short write transaction of a few multi-row statements
 //! (per-row commits would cap SQLite at a few hundred messages a second).
 //!
-//! On PostgreSQL several runs claim at once: the claim locks its rows with
-//! `FOR UPDATE SKIP LOCKED` (so concurrent claims take disjoint rows
-//! without waiting), re-checks their state in the outer `WHERE`, and stamps
-//! them with the run (`claimed_by`); outcomes are written only to rows the
-//! run still has `sending`.
+//! On PostgreSQL several runs claim at once (see `postgres`): rows are
+//! stamped with the run (`claimed_by`), and outcomes are written only to
+//! rows the run still has `sending`.
 use std::collections::HashMap;
 
 use anyhow::Context;
 use sqlx::QueryBuilder;
 
 use super::lease;
+use super::postgres;
 use crate::domain::{
-    Claimed, EmailAddress, Lease, LedgerResult, Record, Source, Status, StatusChange, SubscriberId,
+    Claimed, DeliveryState, EmailAddress, Lease, LedgerResult, Record, Source, Status,
+    StatusChange, SubscriberId,
 };
-use crate::store::{Cols, Store, Tx, history};
+use crate::store::{Cols, Pool, Store, Tx, history};
 
 /// Rows per recording statement on SQLite: 5 bound values a row, far below
 /// its parameter limit. (PostgreSQL binds five arrays, whatever the count.)
 const RECORD_CHUNK: usize = 1000;
 
 /// One claimed row as read back: (delivery, subscriber, attempts).
-type ClaimedRow = (i64, i64, u32);
+pub(super) type ClaimedRow = (i64, i64, u32);
 
 /// Claims up to `limit` rows that are due at `now` (pending, or deferred
 /// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
@@ -35,72 +35,10 @@ pub(super) async fn claim(
     limit: u32,
     now: i64,
 ) -> LedgerResult<Vec<Claimed>> {
-    let campaign = lease.campaign.get();
-    let mut tx = store.begin_write().await?;
-    let run = lease::ensure_held(&mut tx, lease).await?;
-    let limit = i64::from(limit);
-    let (mut claimed, mut by_id) = match &mut tx {
-        Tx::Sqlite(t) => {
-            // Due deferred rows, then pending ones, each branch walking the
-            // (campaign_id, state, id) index; a single `state = … OR …`
-            // filter would scan and sort the whole campaign on every claim.
-            let rows = sqlx::query(
-                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
-                 claimed_at = $3, updated_at = $3 WHERE id IN (\
-                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-                 AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
-                 UNION ALL \
-                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-                 AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
-                 LIMIT $2) RETURNING id, subscriber_id, attempts",
-            )
-            .bind(campaign)
-            .bind(limit)
-            .bind(now)
-            .fetch_all(&mut **t)
-            .await
-            .context("cannot claim recipients from the ledger")?;
-            let claimed = rows
-                .iter()
-                .map(claimed_row)
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let by_id = addresses(t, &claimed).await?;
-            (claimed, by_id)
-        }
-        Tx::Postgres(t) => {
-            let rows = sqlx::query(
-                "UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, \
-                 claimed_at = $3, updated_at = $3, claimed_by = $4 FROM subscribers s \
-                 WHERE d.id IN (\
-                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-                 AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2 \
-                 FOR UPDATE SKIP LOCKED) AS due \
-                 UNION ALL \
-                 SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-                 AND state = 'pending' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) AS fresh \
-                 LIMIT $2) \
-                 AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3)) \
-                 AND s.id = d.subscriber_id \
-                 RETURNING d.id, d.subscriber_id, d.attempts, s.email, s.status",
-            )
-            .bind(campaign)
-            .bind(limit)
-            .bind(now)
-            .bind(run)
-            .fetch_all(&mut **t)
-            .await
-            .context("cannot claim recipients from the ledger")?;
-            let mut claimed = Vec::with_capacity(rows.len());
-            let mut by_id = HashMap::with_capacity(rows.len());
-            for r in &rows {
-                let row = claimed_row(r)?;
-                by_id.insert(row.1, (r.text("email")?, r.text("status")?));
-                claimed.push(row);
-            }
-            (claimed, by_id)
-        }
+    let (mut claimed, mut by_id) = match &store.pool {
+        Pool::Postgres(p) => postgres::claim(p, lease, limit, now).await?,
+        Pool::Sqlite(_) => claim_sqlite(store, lease, limit, now).await?,
     };
-    tx.commit().await.context("cannot commit the claim")?;
     claimed.sort_unstable();
     claimed
         .into_iter()
@@ -122,7 +60,50 @@ pub(super) async fn claim(
         .collect()
 }
 
-fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
+/// The claim on SQLite, whose one writer makes a plain
+/// `UPDATE … WHERE id IN (SELECT … LIMIT n)` safe.
+async fn claim_sqlite(
+    store: &Store,
+    lease: &Lease,
+    limit: u32,
+    now: i64,
+) -> LedgerResult<postgres::Claim> {
+    let campaign = lease.campaign.get();
+    let limit = i64::from(limit);
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
+    // Due deferred rows, then pending ones, each branch walking the
+    // (campaign_id, state, id) index; a single `state = … OR …`
+    // filter would scan and sort the whole campaign on every claim.
+    let rows = sqlx::query(
+        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
+         claimed_at = $3, updated_at = $3 WHERE id IN (\
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
+         UNION ALL \
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
+         LIMIT $2) RETURNING id, subscriber_id, attempts",
+    )
+    .bind(campaign)
+    .bind(limit)
+    .bind(now)
+    .fetch_all(&mut **t)
+    .await
+    .context("cannot claim recipients from the ledger")?;
+    let claimed = rows
+        .iter()
+        .map(claimed_row)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let by_id = addresses(t, &claimed).await?;
+    tx.commit().await.context("cannot commit the claim")?;
+    Ok((claimed, by_id))
+}
+
+pub(super) fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
     let attempts = r.int("attempts")?;
     Ok((
         r.int("id")?,
@@ -144,14 +125,14 @@ pub(super) async fn record(
     if records.is_empty() {
         return Ok(());
     }
+    if let Pool::Postgres(p) = &store.pool
+        && records.iter().all(|r| r.bounce.is_none())
+    {
+        return postgres::record(p, lease, records, now).await;
+    }
     let handed = records
         .iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                crate::domain::DeliveryState::Sent | crate::domain::DeliveryState::Failed
-            )
-        })
+        .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
         .count() as u64;
     let mut tx = store.begin_write().await?;
     let run = lease::count_handed(&mut tx, lease, handed).await?;
@@ -179,11 +160,12 @@ pub(super) async fn record(
                 q.build()
                     .execute(&mut **t)
                     .await
-                    .map(|r| r.rows_affected())
                     .context("cannot record delivery outcomes in the ledger")?;
             }
         }
         Tx::Postgres(t) => {
+            // Rare (a batch with a hard bounce): the outcomes as in
+            // `postgres::record`, then the bounces, in one transaction.
             let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
             let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
             let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
@@ -209,7 +191,6 @@ pub(super) async fn record(
             .bind(run)
             .execute(&mut **t)
             .await
-            .map(|r| r.rows_affected())
             .context("cannot record delivery outcomes in the ledger")?;
         }
     }

@@ -14,6 +14,7 @@ use crate::domain::{
 mod content;
 mod lease;
 mod ledger;
+mod postgres;
 mod report;
 
 impl Ledger for Store {
