@@ -11,12 +11,18 @@ fn main() -> anyhow::Result<()> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "examples/2025-10-08-this-week-in-rust.md".into());
-    let settings = mailroom::config::load("config.toml".as_ref())?;
+    // ./config.toml when present, else the built-in defaults; then MAILROOM_….
+    let settings = mailroom::config::load(None)?.settings;
     let issue = mailroom::issue::from_file(path.as_ref())?;
 
     // Once per issue: Markdown → HTML + text, CSS inlined, MIME encoded.
     let rendered = render_issue(&issue, &RenderContext::new(&settings))?;
-    let (template, ctx) = prepare(&rendered, &settings, time::OffsetDateTime::now_utc())?;
+    let (template, ctx) = prepare(
+        &rendered,
+        &settings,
+        issue.header.number,
+        time::OffsetDateTime::now_utc(),
+    )?;
 
     // Once per recipient: fill the slots into the prepared bytes.
     let mut buffer = Vec::new();

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod domain;
 pub mod import;
+pub mod inbound;
 pub mod issue;
 pub mod message;
 pub mod model;

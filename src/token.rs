@@ -20,6 +20,8 @@ use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 use time::OffsetDateTime;
 
+pub mod verp;
+
 use crate::config::WebSettings;
 use crate::domain::SubscriberId;
 
@@ -183,6 +185,11 @@ impl Keyring {
         Ok(Self::new(current, previous))
     }
 
+    /// Every secret, the current one first.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys.iter().map(Vec::as_slice)
+    }
+
     /// The current secret (what `send` signs unsubscribe links with).
     pub fn current(&self) -> &[u8] {
         &self.keys[0]
@@ -242,45 +249,38 @@ fn check_length(secret: &[u8], what: &str) -> anyhow::Result<()> {
 fn read_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text.trim().as_bytes().to_vec()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_secret_file(path),
+        // Never a fresh key here: links already sent were signed with the
+        // lost one, and `serve` would reject every one of them.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow::anyhow!(
+            "the signing key `[web] secret_file` `{}` does not exist; every unsubscribe link \
+             already sent was signed with it, so restore it from your backup (it belongs next \
+             to the store). A new store gets one from `mailroom init`; or set \
+             MAILROOM_WEB__SECRET",
+            path.display()
+        )),
         Err(e) => {
             Err(e).with_context(|| format!("cannot read `[web] secret_file` `{}`", path.display()))
         }
     }
 }
 
-/// First use of a configured `secret_file` that does not exist yet: write 32
-/// random bytes (hex) readable by the owner only, the way the store creates
-/// its database file, so the quick start needs no set-up. A file that
-/// appeared meanwhile (another process won the race) is read instead.
-fn create_secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// Creates a new signing key at `path`: 32 random bytes as hex, readable by
+/// the owner only. Only `init` and the creation of a new store call this;
+/// an existing file is an error, never overwritten.
+pub fn create_key_file(path: &Path) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let bytes: [u8; 32] = rand::random();
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path);
-    let mut file = match file {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return read_secret_file(path),
-        Err(e) => {
-            return Err(e).with_context(|| {
-                format!("cannot create `[web] secret_file` `{}`", path.display())
-            });
-        }
-    };
+        .open(path)
+        .with_context(|| format!("cannot create the signing key `{}`", path.display()))?;
     file.write_all(format!("{secret}\n").as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write `[web] secret_file` `{}`", path.display()))?;
-    tracing::warn!(
-        "created a new token secret in `{}`; keep it and back it up: the unsubscribe links \
-         in emails already sent stop working if it changes",
-        path.display()
-    );
-    Ok(secret.into_bytes())
+        .with_context(|| format!("cannot write the signing key `{}`", path.display()))
 }
 
 /// One secret a line; blank lines and `#` comments are skipped.

@@ -1,4 +1,6 @@
--- The PostgreSQL schema: the same tables as migrations/sqlite/0001–0050,
+-- The PostgreSQL schema: the same tables as migrations/sqlite/0001–0050
+-- (0040 included: campaign transports and resets, deferred bounces, hand-over
+-- marks),
 -- with BIGINT times and counts (millisecond times overflow INTEGER) and
 -- identity keys, plus `send_runs` for several senders per campaign.
 --
@@ -53,15 +55,26 @@ CREATE TABLE subscribe_requests (
 -- Campaigns (one per issue number) and their delivery ledger.
 CREATE TABLE campaigns (
     id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    issue_number        BIGINT NOT NULL UNIQUE,
+    issue_number        BIGINT NOT NULL,
     subject             TEXT   NOT NULL,
     created_at          BIGINT NOT NULL,
-    -- Rows a dead run left `sending`, re-queued and sent again: an upper
-    -- bound on duplicates.
+    -- Rows a dead run left `sending` after handing them to the relay (and
+    -- replies lost after the final `.`), sent again: an upper bound on
+    -- duplicates.
     possible_duplicates BIGINT NOT NULL DEFAULT 0,
     runs                BIGINT NOT NULL DEFAULT 0,
-    content_hash        TEXT
+    content_hash        TEXT,
+    -- `smtp` (the real send), `outbox` or `discard` (rehearsals).
+    transport           TEXT   NOT NULL,
+    -- Unix seconds: when the last run started.
+    last_run_at         BIGINT,
+    -- Unix seconds: when `mailroom campaigns reset` retired it; NULL while live.
+    reset_at            BIGINT
 );
+
+-- At most one live campaign per (issue, transport).
+CREATE UNIQUE INDEX campaigns_live ON campaigns (issue_number, transport)
+    WHERE reset_at IS NULL;
 
 CREATE TABLE deliveries (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -78,10 +91,19 @@ CREATE TABLE deliveries (
     claimed_by      BIGINT,
     last_reply      TEXT,
     updated_at      BIGINT NOT NULL,
+    -- A hard bounce awaiting the bounce breaker (`pending`), or applied to
+    -- the subscriber (`applied`); NULL otherwise.
+    bounce          TEXT,
+    -- Unix ms: set, durably, just before the message is handed to the relay
+    -- (before the final `.`), cleared with its outcome. A `sending` row with
+    -- it set may have reached its recipient.
+    handed_at       BIGINT,
     UNIQUE (campaign_id, subscriber_id)
 );
 
 CREATE INDEX deliveries_by_state ON deliveries (campaign_id, state, id);
+CREATE INDEX deliveries_bounces ON deliveries (campaign_id, bounce, id)
+    WHERE bounce IS NOT NULL;
 
 CREATE TABLE campaign_changes (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,6 +1,8 @@
 //! `mailroom inbound`: the mailto side of List-Unsubscribe. Reads a message
-//! an MTA pipes in (or every unread message in a Maildir), finds
-//! `unsubscribe-<token>` in its Subject and unsubscribes that subscriber.
+//! an MTA pipes in (or every unread message in a Maildir), classifies it
+//! with [`crate::inbound::parse`], and unsubscribes the subscriber of an
+//! `unsubscribe-<token>` request. Bounces, complaints and auto-replies are
+//! recognised and reported, and left in place (applying them is next).
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +11,9 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::domain::{Source, Status, StatusChange, SubscriberId, now};
+use crate::inbound::{self, Event, MAX_MESSAGE_BYTES, Unrecognised};
 use crate::store::{Store, Transition};
+use crate::token::verp::VerpTag;
 use crate::token::{Keyring, Purpose};
 
 /// sysexits: the message is unusable (the MTA bounces it).
@@ -46,13 +50,23 @@ pub enum Outcome {
     Unsubscribed(SubscriberId),
     /// Already unsubscribed (or otherwise suppressed): nothing to do.
     AlreadyDone(SubscriberId),
-    /// Nothing usable in it: why.
-    Unusable(&'static str),
+    /// Nothing usable in it (or nothing applied yet): why.
+    Unusable(String),
 }
 
 /// Runs `inbound`.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let keys = Keyring::load(&settings.web)?;
+    let bounce_address = match &settings.bounces.address {
+        Some(a) => Some(
+            crate::domain::EmailAddress::parse(a).context("`[bounces] address` in the config")?,
+        ),
+        None => None,
+    };
+    let ctx = inbound::Context {
+        keys: Some(&keys),
+        bounce_address: bounce_address.as_ref(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,20 +80,21 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         };
         let code = match &args.maildir {
-            None => from_stdin(&store, &keys).await,
-            Some(dir) => from_maildir(&store, &keys, dir).await,
+            None => from_stdin(&store, &ctx).await,
+            Some(dir) => from_maildir(&store, &ctx, dir).await,
         };
         store.close().await;
         code
     })
 }
 
-async fn from_stdin(store: &Store, keys: &Keyring) -> anyhow::Result<ExitCode> {
+async fn from_stdin(store: &Store, ctx: &inbound::Context<'_>) -> anyhow::Result<ExitCode> {
     let mut raw = Vec::new();
     std::io::stdin()
+        .take(MAX_MESSAGE_BYTES as u64 + 1)
         .read_to_end(&mut raw)
         .context("cannot read the message from stdin")?;
-    match handle(store, keys, &raw).await {
+    match handle(store, ctx, &raw).await {
         Ok(outcome) => {
             report("stdin", &outcome);
             Ok(exit_for([&outcome]))
@@ -91,12 +106,17 @@ async fn from_stdin(store: &Store, keys: &Keyring) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn from_maildir(store: &Store, keys: &Keyring, dir: &Path) -> anyhow::Result<ExitCode> {
+async fn from_maildir(
+    store: &Store,
+    ctx: &inbound::Context<'_>,
+    dir: &Path,
+) -> anyhow::Result<ExitCode> {
     let mut outcomes = Vec::new();
     for path in unread(dir)? {
-        let raw =
-            std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-        let outcome = handle(store, keys, &raw).await?;
+        let outcome = match read_bounded(&path)? {
+            Some(raw) => handle(store, ctx, &raw).await?,
+            None => Outcome::Unusable(Unrecognised::TooLarge.to_string()),
+        };
         report(&path.display().to_string(), &outcome);
         if !matches!(outcome, Outcome::Unusable(_)) {
             mark_seen(dir, &path)?;
@@ -133,17 +153,34 @@ fn report(what: &str, outcome: &Outcome) {
     }
 }
 
-/// Finds the token in `raw`'s Subject and unsubscribes its subscriber.
-pub async fn handle(store: &Store, keys: &Keyring, raw: &[u8]) -> anyhow::Result<Outcome> {
-    let Some(message) = mail_parser::MessageParser::default().parse(raw) else {
-        return Ok(Outcome::Unusable("not an email message"));
+/// A file's bytes, or `None` when it is larger than a message may be.
+fn read_bounded(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_MESSAGE_BYTES as u64 + 1).read_to_end(&mut raw))
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    Ok((raw.len() <= MAX_MESSAGE_BYTES).then_some(raw))
+}
+
+/// Classifies `raw` and, for an unsubscribe request, unsubscribes.
+pub async fn handle(
+    store: &Store,
+    ctx: &inbound::Context<'_>,
+    raw: &[u8],
+) -> anyhow::Result<Outcome> {
+    let token = match inbound::parse(raw, ctx) {
+        Event::Unsubscribe { token } => token,
+        Event::Unrecognised(Unrecognised::Other) => {
+            return Ok(Outcome::Unusable(
+                "no `unsubscribe-<token>` in the subject".into(),
+            ));
+        }
+        other => return Ok(Outcome::Unusable(describe(&other))),
     };
-    let Some(token) = message.subject().and_then(token_in) else {
-        return Ok(Outcome::Unusable("no `unsubscribe-<token>` in the subject"));
-    };
-    let Some(id) = keys.verify(Purpose::Unsubscribe, token, now()) else {
+    let keys = ctx.keys.expect("inbound always has the token secrets");
+    let Some(id) = keys.verify(Purpose::Unsubscribe, &token, now()) else {
         return Ok(Outcome::Unusable(
-            "the subject's unsubscribe token does not verify",
+            "the subject's unsubscribe token does not verify".into(),
         ));
     };
     let change = StatusChange {
@@ -153,18 +190,43 @@ pub async fn handle(store: &Store, keys: &Keyring, raw: &[u8]) -> anyhow::Result
     Ok(match store.unsubscribe_batch(&[(id, change)]).await?[0] {
         Transition::Changed { .. } => Outcome::Unsubscribed(id),
         Transition::Unchanged(_) => Outcome::AlreadyDone(id),
-        Transition::NotFound => Outcome::Unusable("the token names no subscriber in this store"),
+        Transition::NotFound => {
+            Outcome::Unusable("the token names no subscriber in this store".into())
+        }
     })
 }
 
-/// The token after `unsubscribe-` in a subject.
-pub fn token_in(subject: &str) -> Option<&str> {
-    let start = subject.find("unsubscribe-")? + "unsubscribe-".len();
-    let rest = &subject[start..];
-    let end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
-        .unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|t| !t.is_empty())
+/// What a message that is not an unsubscribe request was recognised as,
+/// by subscriber id and status code, never by address.
+fn describe(event: &Event) -> String {
+    let who = |tag: Option<VerpTag>| match tag {
+        Some(t) => format!(" for subscriber {} (issue {})", t.subscriber, t.issue),
+        None => " (no VERP tag of ours)".into(),
+    };
+    let applied = "not applied yet (bounce and complaint processing is not wired)";
+    match event {
+        Event::Bounce(dsn) => {
+            let codes: Vec<String> = dsn
+                .recipients
+                .iter()
+                .map(|r| r.status.map_or("no status".into(), |s| s.to_string()))
+                .collect();
+            format!(
+                "a delivery status notification{} ({}); {applied}",
+                who(dsn.verp),
+                codes.join(", ")
+            )
+        }
+        Event::Complaint(c) => format!(
+            "a complaint (`{}`){}; {applied}",
+            c.feedback_type,
+            who(c.verp)
+        ),
+        Event::AutoReply { reason } => format!("an auto-reply ({reason}), not a bounce"),
+        Event::Challenge { reason } => format!("a challenge-response request ({reason})"),
+        Event::Unrecognised(why) => why.to_string(),
+        Event::Unsubscribe { .. } => "an unsubscribe request".into(),
+    }
 }
 
 /// `new/*` and the `cur/*` messages without the Seen flag, by name.
@@ -214,17 +276,4 @@ fn mark_seen(dir: &Path, path: &Path) -> anyhow::Result<()> {
         .join(format!("{base}:2,{}", flags.iter().collect::<String>()));
     std::fs::rename(path, &target)
         .with_context(|| format!("cannot move `{}` to `{}`", path.display(), target.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_token_is_found_after_unsubscribe_dash_even_in_a_reply() {
-        assert_eq!(token_in("unsubscribe-12.AbC_-d"), Some("12.AbC_-d"));
-        assert_eq!(token_in("Re: unsubscribe-12.AbC (please)"), Some("12.AbC"));
-        assert_eq!(token_in("unsubscribe-"), None);
-        assert_eq!(token_in("please unsubscribe me"), None);
-    }
 }

@@ -4,10 +4,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config;
+use crate::config::{Loaded, Settings, Transport};
 
+pub mod campaigns;
 pub mod check;
+pub mod config;
+pub mod dkim;
 pub mod inbound;
+pub mod init;
 pub mod render;
 pub mod send;
 pub mod serve;
@@ -23,17 +27,21 @@ pub mod subscribers;
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
 ///   mailroom status                                                   # watch it; rerun send to resume
+///   mailroom campaigns                                                # every campaign, rehearsals too
 ///
+/// Start with `mailroom init DIR`: a config.toml, the store and the signing key.
 /// Subscribers live in the store (`[database] url`): see `mailroom subscribers --help`.
 /// `mailroom serve` answers the unsubscribe and subscribe links.
-/// Settings come from config.toml; `mailroom <command> --help` explains each command.
+/// Settings: built-in defaults, then config.toml (optional), then MAILROOM_<SECTION>__<KEY>;
+/// `mailroom config` prints them. `mailroom <command> --help` explains each command.
 #[derive(Debug, Parser)]
 #[command(name = "mailroom", version, about, verbatim_doc_comment)]
 pub struct Cli {
-    /// The config file (TOML). Every key can also be set as
-    /// MAILROOM_<SECTION>__<KEY> in the environment.
-    #[arg(long, global = true, value_name = "PATH", default_value = config::DEFAULT_PATH)]
-    pub config: PathBuf,
+    /// The config file (TOML); relative paths in it follow its directory.
+    /// Default: ./config.toml if it exists, else the built-in defaults.
+    /// Every key can also be set as MAILROOM_<SECTION>__<KEY>.
+    #[arg(long, global = true, value_name = "PATH", env = crate::config::CONFIG_VAR)]
+    pub config: Option<PathBuf>,
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -44,55 +52,137 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Init(init::Args),
+    Config(config::Args),
     Check(check::Args),
     Render(render::Args),
     Subscribers(subscribers::Args),
     Send(send::Args),
     Status(status::Args),
+    Campaigns(campaigns::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
+    Dkim(dkim::Args),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check(args) => check::run(args, &config::load(&cli.config)?),
-        Command::Render(args) => render::run(args, &config::load(&cli.config)?),
-        Command::Subscribers(args) => subscribers::run(args, &config::load(&cli.config)?),
-        Command::Send(args) => send::run(args, &config::load(&cli.config)?),
-        Command::Status(args) => status::run(args, &config::load(&cli.config)?),
-        Command::Serve(args) => serve::run(args, &config::load(&cli.config)?),
-        Command::Inbound(args) => inbound::run(args, &config::load(&cli.config)?),
+        // `dkim keygen` needs no config; `dkim record` reads it when it must.
+        Command::Dkim(args) => dkim::run(args, cli.config.as_deref()),
+        // `init` writes the config file, so it cannot read it first.
+        Command::Init(args) => init::run(args, cli.config.as_deref()),
+        command => dispatch(command, &crate::config::load(cli.config.as_deref())?),
     }
 }
 
+fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
+    let settings = &loaded.settings;
+    match command {
+        Command::Init(args) => init::run(args, loaded.file.as_deref()),
+        Command::Dkim(args) => dkim::run(args, loaded.file.as_deref()),
+        Command::Config(args) => config::run(args, loaded),
+        Command::Check(args) => check::run(args, settings),
+        Command::Render(args) => render::run(args, settings),
+        Command::Subscribers(args) => subscribers::run(args, settings),
+        Command::Send(args) => {
+            check_relay_login(settings)?;
+            if args.test.is_none() {
+                say_store(loaded);
+            }
+            send::run(args, settings)
+        }
+        Command::Status(args) => {
+            say_store(loaded);
+            status::run(args, settings)
+        }
+        Command::Serve(args) => {
+            check_relay_login(settings)?;
+            say_store(loaded);
+            serve::run(args, settings)
+        }
+        Command::Campaigns(args) => {
+            say_store(loaded);
+            campaigns::run(args, settings)
+        }
+        Command::Inbound(args) => inbound::run(args, settings),
+    }
+}
+
+/// One stderr line naming the store, so a run from the wrong directory or
+/// with the wrong config shows it at once.
+fn say_store(loaded: &Loaded) {
+    let url = &loaded.settings.database.url;
+    match &loaded.file {
+        Some(_) => eprintln!("store: {}", url.describe()),
+        None => eprintln!(
+            "store: {} (no config file: built-in defaults)",
+            url.describe()
+        ),
+    }
+}
+
+/// Commands that mail through the relay refuse a login without a password
+/// (or the reverse) before doing anything.
+fn check_relay_login(settings: &Settings) -> anyhow::Result<()> {
+    if settings.send.transport == Transport::Smtp {
+        settings.smtp.credentials()?;
+    }
+    Ok(())
+}
+
 /// The exit status for an error: 2 when the input could not be read or
-/// parsed, 1 otherwise.
+/// parsed, 75 (EX_TEMPFAIL) when the relay is unreachable or answered 4xx
+/// at the start (rerun later), 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    use crate::transport::ConnectError;
     if err.chain().any(|e| e.is::<crate::issue::IssueError>()) {
         2
+    } else if err
+        .chain()
+        .any(|e| matches!(e.downcast_ref(), Some(ConnectError::Away { .. })))
+    {
+        75
     } else {
         1
     }
 }
 
-/// Runs `work` on a single-threaded runtime with the store open, and closes
-/// the store afterwards whatever `work` returned.
+/// Runs `work` on a single-threaded runtime with the existing store open
+/// (a missing store is an error naming it), and closes the store
+/// afterwards whatever `work` returned.
 pub(crate) fn with_store<T>(
-    settings: &config::Settings,
+    settings: &Settings,
     work: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    use anyhow::Context;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let store = crate::store::Store::open(&settings.database).await?;
         let result = work(&store).await;
         store.close().await;
         result
     })
+}
+
+/// Like [`with_store`], but creates the store (and, with it, the signing
+/// key) when it does not exist: for the commands that add subscribers.
+pub(crate) fn with_new_store<T>(
+    settings: &Settings,
+    work: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    runtime()?.block_on(async {
+        let store = init::open_or_create(settings).await?;
+        let result = work(&store).await;
+        store.close().await;
+        result
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Sets up `tracing` for `cli`: `serve` logs one line per request by default.

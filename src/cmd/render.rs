@@ -101,7 +101,7 @@ pub fn preview(issue: &crate::model::Issue, settings: &Settings) -> anyhow::Resu
     let rendered = render_issue(issue, &RenderContext::new(settings))
         .with_context(|| format!("cannot render `{}`", issue.source_name))?;
     let date = OffsetDateTime::new_utc(issue.header.date, Time::MIDNIGHT);
-    let (template, ctx) = crate::message::prepare(&rendered, settings, date)?;
+    let (template, ctx) = crate::message::prepare(&rendered, settings, issue.header.number, date)?;
     let sample = EmailAddress::parse(&settings.newsletter.sample_recipient)
         .context("`[newsletter] sample_recipient` in the config")?;
     let slots = RecipientSlots::new(&ctx, issue.header.number, sample, SAMPLE_TOKEN)?;

@@ -7,17 +7,21 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::domain::{
-    Campaign, CampaignCounts, ContentChange, FailedRow, FailureGroup, IssueNumber, Ledger, now_ms,
+    Campaign, CampaignCounts, CampaignTransport, ContentChange, FailedRow, FailureGroup,
+    IssueNumber, Ledger, now_ms,
 };
 use crate::store::Store;
 
 /// Show a campaign's delivery status (default: the latest campaign).
 ///
-/// Prints counts per state (pending, sending, sent, deferred, failed,
+/// For an issue with both, the real (SMTP) campaign is shown rather than an
+/// outbox rehearsal; `mailroom campaigns` lists them all. Prints the
+/// transport, counts per state (pending, sending, sent, deferred, failed,
 /// skipped), elapsed time and rate, the runs sending it now (with
 /// PostgreSQL, any number, on any machines) with their rates, failures
-/// grouped by the relay's reply, and the possible duplicates: messages in
-/// flight when a run died, which were sent again and may have arrived twice.
+/// grouped by the relay's reply, and the possible duplicates: messages
+/// handed to the relay when a run died (at most one per connection) or
+/// whose reply was lost, which were sent again and may have arrived twice.
 ///
 /// Examples:
 ///   mailroom status
@@ -47,6 +51,9 @@ pub enum Format {
 pub struct StatusReport {
     pub issue: u32,
     pub subject: String,
+    /// `smtp` (the real send), `outbox` or `discard` (rehearsals).
+    pub transport: CampaignTransport,
+    pub rehearsal: bool,
     pub runs: u64,
     pub total: u64,
     pub counts: CampaignCounts,
@@ -99,9 +106,16 @@ async fn status(
     args: &Args,
 ) -> anyhow::Result<ExitCode> {
     let campaign = match number {
-        Some(n) => store.find_campaign(n).await?.with_context(|| {
-            format!("no campaign for issue {n} yet; `mailroom send ISSUE.md` creates it")
-        })?,
+        Some(n) => match store.live_campaigns(n).await?.into_iter().next() {
+            Some(c) => c,
+            None if store.has_campaign(n).await? => anyhow::bail!(
+                "issue {n} has no live campaign: it was reset (`mailroom campaigns` shows its \
+                 history); `mailroom send ISSUE.md` starts a new one"
+            ),
+            None => {
+                anyhow::bail!("no campaign for issue {n} yet; `mailroom send ISSUE.md` creates it")
+            }
+        },
         None => store
             .latest_campaign()
             .await?
@@ -153,6 +167,8 @@ async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Resul
     Ok(StatusReport {
         issue: c.issue.get(),
         subject: c.subject.clone(),
+        transport: c.transport,
+        rehearsal: c.is_rehearsal(),
         runs: c.runs,
         total: counts.total(),
         possible_duplicates: c.possible_duplicates,
@@ -173,6 +189,15 @@ async fn gather(store: &Store, c: &Campaign, list_failed: bool) -> anyhow::Resul
 fn print_text(r: &StatusReport) {
     let c = &r.counts;
     println!("issue {}: {} ({} run(s))", r.issue, r.subject, r.runs);
+    if r.rehearsal {
+        println!(
+            "  transport: {} (a rehearsal: nobody was mailed; the first SMTP send starts the \
+             real campaign)",
+            r.transport
+        );
+    } else {
+        println!("  transport: {} (the real campaign)", r.transport);
+    }
     println!(
         "  {} recipients: sent {}, failed {}, skipped {}, deferred {}, pending {}, sending {}",
         r.total, c.sent, c.failed, c.skipped, c.deferred, c.pending, c.sending
@@ -188,7 +213,8 @@ fn print_text(r: &StatusReport) {
         );
     }
     println!(
-        "  possible duplicates: {} (in flight when a run died; sent again)",
+        "  possible duplicates: {} (handed to the relay when a run died, or whose reply was \
+         lost; sent again)",
         r.possible_duplicates
     );
     for ch in &r.content_changes {

@@ -1,34 +1,27 @@
 //! `[check]`: the checker's rules and vocabulary, with built-in defaults.
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Checker settings; see `mailroom check --help` for the rules.
 ///
 /// Every key has a built-in default, so `[check]` may be left out.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CheckSettings {
     /// Rules switched off, by name.
-    #[serde(default)]
     pub disabled: Vec<String>,
     /// Regexes matched against a heading line as written (`### [Rust](…)`);
     /// a matching heading may legitimately have no content of its own.
-    #[serde(default)]
     pub empty_heading_allow: Vec<String>,
     /// Raw HTML tags that are allowed without a warning.
-    #[serde(default = "default_allowed_html_tags")]
     pub allowed_html_tags: Vec<String>,
     /// Regexes for leftover placeholders in text and link targets.
-    #[serde(default = "default_placeholders")]
     pub placeholders: Vec<String>,
     /// Regex for a template comment that marks where content goes
     /// (`<!-- QOTW goes here -->`).
-    #[serde(default = "default_placeholder_comment")]
     pub placeholder_comment: String,
     /// Query parameters that track readers; `*` at the end matches a prefix.
-    #[serde(default = "default_tracking_params")]
     pub tracking_params: Vec<String>,
     /// Header fields every issue must have.
-    #[serde(default = "default_required_header_fields")]
     pub required_header_fields: Vec<String>,
 }
 
@@ -36,7 +29,7 @@ impl Default for CheckSettings {
     fn default() -> Self {
         Self {
             disabled: Vec::new(),
-            empty_heading_allow: Vec::new(),
+            empty_heading_allow: default_empty_heading_allow(),
             allowed_html_tags: default_allowed_html_tags(),
             placeholders: default_placeholders(),
             placeholder_comment: default_placeholder_comment(),
@@ -48,6 +41,12 @@ impl Default for CheckSettings {
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// TWiR's "Calls for Testing" sub-headings (`### [RFCs](…)`, `### [Rust](…)`,
+/// `### [Rustup](…)`) are link-only headings followed by a sibling.
+fn default_empty_heading_allow() -> Vec<String> {
+    strings(&[r"^### \[(RFCs|Rust|Rustup)\]\(.*call-for-testing\)$"])
 }
 
 fn default_allowed_html_tags() -> Vec<String> {

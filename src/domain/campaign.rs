@@ -39,6 +39,72 @@ pub struct Campaign {
     /// The hash of what it sends (see `cmd::send::content`); `None` for a
     /// campaign created before mailroom stored it.
     pub content_hash: Option<String>,
+    /// Where its messages go: the real send (`smtp`) or a rehearsal.
+    pub transport: CampaignTransport,
+    /// When its last run started.
+    pub last_run_at: Option<OffsetDateTime>,
+    /// When `mailroom campaigns reset` retired it (its ledger is kept).
+    pub reset_at: Option<OffsetDateTime>,
+}
+
+impl Campaign {
+    /// Whether this is a rehearsal (outbox or discard), which never stands
+    /// in the way of the real send.
+    pub fn is_rehearsal(&self) -> bool {
+        self.transport.is_rehearsal()
+    }
+}
+
+/// Where a campaign's messages go. Each issue has at most one live
+/// campaign per transport, so a rehearsal in the outbox never uses up the
+/// real (SMTP) campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignTransport {
+    Smtp,
+    Outbox,
+    Discard,
+}
+
+impl CampaignTransport {
+    /// Every transport, the real one first.
+    pub const ALL: [CampaignTransport; 3] = [
+        CampaignTransport::Smtp,
+        CampaignTransport::Outbox,
+        CampaignTransport::Discard,
+    ];
+
+    /// The word stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignTransport::Smtp => "smtp",
+            CampaignTransport::Outbox => "outbox",
+            CampaignTransport::Discard => "discard",
+        }
+    }
+
+    /// Outbox and discard sends mail nobody: rehearsals.
+    pub fn is_rehearsal(self) -> bool {
+        self != CampaignTransport::Smtp
+    }
+}
+
+impl FromStr for CampaignTransport {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CampaignTransport::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .with_context(|| {
+                format!("the store holds an unknown transport `{s}`; upgrade mailroom")
+            })
+    }
+}
+
+impl fmt::Display for CampaignTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// Where a ledger row stands.

@@ -7,8 +7,15 @@
 //! `failed` | `skipped`; `deferred` rows become claimable again at
 //! `next_attempt_at`. Rows stay `sending` until their outcome is committed,
 //! so after a crash the rows still `sending` are exactly the ones whose
-//! outcome is unknown: they are re-queued and counted as possible
-//! duplicates ([`Ledger::start_run`], [`Ledger::requeue_orphans`]).
+//! outcome is unknown: they are re-queued ([`Ledger::start_run`],
+//! [`Ledger::requeue_orphans`]), and those marked by [`Ledger::hand_over`]
+//! (their message was being handed to the relay), the only ones that can
+//! have arrived, count as possible duplicates.
+//!
+//! A hard bounce is recorded `failed` at once, but its subscriber is marked
+//! `bounced` only once the run's bounce breaker has cleared it
+//! ([`Ledger::apply_bounces`]); a burst the list cannot explain goes back
+//! to the queue instead ([`Ledger::release_bounces`]).
 //!
 //! A run holds a [`Lease`] on the campaign. With [`Senders::One`] (SQLite)
 //! it is exclusive: a second run refuses while it is live. With
@@ -20,7 +27,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use super::campaign::{Campaign, CampaignCounts, CampaignId, ContentChange, DeliveryState};
-use super::{EmailAddress, IssueNumber, SubscriberId};
+use super::{EmailAddress, SubscriberId};
 
 /// A claimed ledger row: who to mail now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +54,14 @@ pub struct Record {
     pub next_attempt_at: Option<i64>,
     /// The row was not actually tried (no connection): give the attempt back.
     pub refund_attempt: bool,
-    /// A hard bounce: mark this subscriber `bounced`, with `reply` as reason.
+    /// A hard bounce of this subscriber. The row is marked bounce-pending;
+    /// the subscriber becomes `bounced` only when the run's bounce breaker
+    /// has judged the window around it ([`Ledger::apply_bounces`]).
     pub bounce: Option<SubscriberId>,
+    /// The message may have reached the relay though no reply said so (the
+    /// connection was lost or timed out after the final `.`): it is sent
+    /// again and counted as a possible duplicate.
+    pub possible_duplicate: bool,
 }
 
 /// The process a lease names: enough to say who is sending, and to tell
@@ -135,13 +148,15 @@ pub trait Ledger: Clone + Send + Sync + 'static {
 
     /// Starts a run: rows left `sending` by dead runs (with
     /// [`Senders::One`], every `sending` row; with [`Senders::Many`], those
-    /// whose run is no longer registered) go back to `pending` and are added
-    /// to the campaign's possible duplicates. Returns how many.
+    /// whose run is no longer registered) go back to `pending`; those that
+    /// were handed over are added to the campaign's possible duplicates.
+    /// Returns how many.
     fn start_run(&self, lease: &Lease) -> impl Future<Output = LedgerResult<u64>> + Send;
 
     /// With [`Senders::Many`]: re-queues the `sending` rows of runs no
     /// longer registered (dropped as dead, or ended with rows abandoned),
-    /// adding them to the possible duplicates. Returns how many.
+    /// adding the handed-over ones to the possible duplicates. Returns how
+    /// many those are.
     fn requeue_orphans(
         &self,
         campaign: CampaignId,
@@ -157,8 +172,18 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = LedgerResult<Vec<Claimed>>> + Send;
 
-    /// Writes outcomes of claimed rows, and marks hard-bounced subscribers
-    /// `bounced` (with the reply in their history), in one transaction.
+    /// Marks claimed rows as being handed to the relay now, durably, before
+    /// their final `.` goes out.
+    fn hand_over(
+        &self,
+        lease: &Lease,
+        deliveries: &[i64],
+        now: i64,
+    ) -> impl Future<Output = LedgerResult<()>> + Send;
+
+    /// Writes outcomes of claimed rows in one transaction: hard bounces
+    /// are marked bounce-pending (their subscribers are left alone), and
+    /// possible duplicates are added to the campaign's count.
     fn record(
         &self,
         lease: &Lease,
@@ -178,11 +203,30 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         campaign: CampaignId,
     ) -> impl Future<Output = LedgerResult<CampaignCounts>> + Send;
 
-    /// The campaign for `issue`, if any.
-    fn find_campaign(
+    /// The campaign `id`, if it exists.
+    fn campaign(
         &self,
-        issue: IssueNumber,
+        id: CampaignId,
     ) -> impl Future<Output = LedgerResult<Option<Campaign>>> + Send;
+
+    /// Marks the subscribers of these bounce-pending rows `bounced` (with
+    /// the reply and the issue in their history): the breaker found no
+    /// burst around them. Returns how many subscribers changed.
+    fn apply_bounces(
+        &self,
+        lease: &Lease,
+        deliveries: &[i64],
+    ) -> impl Future<Output = LedgerResult<u64>> + Send;
+
+    /// Marks the subscribers of every bounce-pending row of the campaign
+    /// `bounced` (the run ended without a burst). Returns how many changed.
+    fn apply_all_bounces(&self, lease: &Lease) -> impl Future<Output = LedgerResult<u64>> + Send;
+
+    /// Puts every bounce-pending row of the campaign back in the queue
+    /// (`deferred`, due now, the attempt given back, the reply kept) and
+    /// leaves its subscriber subscribed: the breaker judged the bounces a
+    /// relay's fault. Returns how many rows.
+    fn release_bounces(&self, lease: &Lease) -> impl Future<Output = LedgerResult<u64>> + Send;
 
     /// The changes of the issue accepted during the campaign, oldest first.
     fn content_changes(

@@ -7,8 +7,8 @@ pub mod ledger;
 mod subscriber;
 
 pub use campaign::{
-    Campaign, CampaignCounts, CampaignId, ContentChange, DeliveryState, FailedRow, FailureGroup,
-    Timing,
+    Campaign, CampaignCounts, CampaignId, CampaignTransport, ContentChange, DeliveryState,
+    FailedRow, FailureGroup, Timing,
 };
 pub use consent::{Consent, Source, SourceError, StatusChange, now};
 pub use email_address::{EmailAddress, EmailAddressError};

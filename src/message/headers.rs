@@ -21,6 +21,13 @@ pub enum HeaderError {
         value: String,
         reason: String,
     },
+    /// A configured value that the header cannot carry.
+    #[error("`{header}` header value `{value}` is not usable: {reason}")]
+    BadValue {
+        header: &'static str,
+        value: String,
+        reason: &'static str,
+    },
 }
 
 /// Refuses values holding CR, LF or other control characters (tab is allowed).

@@ -1,7 +1,10 @@
 //! `MessageTemplate`: the whole MIME message as bytes, with holes for slots.
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 use time::format_description::well_known::Rfc2822;
 
+use super::dkim::{BodyPlan, Signer};
 use super::headers::{self, HeaderError};
 use super::qp::Encoder;
 use super::{MessageContext, RecipientSlots};
@@ -24,6 +27,18 @@ pub struct MessageTemplate {
     bytes: Vec<u8>,
     /// (offset into `bytes`, what goes there), in order.
     holes: Vec<(usize, Hole)>,
+    /// Where the body starts (after the empty line).
+    body_start: usize,
+    /// DKIM signing, when configured.
+    dkim: Option<Signing>,
+}
+
+/// A signer and what it precomputed for this template's body.
+#[derive(Debug, Clone)]
+struct Signing {
+    signer: Arc<Signer>,
+    /// `None` when the body can't be planned: copies are signed whole.
+    plan: Option<BodyPlan>,
 }
 
 impl MessageTemplate {
@@ -41,6 +56,8 @@ impl MessageTemplate {
                 rendered.html.len() * 11 / 10 + rendered.text.len() * 11 / 10 + 2048,
             ),
             holes: Vec::new(),
+            body_start: 0,
+            dkim: None,
         };
         headers::push(&mut t.bytes, "From", &ctx.from);
         t.hole_line("To", Hole::To);
@@ -52,6 +69,9 @@ impl MessageTemplate {
         headers::push(&mut t.bytes, "Date", &date);
         t.hole_line("Message-ID", Hole::MessageId);
         headers::push(&mut t.bytes, "MIME-Version", "1.0");
+        if let Some(reply_to) = &ctx.reply_to {
+            headers::push(&mut t.bytes, "Reply-To", reply_to);
+        }
         headers::push(&mut t.bytes, "List-Id", &ctx.list_id);
         t.hole_line("List-Unsubscribe", Hole::ListUnsubscribe);
         headers::push(
@@ -59,9 +79,13 @@ impl MessageTemplate {
             "List-Unsubscribe-Post",
             "List-Unsubscribe=One-Click",
         );
+        if let Some(feedback_id) = &ctx.feedback_id {
+            headers::push(&mut t.bytes, "Feedback-ID", feedback_id);
+        }
         let content_type = format!("multipart/alternative; boundary=\"{boundary}\"");
         headers::push(&mut t.bytes, "Content-Type", &content_type);
         t.bytes.extend_from_slice(b"\r\n");
+        t.body_start = t.bytes.len();
         t.part(&boundary, "text/plain", &rendered.text);
         t.part(&boundary, "text/html", &rendered.html);
         t.bytes
@@ -105,10 +129,52 @@ impl MessageTemplate {
     }
 
     /// Appends one recipient's complete message to `out` (reuse the buffer
-    /// across recipients to avoid allocating).
+    /// across recipients to avoid allocating), DKIM-signed when the
+    /// template is [`signed`](Self::signed).
     pub fn personalize_into(&self, r: &RecipientSlots, out: &mut Vec<u8>) {
-        let mut at = 0;
-        for &(offset, hole) in &self.holes {
+        let start = out.len();
+        let (head, body) = self.holes.split_at(
+            self.holes
+                .iter()
+                .position(|&(at, _)| at >= self.body_start)
+                .unwrap_or(self.holes.len()),
+        );
+        self.fill(0, head, self.body_start, r, &[], out);
+        let mut slot = Vec::with_capacity(160);
+        let mut enc = Encoder::new();
+        enc.push(&r.unsubscribe_url, &mut slot);
+        enc.soft_break(&mut slot);
+        let Some(dkim) = &self.dkim else {
+            return self.fill(self.body_start, body, self.bytes.len(), r, &slot, out);
+        };
+        match dkim.plan.as_ref().and_then(|p| p.body_hash(&slot)) {
+            Some(bh) => {
+                let sig = dkim.signer.headers(&out[start..], &bh);
+                out.splice(start..start, sig);
+                self.fill(self.body_start, body, self.bytes.len(), r, &slot, out);
+            }
+            None => {
+                self.fill(self.body_start, body, self.bytes.len(), r, &slot, out);
+                let signed = dkim.signer.sign_message(&out[start..]);
+                out.truncate(start);
+                out.extend_from_slice(&signed);
+            }
+        }
+    }
+
+    /// Appends `bytes[from..to]` with `holes` (all inside it) filled in;
+    /// `slot` is the encoded unsubscribe URL for body holes.
+    fn fill(
+        &self,
+        from: usize,
+        holes: &[(usize, Hole)],
+        to: usize,
+        r: &RecipientSlots,
+        slot: &[u8],
+        out: &mut Vec<u8>,
+    ) {
+        let mut at = from;
+        for &(offset, hole) in holes {
             out.extend_from_slice(&self.bytes[at..offset]);
             at = offset;
             match hole {
@@ -118,14 +184,31 @@ impl MessageTemplate {
                     let v = format!("<{}>,\r\n <{}>", r.unsubscribe_url, r.unsubscribe_mailto);
                     out.extend_from_slice(v.as_bytes());
                 }
-                Hole::BodyUnsubscribeUrl => {
-                    let mut enc = Encoder::new();
-                    enc.push(&r.unsubscribe_url, out);
-                    enc.soft_break(out);
-                }
+                Hole::BodyUnsubscribeUrl => out.extend_from_slice(slot),
             }
         }
-        out.extend_from_slice(&self.bytes[at..]);
+        out.extend_from_slice(&self.bytes[at..to]);
+    }
+
+    /// This template, DKIM-signing every copy with `signer`: the shared body
+    /// segments are canonicalized, and hashed up to the first slot, here.
+    pub fn signed(mut self, signer: Arc<Signer>) -> Self {
+        let mut segments = Vec::new();
+        let mut at = self.body_start;
+        for &(offset, _) in self.holes.iter().filter(|(o, _)| *o >= self.body_start) {
+            segments.push(&self.bytes[at..offset]);
+            at = offset;
+        }
+        segments.push(&self.bytes[at..]);
+        let plan = BodyPlan::new(&segments);
+        self.dkim = Some(Signing { signer, plan });
+        self
+    }
+
+    /// Whether copies are signed through the per-issue plan (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_planned(&self) -> bool {
+        self.dkim.as_ref().is_some_and(|d| d.plan.is_some())
     }
 
     /// Size of the shared bytes (without slot values).

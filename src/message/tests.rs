@@ -180,13 +180,12 @@ fn a_line_break_in_a_configured_header_is_rejected() {
             "News <list.example.org>\r\nX-Evil: 1",
         ),
     ] {
-        let settings = crate::config::from_sources(
+        // The config refuses it at load, before any message is built.
+        let err = crate::config::from_sources(
             include_str!("../../config.toml"),
             [(key.to_string(), value.to_string())],
         )
-        .unwrap();
-        let err =
-            MessageContext::from_settings(&settings, datetime!(2025-11-12 12:00 UTC)).unwrap_err();
+        .unwrap_err();
         assert!(err.to_string().contains("line break"), "{err}");
     }
 }
@@ -197,4 +196,37 @@ fn an_unsafe_token_is_rejected() {
     let n = IssueNumber::new(625).unwrap();
     assert!(RecipientSlots::new(&ctx(), n, to.clone(), "a\r\nb").is_err());
     assert!(RecipientSlots::new(&ctx(), n, to, "").is_err());
+}
+
+#[test]
+fn feedback_id_and_reply_to_are_written_when_configured() {
+    let toml = include_str!("../../config.toml").replace(
+        "# reply_to = \"TWiR editors <editors@this-week-in-rust.org>\"",
+        "reply_to = \"TWiR editors <editors@this-week-in-rust.org>\"",
+    );
+    let settings = crate::config::from_sources(&toml, []).unwrap();
+    let n = IssueNumber::new(625).unwrap();
+    let (template, ctx) =
+        prepare(&rendered(), &settings, n, datetime!(2025-11-12 12:00 UTC)).unwrap();
+    let to = crate::domain::EmailAddress::parse("a@example.com").unwrap();
+    let bytes = template.personalize(&RecipientSlots::new(&ctx, n, to, "t1").unwrap());
+    let text = String::from_utf8(bytes).unwrap();
+    let head = &text[..text.find("\r\n\r\n").unwrap()];
+    assert!(
+        head.contains("\r\nReply-To: TWiR editors <editors@this-week-in-rust.org>\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nFeedback-ID: 625:newsletter:this-week-in-rust\r\n"),
+        "{head}"
+    );
+}
+
+#[test]
+fn a_feedback_id_that_a_header_cannot_carry_is_refused() {
+    let n = IssueNumber::new(7).unwrap();
+    assert_eq!(feedback_id("{number}:a:b", n).unwrap(), "7:a:b");
+    for bad in ["", "with space", "a\r\nBcc: x", &"x".repeat(200)] {
+        assert!(feedback_id(bad, n).is_err(), "{bad:?}");
+    }
 }

@@ -1,21 +1,22 @@
-//! The delivery engine: claims due rows from a campaign's ledger in pages,
-//! personalizes the prepared message for each, delivers through the
-//! transport (outbox or SMTP) with `concurrency` workers (each with its own
-//! connection) under a global rate limit, and records outcomes in small
-//! batched transactions. It knows the ledger only as
-//! [`Ledger`](crate::domain::Ledger) and the relay only as
-//! [`Transport`], never a database or a socket type.
+//! The delivery engine: `concurrency` workers (each with its own
+//! connection) personalize the prepared message for one claimed row at a
+//! time and deliver it through the transport (outbox or SMTP) under a
+//! global rate limit; the ledger desk commits their outcomes in group
+//! commits and hands each its next row, and runs the bounce breaker. It
+//! knows the ledger only as [`Ledger`](crate::domain::Ledger) and the relay
+//! only as [`Transport`], never a database or a socket type.
 //!
-//! Memory does not grow with the list: at most one claim page, the job
-//! queue (`concurrency`), the workers' buffers and one recording batch are
-//! alive at a time. The rows in those places are the only ones `sending`,
-//! which bounds the duplicates a crash can cause.
+//! Memory does not grow with the list: one row per worker and the
+//! workers' buffers are alive at a time. Those rows are the only ones
+//! `sending`, which bounds the duplicates a crash can cause to
+//! `concurrency`.
 pub mod backoff;
+pub mod breaker;
+mod desk;
 mod engine;
 pub mod lease;
 mod progress;
 mod rate;
-mod recorder;
 mod worker;
 
 use std::sync::Arc;

@@ -1,13 +1,15 @@
-//! A delivery worker: takes claimed rows off the shared queue, fills the
-//! recipient's slots into the prepared message, hands it to the outbox or
-//! its own SMTP connection, and passes the outcome to the recorder.
+//! A delivery worker: gets one claimed row at a time from the ledger desk,
+//! fills the recipient's slots into the prepared message, hands it to the
+//! outbox or its own SMTP connection, and brings the outcome back to the
+//! desk with its next request.
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::SendContext;
 use super::backoff::backoff;
+use super::desk::Visit;
 use crate::domain::{Claimed, DeliveryState, Record, now_ms};
 use crate::message::RecipientSlots;
 use crate::token::{self, Purpose};
@@ -82,12 +84,9 @@ struct Worker {
     buf: Vec<u8>,
 }
 
-/// Runs one worker until the queue closes or the recorder is gone.
-pub async fn run(
-    shared: Arc<Shared>,
-    jobs: Arc<Mutex<mpsc::Receiver<Claimed>>>,
-    records: mpsc::Sender<Record>,
-) {
+/// Runs one worker: visits the desk with each outcome for its next row,
+/// until the desk says stop or is gone.
+pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
     let mut w = Worker {
         shared,
         conn: None,
@@ -96,20 +95,33 @@ pub async fn run(
         pause: None,
         buf: Vec::with_capacity(128 * 1024),
     };
+    let mut last = None;
     loop {
-        let job = jobs.lock().await.recv().await;
-        let Some(job) = job else { break };
-        let record = w.handle(job).await;
-        if records.send(record).await.is_err() {
-            break;
-        }
         if let Some(pause) = w.pause.take() {
+            // Drop the outcome off first: the row must not stay `sending`.
+            let visit = Visit::Done {
+                record: last.take(),
+                next: None,
+            };
+            if desk.send(visit).await.is_err() {
+                break;
+            }
             let mut stop = w.shared.stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.wait_for(|s| *s) => {}
             }
         }
+        let (next, job) = oneshot::channel();
+        let visit = Visit::Done {
+            record: last.take(),
+            next: Some(next),
+        };
+        if desk.send(visit).await.is_err() {
+            break;
+        }
+        let Ok(Some(job)) = job.await else { break };
+        last = Some(w.handle(job, &desk).await);
     }
     if let Some(conn) = w.conn.take() {
         conn.quit().await;
@@ -117,7 +129,7 @@ pub async fn run(
 }
 
 impl Worker {
-    async fn handle(&mut self, job: Claimed) -> Record {
+    async fn handle(&mut self, job: Claimed, desk: &mpsc::Sender<Visit>) -> Record {
         if self.shared.stopping() {
             return untried(
                 &job,
@@ -127,7 +139,7 @@ impl Worker {
             );
         }
         self.shared.rate.acquire().await;
-        let delivery = self.deliver(&job).await;
+        let delivery = self.deliver(&job, desk).await;
         let delivery = self.shared.judge(delivery);
         let s = &self.shared.ctx.settings;
         match delivery {
@@ -145,7 +157,7 @@ impl Worker {
         }
     }
 
-    async fn deliver(&mut self, job: &Claimed) -> Delivery {
+    async fn deliver(&mut self, job: &Claimed, desk: &mpsc::Sender<Visit>) -> Delivery {
         let ctx = &self.shared.ctx;
         let token = token::sign(&ctx.secret, Purpose::Unsubscribe, job.subscriber);
         let slots = match RecipientSlots::new(
@@ -165,14 +177,25 @@ impl Worker {
         self.buf.clear();
         ctx.template.personalize_into(&slots, &mut self.buf);
         let shared = self.shared.clone();
+        let gate = handing(desk, job.delivery);
         match &shared.ctx.transport {
-            Transport::Outbox(dir) => outbox::write(dir, &job.subscriber.to_string(), &self.buf),
-            Transport::Smtp(relay) => self.smtp(relay, job).await,
+            Transport::Outbox(dir) => {
+                if !gate.await {
+                    return Delivery::NotTried("mailroom: stopped before sending".to_owned());
+                }
+                outbox::write(dir, &job.subscriber.to_string(), &self.buf)
+            }
+            Transport::Smtp(relay) => self.smtp(relay, job, gate).await,
             Transport::Discard => Delivery::Sent(format!("250 discarded {} bytes", self.buf.len())),
         }
     }
 
-    async fn smtp(&mut self, relay: &Relay, job: &Claimed) -> Delivery {
+    async fn smtp(
+        &mut self,
+        relay: &Relay,
+        job: &Claimed,
+        gate: impl Future<Output = bool>,
+    ) -> Delivery {
         if self.conn.is_none() {
             match relay.connect().await {
                 Ok(c) => {
@@ -187,7 +210,9 @@ impl Worker {
             }
         }
         let conn = self.conn.as_mut().expect("connected above");
-        let (delivery, after) = conn.send(&self.shared.from, &job.email, &self.buf).await;
+        let (delivery, after) = conn
+            .send_gated(&self.shared.from, &job.email, &self.buf, gate)
+            .await;
         let delivery = match delivery {
             Delivery::RelayRefused(reply) => {
                 Delivery::RelayRefused(relay.sender_refused(reply).to_string())
@@ -219,6 +244,13 @@ impl Worker {
     }
 }
 
+/// Has the desk note `delivery` as handed to the relay; true once that is
+/// durable, false if the desk is gone.
+async fn handing(desk: &mpsc::Sender<Visit>, delivery: i64) -> bool {
+    let (ack, done) = oneshot::channel();
+    desk.send(Visit::Handing { delivery, ack }).await.is_ok() && done.await.is_ok()
+}
+
 /// Whether a `Failed` reply (`550 5.7.1 …`) carries a `5.7.x` (security or
 /// policy) enhanced status code.
 fn is_policy_rejection(reply: &str) -> bool {
@@ -237,9 +269,22 @@ pub fn to_record(job: &Claimed, d: Delivery, max_attempts: u32, base: f64, max: 
         next_attempt_at: None,
         refund_attempt: false,
         bounce: None,
+        possible_duplicate: false,
     };
     match d {
         Delivery::Sent(reply) => r.reply = Some(reply),
+        // Sent again later, so counted as a possible duplicate; after the
+        // last attempt nothing is sent again and nothing is counted.
+        Delivery::Unconfirmed(reply) => {
+            if job.attempts >= max_attempts {
+                r.state = DeliveryState::Failed;
+            } else {
+                r.state = DeliveryState::Deferred;
+                r.possible_duplicate = true;
+                r.next_attempt_at = Some(due_after(backoff(job.attempts, base, max)));
+            }
+            r.reply = Some(reply);
+        }
         Delivery::Deferred(reply) if job.attempts >= max_attempts => {
             r.state = DeliveryState::Failed;
             r.reply = Some(reply);
@@ -267,6 +312,7 @@ pub fn untried(job: &Claimed, state: DeliveryState, why: &str, wait: Option<Dura
         next_attempt_at: wait.map(due_after),
         refund_attempt: true,
         bounce: None,
+        possible_duplicate: false,
     }
 }
 

@@ -45,8 +45,9 @@ mod sql;
 mod subscribers;
 mod web;
 
+pub use campaigns::{CampaignSummary, Unbounced};
 pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
-pub use open::{BUSY_TIMEOUT, Location};
+pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 

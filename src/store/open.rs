@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::{Pool, Store};
-use crate::config::DatabaseSettings;
+use crate::config::{DatabaseSettings, DatabaseUrl};
 
 /// How long a SQLite writer waits for another process's write to finish.
 /// An import of a million rows is one transaction of several seconds.
@@ -44,6 +44,15 @@ impl<'a> From<&'a String> for Location<'a> {
     }
 }
 
+impl<'a> From<&'a DatabaseUrl> for Location<'a> {
+    fn from(url: &'a DatabaseUrl) -> Self {
+        Self {
+            url,
+            password: None,
+        }
+    }
+}
+
 impl<'a> From<&'a DatabaseSettings> for Location<'a> {
     fn from(db: &'a DatabaseSettings) -> Self {
         Self {
@@ -53,12 +62,36 @@ impl<'a> From<&'a DatabaseSettings> for Location<'a> {
     }
 }
 
+/// There is no store where the settings point. Only `init`,
+/// `subscribers add` and `subscribers import` create one, so a run from the
+/// wrong directory fails here instead of mailing an empty list.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no store at `{}`; run `mailroom init` to create one there, or point `[database] url` \
+     (or MAILROOM_DATABASE__URL, or `--config`) at the existing store",
+    path.display()
+)]
+pub struct StoreMissing {
+    /// The SQLite file, or the PostgreSQL URL (without its password).
+    pub path: std::path::PathBuf,
+}
+
+/// Whether [`Store::create`] made a new store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    Created,
+    Existed,
+}
+
 impl Store {
-    /// Opens the store at `at` (`sqlite://mailroom.db` or
-    /// `postgres://user@host/db`), creating a SQLite file and applying
-    /// migrations as needed.
+    /// Opens the existing store at `at` (`sqlite://mailroom.db` or
+    /// `postgres://user@host/db`), applying migrations as needed; a missing
+    /// SQLite file, or a PostgreSQL database without mailroom's tables, is
+    /// [`StoreMissing`].
     pub async fn open<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<Self> {
-        Self::open_with(at.into(), SqliteSynchronous::Normal).await
+        Ok(Self::open_with(at.into(), SqliteSynchronous::Normal, false)
+            .await?
+            .0)
     }
 
     /// Like [`Store::open`], but every SQLite commit is flushed to disk
@@ -66,16 +99,32 @@ impl Store {
     /// power loss: for the web service, which answers "done" only after
     /// that. (PostgreSQL commits are durable by the server's settings.)
     pub async fn open_durable<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<Self> {
-        Self::open_with(at.into(), SqliteSynchronous::Full).await
+        Ok(Self::open_with(at.into(), SqliteSynchronous::Full, false)
+            .await?
+            .0)
     }
 
-    async fn open_with(at: Location<'_>, synchronous: SqliteSynchronous) -> anyhow::Result<Self> {
-        let pool = if is_postgres(at.url) {
-            Pool::Postgres(open_postgres(at).await?)
+    /// Opens the store at `at`, creating it when it does not exist (a
+    /// SQLite file readable by the owner only; mailroom's tables in an
+    /// existing, empty PostgreSQL database): for `init` and adding
+    /// subscribers.
+    pub async fn create<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<(Self, Opening)> {
+        Self::open_with(at.into(), SqliteSynchronous::Normal, true).await
+    }
+
+    async fn open_with(
+        at: Location<'_>,
+        synchronous: SqliteSynchronous,
+        create: bool,
+    ) -> anyhow::Result<(Self, Opening)> {
+        let (pool, opening) = if is_postgres(at.url) {
+            let (pool, opening) = open_postgres(at, create).await?;
+            (Pool::Postgres(pool), opening)
         } else {
-            Pool::Sqlite(open_sqlite(at.url, synchronous).await?)
+            let (pool, opening) = open_sqlite(at.url, synchronous, create).await?;
+            (Pool::Sqlite(pool), opening)
         };
-        Ok(Self { pool })
+        Ok((Self { pool }, opening))
     }
 }
 
@@ -87,7 +136,8 @@ pub fn is_postgres(url: &str) -> bool {
 async fn open_sqlite(
     url: &str,
     synchronous: SqliteSynchronous,
-) -> anyhow::Result<sqlx::SqlitePool> {
+    create: bool,
+) -> anyhow::Result<(sqlx::SqlitePool, Opening)> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| {
             format!(
@@ -95,14 +145,14 @@ async fn open_sqlite(
                  `sqlite://mailroom.db`) or `postgres://USER@HOST/DATABASE`"
             )
         })?
-        .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(synchronous)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
+    let opening = prepare_file(url, options.get_filename(), create)?;
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(options)
+        .connect_with(options.create_if_missing(create))
         .await
         .with_context(|| {
             format!(
@@ -118,10 +168,41 @@ async fn open_sqlite(
             .await
             .with_context(|| format!("cannot migrate the database `{url}`"))?;
     }
-    Ok(pool)
+    Ok((pool, opening))
 }
 
-async fn open_postgres(at: Location<'_>) -> anyhow::Result<sqlx::PgPool> {
+/// Checks that the SQLite file exists, or creates it empty with mode 0600
+/// when `create` (SQLite gives its `-wal` and `-shm` files the same mode).
+/// In-memory databases have no file.
+fn prepare_file(url: &str, path: &std::path::Path, create: bool) -> anyhow::Result<Opening> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if url.contains(":memory:") || url.contains("mode=memory") || path.exists() {
+        return Ok(Opening::Existed);
+    }
+    if !create {
+        return Err(StoreMissing {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(Opening::Created),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Opening::Existed),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "cannot create the store `{}`; check that its directory exists and is writable",
+                path.display()
+            )
+        }),
+    }
+}
+
+async fn open_postgres(at: Location<'_>, create: bool) -> anyhow::Result<(sqlx::PgPool, Opening)> {
     let shown = redact(at.url);
     let mut options = PgConnectOptions::from_str(at.url).with_context(|| {
         format!("`[database] url` is `{shown}`, expected `postgres://USER@HOST[:PORT]/DATABASE`")
@@ -142,13 +223,26 @@ async fn open_postgres(at: Location<'_>) -> anyhow::Result<sqlx::PgPool> {
                  password (MAILROOM_DATABASE__PASSWORD, PGPASSWORD or ~/.pgpass)"
             )
         })?;
+    // The database is the operator's; mailroom's tables in it are the
+    // store, created only where a SQLite file would be.
+    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass('subscribers')::TEXT")
+        .fetch_one(&pool)
+        .await
+        .with_context(|| format!("cannot read the database `{shown}`"))?;
+    let opening = match (exists, create) {
+        (Some(_), _) => Opening::Existed,
+        (None, true) => Opening::Created,
+        (None, false) => {
+            return Err(StoreMissing { path: shown.into() }.into());
+        }
+    };
     // sqlx holds an advisory lock while migrating, so senders starting
     // together apply each migration once.
     POSTGRES
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate the database `{shown}`"))?;
-    Ok(pool)
+    Ok((pool, opening))
 }
 
 /// `url` with any password replaced by `***`, for messages.

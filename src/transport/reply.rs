@@ -6,8 +6,13 @@
 pub enum Delivery {
     /// 2xx after DATA; the reply (the relay's queue id is in it).
     Sent(String),
-    /// 4xx, a timeout or a dropped connection: retry later.
+    /// 4xx, a timeout or a dropped connection before the message was
+    /// complete: retry later.
     Deferred(String),
+    /// The whole message went out but its reply never came (a timeout or a
+    /// dropped connection after the final `.`): the relay may have taken
+    /// it. Retried later, and counted as a possible duplicate.
+    Unconfirmed(String),
     /// 5xx: never retried. `bounce` when the enhanced code says the
     /// mailbox does not exist (`5.1.1`-style), which suppresses the address.
     Failed { reply: String, bounce: bool },

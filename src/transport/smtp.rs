@@ -1,7 +1,10 @@
 //! One SMTP connection through lettre's `AsyncSmtpConnection`, driven
 //! command by command: a rejected recipient gets `RSET` and the connection
 //! is kept (lettre's own `send` closes it on any negative reply), and every
-//! reply has a timeout.
+//! reply has RFC 5321's timeout (§4.5.3.2): `[smtp] timeout_secs` (5
+//! minutes) for each command, `data_timeout_secs` (10 minutes) for the
+//! reply to the final `.`, whose loss makes the message a possible
+//! duplicate rather than a plain retry.
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,6 +21,7 @@ use lettre::transport::smtp::response::Response;
 use super::data::DataBlock;
 use super::reply::{self, ConnectError, Delivery};
 
+mod helo;
 mod open;
 use crate::config::{SmtpSettings, TlsMode};
 use crate::domain::EmailAddress;
@@ -30,10 +34,21 @@ pub struct Relay {
     port: u16,
     tls: TlsMode,
     credentials: Option<Credentials>,
-    timeout: Duration,
+    timeouts: Timeouts,
     hello: ClientId,
     /// Extra trusted roots from `[smtp] ca_file`.
     roots: Option<Certificate>,
+}
+
+/// How long to wait, per RFC 5321 §4.5.3.2.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// The TCP connection and TLS handshake.
+    connect: Duration,
+    /// Each reply but the last.
+    command: Duration,
+    /// The reply to the final `.`.
+    data: Duration,
 }
 
 impl Relay {
@@ -63,25 +78,41 @@ impl Relay {
             ))
         };
         let roots = s.ca_file.as_deref().map(read_roots).transpose()?;
+        let secs = |n: u64| Duration::from_secs(n.max(1));
         Ok(Self {
             roots,
-            host: s.host.clone(),
+            // `[::1]` and `::1` both name an IPv6 address; sockets want it bare.
+            host: s
+                .host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
             port: s.port,
             tls: s.tls,
             credentials,
-            timeout: Duration::from_secs(s.timeout_secs.max(1)),
+            timeouts: Timeouts {
+                connect: secs(s.connect_timeout_secs),
+                command: secs(s.timeout_secs),
+                data: secs(s.data_timeout_secs),
+            },
             hello: ClientId::default(),
         })
     }
 
-    /// `host:port`, for messages.
+    /// `host:port` (`[::1]:25` for an IPv6 address), for messages.
     pub fn name(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
     }
 
-    /// Opens a connection: greeting, EHLO, TLS as configured, AUTH.
+    /// Opens a connection: greeting, EHLO (HELO if the relay rejects it),
+    /// TLS as configured, AUTH.
     pub async fn connect(&self) -> Result<Connection, ConnectError> {
-        let limit = self.timeout * 2;
+        let t = self.timeouts;
+        let limit = t.connect + t.command * 4;
         match tokio::time::timeout(limit, self.connect_inner()).await {
             Ok(result) => result,
             Err(_) => Err(self.away(anyhow::anyhow!("no answer within {limit:?}"))),
@@ -100,7 +131,7 @@ impl Relay {
 /// An open SMTP session that sends one message at a time.
 pub struct Connection {
     conn: AsyncSmtpConnection,
-    timeout: Duration,
+    timeouts: Timeouts,
     smtputf8: bool,
 }
 
@@ -120,6 +151,20 @@ impl Connection {
         from: &Address,
         to: &EmailAddress,
         message: &[u8],
+    ) -> (Delivery, After) {
+        self.send_gated(from, to, message, async { true }).await
+    }
+
+    /// Like [`send`](Self::send), but awaits `gate` after the relay has
+    /// accepted DATA and before the message goes out: the sender makes a
+    /// durable note there that this message may reach its recipient. A
+    /// `false` gate gives up the message untried.
+    pub async fn send_gated(
+        &mut self,
+        from: &Address,
+        to: &EmailAddress,
+        message: &[u8],
+        gate: impl Future<Output = bool>,
     ) -> (Delivery, After) {
         let Ok(rcpt) = Address::from_str(to.as_str()) else {
             let reply = format!("mailroom: `{to}` is not an SMTP address");
@@ -145,17 +190,21 @@ impl Connection {
             }
             params.push(MailParameter::SmtpUtfEight);
         }
-        let t = self.timeout;
+        let (t, last) = (self.timeouts.command, self.timeouts.data);
         let c = &mut self.conn;
         let steps = async {
             let mail = c.command(Mail::new(Some(from.clone()), params));
             step(t, "MAIL", mail).await.map_err(Step::at_mail)?;
             step(t, "RCPT", c.command(Rcpt::new(rcpt, vec![]))).await?;
             step(t, "DATA", c.command(Data)).await?;
-            match DataBlock::new(message) {
-                Some(block) => step(t, "the message", c.command(block)).await,
-                None => step(t, "the message", c.message(message)).await,
+            if !gate.await {
+                return Err(Step::Gated);
             }
+            let end = match DataBlock::new(message) {
+                Some(block) => step(last, "the message", c.command(block)).await,
+                None => step(last, "the message", c.message(message)).await,
+            };
+            end.map_err(Step::after_data)
         };
         let result = steps.await;
         match result {
@@ -170,6 +219,12 @@ impl Connection {
                 (Delivery::RelayRefused(reply), after)
             }
             Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
+            Err(Step::Unconfirmed(why)) => (Delivery::Unconfirmed(why), After::Broken),
+            // Mid-DATA: the session cannot be reset cleanly; drop it.
+            Err(Step::Gated) => (
+                Delivery::NotTried("mailroom: stopped before sending".to_owned()),
+                After::Broken,
+            ),
         }
     }
 
@@ -179,7 +234,7 @@ impl Connection {
         if code == 421 {
             return After::Broken;
         }
-        match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
+        match tokio::time::timeout(self.timeouts.command, self.conn.command(Rset)).await {
             Ok(Ok(_)) => After::Reusable,
             _ => After::Broken,
         }
@@ -187,7 +242,7 @@ impl Connection {
 
     /// Says goodbye (best effort, bounded by the timeout).
     pub async fn quit(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.conn.command(Quit)).await;
+        let _ = tokio::time::timeout(self.timeouts.command, self.conn.command(Quit)).await;
     }
 }
 
@@ -222,13 +277,27 @@ enum Step {
     Reply(u16, String),
     /// A 5xx to MAIL FROM: the sender, the same for every recipient.
     SenderRefused(u16, String),
+    /// No reply (timeout, dropped connection) before the message was sent.
     Lost(String),
+    /// No reply after the message, final `.` included, was sent.
+    Unconfirmed(String),
+    /// The sender's gate said not to send after all.
+    Gated,
 }
 
 impl Step {
     fn at_mail(self) -> Step {
         match self {
             Step::Reply(code, text) if code >= 500 => Step::SenderRefused(code, text),
+            other => other,
+        }
+    }
+
+    fn after_data(self) -> Step {
+        match self {
+            Step::Lost(why) => Step::Unconfirmed(format!(
+                "{why} (after the whole message was sent: it may have been delivered)"
+            )),
             other => other,
         }
     }
@@ -299,6 +368,29 @@ mod tests {
             relay(&[("MAILROOM_SMTP__CA_FILE", &junk)]).err().unwrap()
         );
         assert!(err.contains("holds no `BEGIN CERTIFICATE` block"), "{err}");
+    }
+
+    #[test]
+    fn bracketed_and_bare_ipv6_hosts_are_stored_bare_and_named_bracketed() {
+        for host in ["[::1]", "::1"] {
+            let r = relay(&[
+                ("MAILROOM_SMTP__HOST", host),
+                ("MAILROOM_SMTP__PORT", "2525"),
+                ("MAILROOM_SMTP__TLS", "none"),
+            ])
+            .unwrap();
+            assert_eq!(
+                (r.host.as_str(), r.name()),
+                ("::1", "[::1]:2525".to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn the_final_reply_waits_ten_minutes_and_the_others_five_by_default() {
+        let r = relay(&[]).unwrap();
+        assert_eq!(r.timeouts.command, Duration::from_secs(300));
+        assert_eq!(r.timeouts.data, Duration::from_secs(600));
     }
 
     #[test]

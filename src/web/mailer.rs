@@ -5,7 +5,8 @@
 //!
 //! The message is built with lettre's `MessageBuilder`, not the issue's
 //! `MessageTemplate`: it is sent once per request, carries no per-recipient
-//! slots, and must not carry List-Unsubscribe (it is not list mail).
+//! slots, and must not carry List-Unsubscribe (it is not list mail). It is
+//! DKIM-signed like the issue when `[dkim]` is configured.
 use std::str::FromStr;
 
 use anyhow::Context;
@@ -39,6 +40,7 @@ struct Letter {
     from: Mailbox,
     envelope_from: lettre::Address,
     days: u32,
+    dkim: Option<crate::message::dkim::Signer>,
 }
 
 impl Mailer {
@@ -53,6 +55,7 @@ impl Mailer {
             envelope_from: from.email.clone(),
             from,
             days: settings.web.confirm_token_days,
+            dkim: crate::message::dkim::Signer::from_settings(&settings.dkim)?,
         };
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(route, letter, rx));
@@ -79,7 +82,7 @@ async fn run(route: Transport, letter: Letter, mut rx: mpsc::Receiver<Job>) {
         // Only the kind of outcome: reply text may quote the address.
         let kind = match outcome {
             Delivery::Sent(_) => "sent",
-            Delivery::Deferred(_) | Delivery::NotTried(_) => "deferred",
+            Delivery::Deferred(_) | Delivery::Unconfirmed(_) | Delivery::NotTried(_) => "deferred",
             Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
         };
         if kind == "sent" {
@@ -123,6 +126,10 @@ impl Letter {
             .subject(format!("Confirm your subscription to {name}"))
             .message_id(None)
             .multipart(MultiPart::alternative_plain_html(text, page.into_string()))?;
-        Ok(message.formatted())
+        let bytes = message.formatted();
+        Ok(match &self.dkim {
+            Some(signer) => signer.sign_message(&bytes),
+            None => bytes,
+        })
     }
 }

@@ -16,7 +16,7 @@ fn a_changed_issue_is_refused_mid_campaign_until_the_change_is_accepted() {
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
     let original = std::fs::read_to_string(clean_issue()).unwrap();
     std::fs::write(p.path("issue.md"), &original).unwrap();
-    let child = p.spawn(&["send", "issue.md"]);
+    let child = p.spawn(&["send", "issue.md", "--yes"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while sink.messages().is_empty() {
         assert!(Instant::now() < deadline, "the first run sent nothing");

@@ -159,12 +159,14 @@ fn a_relay_down_at_start_is_a_clear_error_and_the_campaign_resumes() {
     let before = p.status()["counts"].clone();
 
     let out = p.send(&[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(75), "EX_TEMPFAIL: rerun later");
     let err = stderr(&out);
     assert!(
-        err.contains("unreachable") && err.contains("intact"),
+        err.contains("unreachable")
+            && err.contains("the campaign for issue 620 is intact (0 of 8 sent)"),
         "{err}"
     );
+    assert_eq!(p.status()["issue"], 620, "and status agrees that it exists");
     assert_eq!(
         p.status()["counts"],
         before,
@@ -186,6 +188,7 @@ fn a_relay_that_goes_away_mid_send_and_comes_back_gets_every_message() {
     let child = p.spawn(&[
         "send",
         crate::common::project::clean_issue().to_str().unwrap(),
+        "--yes",
     ]);
     first.wait_exit(Duration::from_secs(30));
     let second = Sink::start(p.dir.path(), "second", port, &[]);
@@ -223,11 +226,12 @@ fn a_test_send_to_an_unreachable_relay_names_it_and_mentions_no_campaign() {
     let port = free_port();
     let p = Project::new(2, port);
     let out = p.send(&["--test"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(75), "EX_TEMPFAIL: try again later");
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
-            "the relay `127.0.0.1:{port}` is unreachable; nothing was sent"
+            "the relay `127.0.0.1:{port}` is unreachable or turned us away for now; nothing was \
+             sent"
         )),
         "{err}"
     );

@@ -9,8 +9,8 @@ use crate::both_backends;
 use crate::common::db::TestDb;
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port, tally};
-use mailroom::domain::IssueNumber;
 use mailroom::domain::{Campaign, Lease, LeaseOwner, Ledger, LedgerError, now_ms};
+use mailroom::domain::{CampaignTransport, IssueNumber};
 use mailroom::send::lease::{self, LeaseHeld, Taken};
 use mailroom::store::Store;
 
@@ -19,7 +19,10 @@ const TTL: Duration = Duration::from_secs(30);
 async fn campaign(db: &TestDb) -> (Store, Campaign) {
     let store = db.open().await;
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
     (store, c)
 }
 
@@ -146,7 +149,7 @@ fn a_second_send_refuses_while_the_first_runs_and_resumes_at_once_after_kill_9()
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
     let issue = clean_issue();
-    let mut first = p.spawn(&["send", issue.to_str().unwrap()]);
+    let mut first = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while sink.messages().is_empty() {
         assert!(Instant::now() < deadline, "the first run sent nothing");
@@ -188,7 +191,10 @@ both_backends! {
             .await
             .unwrap();
         let issue = IssueNumber::new(625).unwrap();
-        let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+        let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
 
         // The old run claims the row, then stalls past its lease.
         let old = plant(&store, &c, &elsewhere(4242), 0).await;
@@ -214,6 +220,7 @@ both_backends! {
             next_attempt_at: None,
             refund_attempt: false,
             bounce: None,
+            possible_duplicate: false,
         };
         let err = store
             .record(&old, std::slice::from_ref(&late), now_ms())

@@ -10,8 +10,8 @@ use crate::common::db::TestDb;
 use crate::common::project::{Project, clean_issue, email, stderr};
 use crate::common::sink::{Sink, free_port, tally};
 use mailroom::domain::{
-    Campaign, Consent, DeliveryState, EmailAddress, IssueNumber, Lease, LeaseOwner, Ledger,
-    LedgerError, Record, Source, now, now_ms,
+    Campaign, CampaignTransport, Consent, DeliveryState, EmailAddress, IssueNumber, Lease,
+    LeaseOwner, Ledger, LedgerError, Record, Source, now, now_ms,
 };
 use mailroom::store::Store;
 
@@ -26,7 +26,10 @@ async fn campaign(db: &TestDb, n: usize) -> (Store, Campaign) {
             .unwrap();
     }
     let issue = IssueNumber::new(625).unwrap();
-    let (c, _) = store.open_campaign(issue, "TWiR 625", "h1").await.unwrap();
+    let (c, _) = store
+        .open_campaign(issue, CampaignTransport::Smtp, "TWiR 625", "h1")
+        .await
+        .unwrap();
     (store, c)
 }
 
@@ -61,6 +64,7 @@ fn sent(claimed: &[mailroom::domain::Claimed]) -> Vec<Record> {
             next_attempt_at: None,
             refund_attempt: false,
             bounce: None,
+            possible_duplicate: false,
         })
         .collect()
 }
@@ -133,7 +137,7 @@ async fn a_dead_runs_rows_go_back_to_the_queue_and_only_they_count_as_possible_d
     };
     assert_eq!(dropped.len(), 1, "the expired run was dropped");
     assert_eq!(store.start_run(&mine).await.unwrap(), 5, "its rows only");
-    let after = store.find_campaign(c.issue).await.unwrap().unwrap();
+    let after = store.campaign(c.id).await.unwrap().unwrap();
     assert_eq!(after.possible_duplicates, 5);
     let counts = store.campaign_counts(c.id).await.unwrap();
     assert_eq!(counts.sending, 3, "the live run keeps its rows");
@@ -175,7 +179,7 @@ fn saw_live_runs(p: &Project, children: &mut [Child], want: usize) -> bool {
 fn senders(p: &Project, n: usize) -> Vec<Child> {
     let issue = clean_issue();
     (0..n)
-        .map(|_| p.spawn(&["send", issue.to_str().unwrap(), "--report", "json"]))
+        .map(|_| p.spawn(&["send", issue.to_str().unwrap(), "--yes", "--report", "json"]))
         .collect()
 }
 

@@ -67,7 +67,8 @@ fn a_5xx_at_mail_from_stops_the_run_without_failing_anyone_and_it_resumes() {
 fn a_5xx_to_ehlo_or_auth_is_a_clear_refusal_not_an_outage() {
     let port = free_port();
     let mut p = Project::new(3, port);
-    let mut sink = Sink::start(p.dir.path(), "ehlo", port, &["-f", "EHLO"]);
+    // EHLO and the HELO fallback both refused.
+    let mut sink = Sink::start(p.dir.path(), "ehlo", port, &["-f", "EHLO,HELO"]);
     let out = p.send(&[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -12,10 +12,18 @@ pub struct Env {
 }
 
 impl Env {
+    /// A scratch directory with an empty store (only `init`, `subscribers
+    /// add` and `subscribers import` create one; other commands need it).
     pub fn new() -> Self {
-        Self {
+        let env = Self {
             dir: tempfile::tempdir().unwrap(),
-        }
+        };
+        let url = env.db_url();
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let (store, _) = mailroom::store::Store::create(&url).await.unwrap();
+            store.close().await;
+        });
+        env
     }
 
     pub fn db_url(&self) -> String {

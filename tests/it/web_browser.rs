@@ -243,7 +243,7 @@ async fn a_reader_subscribes_confirms_receives_an_issue_and_unsubscribes_in_a_re
     let add = p.run(&["subscribers", "add", "other.reader@example.com"]);
     assert!(add.status.success(), "{}", stderr(&add));
     let next = second_issue(&p);
-    let out = p.run(&["send", next.to_str().unwrap()]);
+    let out = p.run(&["send", next.to_str().unwrap(), "--yes"]);
     assert!(out.status.success(), "second send failed: {}", stderr(&out));
     wait_for_mail(&sink, "other.reader@example.com", "621");
     let to_reader: Vec<_> = sink

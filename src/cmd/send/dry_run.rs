@@ -1,23 +1,47 @@
-//! `mailroom send --dry-run`: who would be mailed, how big, how long.
+//! `mailroom send --dry-run`: who would be mailed, how big, how long; with
+//! the checks `send` makes (transport settings, nobody subscribed, an old
+//! issue), so a dry run never approves what the send then refuses.
 use std::process::ExitCode;
 
-use super::Prepared;
+use super::{Args, Prepared, campaign_transport, guard};
 use crate::config::{Settings, Transport};
-use crate::domain::{IssueNumber, Ledger, Status};
+use crate::domain::{CampaignTransport, IssueNumber, Ledger};
 use crate::store::Store;
 
-/// Prints recipients, message size and the estimated duration; changes nothing.
-pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Result<ExitCode> {
+/// Prints recipients, message size and the estimated duration; changes
+/// nothing. Fails as `send` would on its transport settings (nothing is
+/// connected), on an empty audience or on an old issue.
+pub async fn run(
+    store: &Store,
+    args: &Args,
+    p: &Prepared,
+    settings: &Settings,
+) -> anyhow::Result<ExitCode> {
     let number = p.issue.header.number;
-    let (recipients, note) = recipients(store, number).await?;
-    let (template, _) =
-        crate::message::prepare(&p.rendered, settings, time::OffsetDateTime::now_utc())?;
+    if settings.send.transport == Transport::Smtp {
+        crate::transport::Relay::from_settings(&settings.smtp)?;
+    }
+    let kind = campaign_transport(settings.send.transport);
+    let existing = store.find_campaign(number, kind).await?;
+    if existing.is_none() {
+        guard::audience(store, number, settings).await?;
+        if !kind.is_rehearsal() {
+            guard::old_issue(store, number, args.allow_old_issue).await?;
+        }
+    }
+    let (recipients, note) = recipients(store, number, kind).await?;
+    let (template, _) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        time::OffsetDateTime::now_utc(),
+    )?;
     // Slots add the address, a Message-ID and three unsubscribe URLs.
     let size = template.len() + 400;
     let s = &settings.send;
     println!("issue {number}: {}", p.rendered.subject);
     println!("recipients: {recipients} {note}");
-    if let Some(c) = store.find_campaign(number).await?
+    if let Some(c) = &existing
         && c.content_hash
             .as_deref()
             .is_some_and(|h| h != super::content::content_hash(&p.rendered))
@@ -35,12 +59,17 @@ pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Re
     let via = match s.transport {
         Transport::Outbox => format!("outbox `{}`", settings.outbox.dir.display()),
         Transport::Discard => "discard (nothing leaves the machine)".to_owned(),
-        Transport::Smtp => format!(
-            "smtp {}:{} ({:?})",
-            settings.smtp.host, settings.smtp.port, settings.smtp.tls
-        ),
+        Transport::Smtp => format!("smtp {}", guard::relay_line(settings)),
     };
     println!("transport: {via}, concurrency {}", s.concurrency);
+    println!("store: `{}`", settings.database.url);
+    match (&existing, kind.is_rehearsal()) {
+        (Some(_), _) => println!("confirmation: none needed (resuming the campaign)"),
+        (None, true) => println!("confirmation: none needed (a rehearsal mails nobody)"),
+        (None, false) => println!(
+            "confirmation: `send` asks on a terminal (type {number}); scripts pass `--yes`"
+        ),
+    }
     if s.rate_per_second > 0.0 {
         let secs = recipients as f64 / s.rate_per_second;
         println!(
@@ -58,8 +87,12 @@ pub async fn run(store: &Store, p: &Prepared, settings: &Settings) -> anyhow::Re
 
 /// How many would be mailed: what is left of an existing campaign, or
 /// everyone subscribed now.
-async fn recipients(store: &Store, number: IssueNumber) -> anyhow::Result<(u64, String)> {
-    Ok(match store.find_campaign(number).await? {
+async fn recipients(
+    store: &Store,
+    number: IssueNumber,
+    kind: CampaignTransport,
+) -> anyhow::Result<(u64, String)> {
+    Ok(match store.find_campaign(number, kind).await? {
         Some(c) => {
             let n = store.campaign_counts(c.id).await?;
             let left = n.pending + n.sending + n.deferred;
@@ -72,11 +105,16 @@ async fn recipients(store: &Store, number: IssueNumber) -> anyhow::Result<(u64, 
             let counts = store.counts().await?;
             let n = counts
                 .iter()
-                .find(|(s, _)| *s == Status::Subscribed)
+                .find(|(s, _)| *s == crate::domain::Status::Subscribed)
                 .map_or(0, |(_, n)| *n);
+            let what = if kind.is_rehearsal() {
+                "rehearsal"
+            } else {
+                "campaign"
+            };
             (
                 n,
-                "subscribed (a new campaign would snapshot them)".to_owned(),
+                format!("subscribed (a new {kind} {what} would snapshot them)"),
             )
         }
     })

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::check::{self, CheckContext};
 use crate::config::Settings;
-use crate::domain::{Campaign, EmailAddress, Lease};
+use crate::domain::{Campaign, CampaignTransport, EmailAddress, Lease, Ledger};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
 use crate::send::{self, SendContext};
@@ -19,31 +19,45 @@ use crate::transport::{ConnectError, Transport};
 
 mod content;
 mod dry_run;
+mod guard;
 mod summary;
 mod test_send;
 
 /// Deliver ISSUE.md to every subscriber (or, with --test, to the preview inbox).
 ///
-/// Runs the checker first and refuses to mail subscribers while any error
-/// remains. The first run creates the issue's campaign: one ledger row per
-/// subscribed address. Every later run resumes it, so rerun the same
-/// command after a crash, Ctrl-C or a relay outage; nothing is sent twice
-/// except messages in flight at a crash (counted by `mailroom status`).
+/// Runs the checker first (printing its warnings) and refuses to mail
+/// subscribers while any error remains. The first run creates the issue's
+/// campaign: one ledger row per subscribed address. Every later run resumes
+/// it, so rerun the same command after a crash, Ctrl-C or a relay outage;
+/// nothing is sent twice except messages in flight at a crash (at most
+/// `[send] concurrency`, counted by `mailroom status`).
 ///
 /// Where messages go is `[send] transport`: "outbox" writes
 /// `[outbox] dir/<issue>/<subscriber id>.eml`; "smtp" relays through `[smtp]`
 /// (password from MAILROOM_SMTP__PASSWORD). Unsubscribe links are signed
-/// with MAILROOM_WEB__SECRET (or `[web] secret_file`).
+/// with MAILROOM_WEB__SECRET (or `[web] secret_file`). An outbox send is a
+/// rehearsal with a campaign of its own: the first SMTP send of the issue
+/// still mails everyone (`mailroom campaigns` lists both).
+///
+/// Before a new SMTP campaign starts, `send` refuses a store with nobody
+/// subscribed, refuses an issue number at or below the newest completed
+/// campaign's (unless --allow-old-issue), and asks on the terminal:
+/// "about to mail 4,507 subscribers `…` through …; type 663 to continue".
+/// Without a terminal it refuses unless --yes. Resuming a campaign that
+/// already started asks nothing.
 ///
 /// Exit status: 0 every recipient sent (or skipped as unsubscribed since),
 /// 3 done but some failed (`mailroom status --failed`), 75 deferred
-/// messages remain or the relay is unreachable (rerun later), 130 after
-/// Ctrl-C, 1 on errors, 2 when the issue cannot be read or parsed.
+/// messages remain or the relay is unreachable or answers 4xx at the start
+/// (rerun later), 130 after Ctrl-C, 1 on errors (the relay refused us, the
+/// bounce breaker tripped, a guard rail refused), 2 when the issue cannot
+/// be read or parsed.
 ///
 /// Examples:
 ///   mailroom send content/2025-11-12-this-week-in-rust.md --test
 ///   mailroom send content/2025-11-12-this-week-in-rust.md --dry-run
 ///   mailroom send content/2025-11-12-this-week-in-rust.md
+///   mailroom send content/2025-11-12-this-week-in-rust.md --yes   # from a script
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -63,6 +77,14 @@ pub struct Args {
     /// changed (subject, text or HTML) since the campaign started.
     #[arg(long, conflicts_with_all = ["test", "dry_run"])]
     pub accept_changes: bool,
+    /// Confirm mailing the list without being asked (for scripts and cron;
+    /// without a terminal, a new SMTP campaign needs it).
+    #[arg(long, short = 'y', conflicts_with_all = ["test", "dry_run"])]
+    pub yes: bool,
+    /// Start a campaign for an issue number at or below the newest one
+    /// already sent.
+    #[arg(long, conflicts_with = "test")]
+    pub allow_old_issue: bool,
     /// Print the final report as JSON on stdout.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<ReportFormat>,
@@ -93,10 +115,11 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         return runtime.block_on(test_send::run(&prepared, to, settings));
     }
     refuse_errors(&args, &prepared)?;
+    print_diagnostics(&args, &prepared, false);
     runtime.block_on(async {
         let store = Store::open(&settings.database).await?;
         let result = if args.dry_run {
-            dry_run::run(&store, &prepared, settings).await
+            dry_run::run(&store, &args, &prepared, settings).await
         } else {
             deliver(&args, &store, &prepared, settings).await
         };
@@ -170,7 +193,7 @@ pub async fn transport(
                     format!("the relay `{}` refused us; nothing was sent", relay.name())
                 }
                 ConnectError::Away { .. } => format!(
-                    "the relay `{}` is unreachable; nothing was sent",
+                    "the relay `{}` is unreachable or turned us away for now; nothing was sent",
                     relay.name()
                 ),
             };
@@ -185,6 +208,15 @@ pub async fn transport(
     Ok(transport)
 }
 
+/// What `[send] transport` makes of a campaign.
+pub fn campaign_transport(t: crate::config::Transport) -> CampaignTransport {
+    match t {
+        crate::config::Transport::Smtp => CampaignTransport::Smtp,
+        crate::config::Transport::Outbox => CampaignTransport::Outbox,
+        crate::config::Transport::Discard => CampaignTransport::Discard,
+    }
+}
+
 async fn deliver(
     args: &Args,
     store: &Store,
@@ -195,17 +227,54 @@ async fn deliver(
     // Refuse early (before the relay probe) without a signing key.
     let secret =
         crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?;
-    let hint = format!(
-        "the campaign is intact: rerun `mailroom send` for issue {number} once the relay \
-         is reachable and `[smtp]` is right"
-    );
+    let kind = campaign_transport(settings.send.transport);
+    let existing = store.find_campaign(number, kind).await?;
+    let file = args.issue.display();
+    let hint = match &existing {
+        Some(c) => {
+            let n = store.campaign_counts(c.id).await?;
+            format!(
+                "the campaign for issue {number} is intact ({} of {} sent): rerun `mailroom \
+                 send {file}` once the relay is reachable and `[smtp]` is right",
+                n.sent,
+                n.total()
+            )
+        }
+        None => format!(
+            "no campaign was created: rerun `mailroom send {file}` once the relay is reachable \
+             and `[smtp]` is right"
+        ),
+    };
     let transport = transport(settings, number, Some(&hint)).await?;
+    if existing.is_none() {
+        guard::first_send(store, args, p, settings, kind).await?;
+    }
+    let stop = on_ctrl_c();
     let hash = content::content_hash(&p.rendered);
     let (campaign, created) = store
-        .open_campaign(number, &p.rendered.subject, &hash)
+        .open_campaign(number, kind, &p.rendered.subject, &hash)
         .await?;
+    let what = if kind.is_rehearsal() {
+        format!("the {kind} rehearsal")
+    } else {
+        "the campaign".to_owned()
+    };
     if created {
-        eprintln!("send: created the campaign for issue {number}");
+        eprintln!(
+            "send: created {what} for issue {number} in `{}`",
+            settings.database.url
+        );
+        if kind.is_rehearsal() {
+            eprintln!(
+                "send: a rehearsal mails nobody; the first send with `[send] transport = \
+                 \"smtp\"` starts the real campaign"
+            );
+        }
+    } else {
+        eprintln!(
+            "send: resuming {what} for issue {number} in `{}`",
+            settings.database.url
+        );
     }
     let ttl = Duration::from_secs_f64(settings.send.lease_secs.max(1.0));
     let (lease, taken) =
@@ -219,9 +288,31 @@ async fn deliver(
         lease: lease.clone(),
         secret,
     };
-    let result = deliver_leased(args, store, p, settings, leased).await;
+    let result = deliver_leased(args, store, p, settings, leased, stop).await;
     send::lease::release(store, &lease).await;
     result
+}
+
+/// Ctrl-C stops taking recipients (the run finishes what is in flight);
+/// a second Ctrl-C quits at once.
+fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nsend: stopping: no new recipients; finishing the messages in flight \
+                 (Ctrl-C again to quit now)"
+            );
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                // Rows still `sending` are re-queued (and those handed to
+                // the relay counted as possible duplicates) by the next run.
+                eprintln!("send: quitting now; resume with the same command");
+                std::process::exit(130);
+            }
+        }
+    });
+    stop_rx
 }
 
 /// What a run holds once it has the campaign: where messages go, the
@@ -239,6 +330,7 @@ async fn deliver_leased(
     p: &Prepared,
     settings: &Settings,
     leased: Leased,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
     let Leased {
         transport,
@@ -260,23 +352,12 @@ async fn deliver_leased(
         let n = store.retry_failed(campaign.id).await?;
         eprintln!("send: re-queued {n} failed recipient(s)");
     }
-    let (template, message) = crate::message::prepare(&p.rendered, settings, campaign.created_at)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nsend: stopping: no new recipients; finishing the messages in flight \
-                 (Ctrl-C again to quit now)"
-            );
-            let _ = stop_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                // Rows still `sending` are re-queued and counted as possible
-                // duplicates by the next run.
-                eprintln!("send: quitting now; resume with the same command");
-                std::process::exit(130);
-            }
-        }
-    });
+    let (template, message) = crate::message::prepare(
+        &p.rendered,
+        settings,
+        p.issue.header.number,
+        campaign.created_at,
+    )?;
     let ctx = SendContext {
         campaign,
         lease,

@@ -24,7 +24,7 @@ pub async fn run(
     let mut rendered = p.rendered.clone();
     rendered.subject = format!("[TEST] {}", rendered.subject);
     let now = time::OffsetDateTime::now_utc();
-    let (template, ctx) = crate::message::prepare(&rendered, settings, now)?;
+    let (template, ctx) = crate::message::prepare(&rendered, settings, p.issue.header.number, now)?;
     let transport = super::transport(settings, p.issue.header.number, None).await?;
     let mut conn = match &transport {
         Transport::Smtp(relay) => Some(relay.connect().await?),

@@ -13,7 +13,7 @@ mod list;
 mod manage;
 mod output;
 
-/// Manage subscribers: add, remove, list, count, show, import, export.
+/// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -62,6 +62,18 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Restore the subscribers a campaign marked bounced (e.g. after a relay
+    /// problem turned good addresses into "user unknown"): they become
+    /// subscribed again, and their history records why. Those who changed
+    /// since (unsubscribed, complained) are left alone.
+    ///
+    ///   mailroom subscribers unbounce --campaign 665
+    #[command(verbatim_doc_comment)]
+    Unbounce {
+        /// The issue number of the campaign whose bounces to undo.
+        #[arg(long, value_name = "ISSUE")]
+        campaign: crate::domain::IssueNumber,
+    },
     /// Export everyone, with consent records and full histories.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
@@ -93,9 +105,38 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// Restores the subscribers the campaigns of `issue` bounced.
+async fn unbounce(store: &Store, issue: crate::domain::IssueNumber) -> anyhow::Result<ExitCode> {
+    if !store.has_campaign(issue).await? {
+        anyhow::bail!("no campaign for issue {issue} (`mailroom campaigns` lists them)");
+    }
+    let done = store.unbounce_campaign(issue).await?;
+    println!(
+        "restored {} subscriber(s) bounced by the campaign of issue {issue}",
+        done.restored
+    );
+    if done.left > 0 {
+        println!(
+            "left {} alone: their status changed since the bounce (`mailroom subscribers show`)",
+            done.left
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `subscribers`: builds a runtime, opens the store, dispatches.
+/// Only `add` and `import` create a missing store.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    crate::cmd::with_store(settings, async |store| dispatch(args.command, store).await)
+    let creates = matches!(
+        args.command,
+        Command::Add { .. } | Command::Import { dry_run: false, .. }
+    );
+    let work = async |store: &Store| dispatch(args.command, store).await;
+    if creates {
+        crate::cmd::with_new_store(settings, work)
+    } else {
+        crate::cmd::with_store(settings, work)
+    }
 }
 
 async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
@@ -106,6 +147,7 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
         Command::Show { email, format } => manage::show(store, &email, format).await,
         Command::List { status, format } => list::list(store, status, format).await,
         Command::Export { format } => export::export(store, format).await,
+        Command::Unbounce { campaign } => unbounce(store, campaign).await,
         Command::Import {
             file,
             format,

@@ -11,7 +11,7 @@ use crate::store::{Cols, Pool, Store, Tx};
 
 impl Store {
     /// The table of leases.
-    fn lease_table(&self) -> &'static str {
+    pub(super) fn lease_table(&self) -> &'static str {
         match self.pool {
             Pool::Sqlite(_) => "campaign_leases",
             Pool::Postgres(_) => "send_runs",

@@ -13,13 +13,12 @@ use sqlx::QueryBuilder;
 use super::lease;
 use super::postgres;
 use crate::domain::{
-    Claimed, DeliveryState, EmailAddress, Lease, LedgerResult, Record, Source, Status,
-    StatusChange, SubscriberId,
+    Claimed, DeliveryState, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId,
 };
-use crate::store::{Cols, Pool, Store, Tx, history};
+use crate::store::{Cols, Pool, Store, Tx};
 
-/// Rows per recording statement on SQLite: 5 bound values a row, far below
-/// its parameter limit. (PostgreSQL binds five arrays, whatever the count.)
+/// Rows per recording statement on SQLite: 6 bound values a row, far below
+/// its parameter limit. (PostgreSQL binds arrays, whatever the count.)
 const RECORD_CHUNK: usize = 1000;
 
 /// One claimed row as read back: (delivery, subscriber, attempts).
@@ -112,9 +111,9 @@ pub(super) fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
     ))
 }
 
-/// Writes outcomes of claimed rows, and marks hard-bounced subscribers
-/// `bounced` (with the reply in their history), in one transaction —
-/// only while `lease` is held (else `LedgerError::LeaseLost`): once the
+/// Writes outcomes of claimed rows in one transaction (hard bounces are
+/// marked bounce-pending, see `bounces`; possible duplicates are counted)
+/// — only while `lease` is held (else `LedgerError::LeaseLost`): once the
 /// run has lost it, the rows are another run's to record.
 pub(super) async fn record(
     store: &Store,
@@ -125,9 +124,7 @@ pub(super) async fn record(
     if records.is_empty() {
         return Ok(());
     }
-    if let Pool::Postgres(p) = &store.pool
-        && records.iter().all(|r| r.bounce.is_none())
-    {
+    if let Pool::Postgres(p) = &store.pool {
         return postgres::record(p, lease, records, now).await;
     }
     let handed = records
@@ -135,69 +132,85 @@ pub(super) async fn record(
         .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
         .count() as u64;
     let mut tx = store.begin_write().await?;
-    let run = lease::count_handed(&mut tx, lease, handed).await?;
-    match &mut tx {
-        Tx::Sqlite(t) => {
-            for chunk in records.chunks(RECORD_CHUNK) {
-                let mut q = QueryBuilder::<sqlx::Sqlite>::new(
-                    "WITH o(id, state, reply, next_at, refund) AS (",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.delivery)
-                        .push_bind(r.state.as_str())
-                        .push_bind(r.reply.as_deref())
-                        .push_bind(r.next_attempt_at)
-                        .push_bind(i64::from(r.refund_attempt));
-                });
-                q.push(
-                    ") UPDATE deliveries SET state = o.state, \
-                     last_reply = COALESCE(o.reply, deliveries.last_reply), \
-                     next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                     updated_at = ",
-                );
-                q.push_bind(now);
-                q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
-                q.build()
-                    .execute(&mut **t)
-                    .await
-                    .context("cannot record delivery outcomes in the ledger")?;
-            }
-        }
-        Tx::Postgres(t) => {
-            // Rare (a batch with a hard bounce): the outcomes as in
-            // `postgres::record`, then the bounces, in one transaction.
-            let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
-            let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
-            let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
-            let next: Vec<Option<i64>> = records.iter().map(|r| r.next_attempt_at).collect();
-            let refunds: Vec<i64> = records
-                .iter()
-                .map(|r| i64::from(r.refund_attempt))
-                .collect();
-            sqlx::query(
-                "UPDATE deliveries d SET state = o.state, \
-                 last_reply = COALESCE(o.reply, d.last_reply), next_attempt_at = o.next_at, \
-                 attempts = d.attempts - o.refund, updated_at = $6 \
-                 FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[]) \
-                 AS o(id, state, reply, next_at, refund) \
-                 WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = $7",
-            )
-            .bind(ids)
-            .bind(states)
-            .bind(replies)
-            .bind(next)
-            .bind(refunds)
-            .bind(now)
-            .bind(run)
+    lease::count_handed(&mut tx, lease, handed).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
+    for chunk in records.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+            "WITH o(id, state, reply, next_at, refund, bounce) AS (",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.delivery)
+                .push_bind(r.state.as_str())
+                .push_bind(r.reply.as_deref())
+                .push_bind(r.next_attempt_at)
+                .push_bind(i64::from(r.refund_attempt))
+                .push_bind(r.bounce.map(|_| "pending"));
+        });
+        q.push(
+            ") UPDATE deliveries SET state = o.state, \
+             last_reply = COALESCE(o.reply, deliveries.last_reply), \
+             next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
+             bounce = o.bounce, handed_at = NULL, updated_at = ",
+        );
+        q.push_bind(now);
+        q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
+        q.build()
             .execute(&mut **t)
             .await
             .context("cannot record delivery outcomes in the ledger")?;
-        }
     }
-    mark_bounced(&mut tx, records).await?;
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    if unconfirmed > 0 {
+        sqlx::query(
+            "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
+        )
+        .bind(lease.campaign.get())
+        .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+        .execute(&mut **t)
+        .await
+        .context("cannot count possible duplicates")?;
+    }
     tx.commit()
         .await
         .context("cannot commit delivery outcomes")?;
+    Ok(())
+}
+
+/// Marks claimed rows as being handed to the relay, durably, only while
+/// `lease` is held: after a crash these (and only these) may have reached
+/// their recipients.
+pub(super) async fn hand_over(
+    store: &Store,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    if let Pool::Postgres(p) = &store.pool {
+        return postgres::hand_over(p, lease, deliveries, now).await;
+    }
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
+    for chunk in deliveries.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("UPDATE deliveries SET handed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE state = 'sending' AND id IN ");
+        q.push_tuples(chunk, |mut b, id| {
+            b.push_bind(*id);
+        });
+        q.build()
+            .execute(&mut **t)
+            .await
+            .context("cannot mark messages as handed to the relay")?;
+    }
+    tx.commit().await.context("cannot commit the hand-over")?;
     Ok(())
 }
 
@@ -225,26 +238,4 @@ async fn addresses(
         by_id.insert(r.int("id")?, (r.text("email")?, r.text("status")?));
     }
     Ok(by_id)
-}
-
-async fn mark_bounced(tx: &mut Tx, records: &[Record]) -> anyhow::Result<()> {
-    for r in records {
-        let Some(sub) = r.bounce else { continue };
-        let changed = on_tx!(&mut *tx, t => sqlx::query(
-            "UPDATE subscribers SET status = 'bounced', updated_at = $2 \
-             WHERE id = $1 AND status = 'subscribed'",
-        )
-        .bind(sub.get())
-        .bind(crate::store::seconds(crate::domain::now()))
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()))
-        .with_context(|| format!("cannot mark subscriber {sub} bounced"))?;
-        if changed > 0 {
-            let mut change = StatusChange::now(Status::Bounced, Source::Sender);
-            change.reason = r.reply.clone();
-            history::append(tx, &[(sub, &change)]).await?;
-        }
-    }
-    Ok(())
 }

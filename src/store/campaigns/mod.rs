@@ -3,19 +3,23 @@
 //! the campaign is created. The states and rows are `domain::ledger`'s;
 //! this module implements [`Ledger`] for [`Store`].
 use anyhow::Context;
-use sqlx::AssertSqlSafe;
 
 use super::{Cols, Pool, Store, Tx};
 use crate::domain::{
-    Campaign, CampaignCounts, CampaignId, Claimed, ContentChange, IssueNumber, Lease, LeaseOwner,
-    LeaseRow, Ledger, LedgerResult, Record, Senders, now_ms,
+    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, IssueNumber,
+    Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, Senders, now_ms,
 };
 
+mod bounces;
 mod content;
 mod lease;
 mod ledger;
 mod postgres;
+mod registry;
 mod report;
+
+pub use bounces::Unbounced;
+pub use registry::CampaignSummary;
 
 impl Ledger for Store {
     fn senders(&self) -> Senders {
@@ -44,6 +48,10 @@ impl Ledger for Store {
         ledger::record(self, lease, records, now).await
     }
 
+    async fn hand_over(&self, lease: &Lease, deliveries: &[i64], now: i64) -> LedgerResult<()> {
+        ledger::hand_over(self, lease, deliveries, now).await
+    }
+
     async fn next_due(&self, campaign: CampaignId) -> LedgerResult<Option<i64>> {
         Ok(report::next_due(self, campaign).await?)
     }
@@ -52,8 +60,20 @@ impl Ledger for Store {
         Ok(report::campaign_counts(self, campaign).await?)
     }
 
-    async fn find_campaign(&self, issue: IssueNumber) -> LedgerResult<Option<Campaign>> {
-        Ok(find_campaign(self, issue).await?)
+    async fn campaign(&self, id: CampaignId) -> LedgerResult<Option<Campaign>> {
+        Ok(registry::campaign(self, id).await?)
+    }
+
+    async fn apply_bounces(&self, lease: &Lease, deliveries: &[i64]) -> LedgerResult<u64> {
+        bounces::apply(self, lease, Some(deliveries)).await
+    }
+
+    async fn apply_all_bounces(&self, lease: &Lease) -> LedgerResult<u64> {
+        bounces::apply(self, lease, None).await
+    }
+
+    async fn release_bounces(&self, lease: &Lease) -> LedgerResult<u64> {
+        bounces::release(self, lease).await
     }
 
     async fn content_changes(&self, campaign: CampaignId) -> LedgerResult<Vec<ContentChange>> {
@@ -89,31 +109,35 @@ impl Ledger for Store {
 }
 
 const CAMPAIGN_COLUMNS: &str = "SELECT id, issue_number, subject, created_at, \
-     possible_duplicates, runs, content_hash FROM campaigns";
+     possible_duplicates, runs, content_hash, transport, last_run_at, reset_at FROM campaigns";
 
 impl Store {
-    /// The campaign for `issue`, creating it (and snapshotting every
-    /// subscribed address into its ledger, in one statement) if missing.
-    /// `content_hash` identifies what it sends. Returns the campaign and
-    /// whether it was created now.
+    /// The live campaign for `issue` through `transport`, creating it (and
+    /// snapshotting every subscribed address into its ledger, in one
+    /// statement) if missing. `content_hash` identifies what it sends.
+    /// Returns the campaign and whether it was created now (by this call:
+    /// several senders starting at once create it once).
     pub async fn open_campaign(
         &self,
         issue: IssueNumber,
+        transport: CampaignTransport,
         subject: &str,
         content_hash: &str,
     ) -> anyhow::Result<(Campaign, bool)> {
-        if let Some(c) = find_campaign(self, issue).await? {
+        if let Some(c) = self.find_campaign(issue, transport).await? {
             return Ok((c, false));
         }
         let mut tx = self.begin_write().await?;
         let created: Option<i64> = on_tx!(&mut tx, t => sqlx::query_scalar(
-            "INSERT INTO campaigns (issue_number, subject, created_at, content_hash) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (issue_number) DO NOTHING RETURNING id",
+            "INSERT INTO campaigns (issue_number, subject, created_at, content_hash, transport) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (issue_number, transport) WHERE reset_at IS NULL DO NOTHING RETURNING id",
         )
         .bind(i64::from(issue.get()))
         .bind(subject)
         .bind(super::seconds(crate::domain::now()))
         .bind(content_hash)
+        .bind(transport.as_str())
         .fetch_optional(&mut **t)
         .await)
         .with_context(|| format!("cannot create the campaign for issue {issue}"))?;
@@ -132,23 +156,12 @@ impl Store {
         tx.commit()
             .await
             .context("cannot commit the new campaign")?;
-        let c = find_campaign(self, issue)
+        let c = self
+            .find_campaign(issue, transport)
             .await?
             .context("the new campaign vanished")?;
         // Another run may have created it between our look and our insert.
         Ok((c, created.is_some()))
-    }
-
-    /// The most recently created campaign, if any.
-    pub async fn latest_campaign(&self) -> anyhow::Result<Option<Campaign>> {
-        let sql = format!("{CAMPAIGN_COLUMNS} ORDER BY id DESC LIMIT 1");
-        on_pool!(self, p => {
-            let row = sqlx::query(AssertSqlSafe(sql))
-                .fetch_optional(p)
-                .await
-                .context("cannot look up the latest campaign")?;
-            row.as_ref().map(campaign_from_row).transpose()
-        })
     }
 
     /// Re-queues failed rows whose subscriber is still subscribed, with
@@ -171,19 +184,6 @@ impl Store {
     }
 }
 
-/// The campaign for `issue`, if any.
-async fn find_campaign(store: &Store, issue: IssueNumber) -> anyhow::Result<Option<Campaign>> {
-    let sql = format!("{CAMPAIGN_COLUMNS} WHERE issue_number = $1");
-    on_pool!(store, p => {
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(i64::from(issue.get()))
-            .fetch_optional(p)
-            .await
-            .with_context(|| format!("cannot look up the campaign for issue {issue}"))?;
-        row.as_ref().map(campaign_from_row).transpose()
-    })
-}
-
 /// Starts a run: re-queues the rows of dead runs (see `Ledger::start_run`)
 /// and counts the run. Only a run holding a lease on the campaign may do
 /// this (else `LedgerError::LeaseLost`): with one sender, every `sending`
@@ -193,8 +193,11 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
     let n = requeue(&mut tx, campaign).await?;
-    on_tx!(&mut tx, t => sqlx::query("UPDATE campaigns SET runs = runs + 1 WHERE id = $1")
+    on_tx!(&mut tx, t => sqlx::query(
+        "UPDATE campaigns SET runs = runs + 1, last_run_at = $2 WHERE id = $1",
+    )
         .bind(campaign.get())
+        .bind(super::seconds(crate::domain::now()))
         .execute(&mut **t)
         .await.map(|r| r.rows_affected()))
     .context("cannot record the run")?;
@@ -202,34 +205,59 @@ async fn start_run(store: &Store, lease: &Lease) -> LedgerResult<u64> {
     Ok(n)
 }
 
-/// Sends rows left `sending` by dead runs back to `pending` and adds them
-/// to the campaign's possible duplicates. SQLite (one sender): every
-/// `sending` row, since the caller holds the campaign. PostgreSQL: rows
-/// whose run is no longer registered; the rows of live runs stay theirs.
+/// Sends rows left `sending` by dead runs back to `pending`. Those whose
+/// message was being handed to the relay (`handed_at`) may have arrived:
+/// they are added to the campaign's possible duplicates and keep their
+/// attempt; the others never reached the relay and get it back. SQLite (one
+/// sender): every `sending` row, since the caller holds the campaign.
+/// PostgreSQL: rows whose run is no longer registered; live runs keep theirs.
+/// Returns the possible duplicates.
 async fn requeue(tx: &mut Tx, campaign: CampaignId) -> anyhow::Result<u64> {
     let now = now_ms();
-    let n = match &mut *tx {
-        Tx::Sqlite(t) => sqlx::query(
-            "UPDATE deliveries SET state = 'pending', updated_at = $2 \
-             WHERE campaign_id = $1 AND state = 'sending'",
-        )
-        .bind(campaign.get())
-        .bind(now)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()),
-        Tx::Postgres(t) => sqlx::query(
-            "UPDATE deliveries d SET state = 'pending', updated_at = $2 \
-             WHERE d.campaign_id = $1 AND d.state = 'sending' AND NOT EXISTS \
-             (SELECT 1 FROM send_runs r WHERE r.id = d.claimed_by)",
-        )
-        .bind(campaign.get())
-        .bind(now)
-        .execute(&mut **t)
-        .await
-        .map(|r| r.rows_affected()),
-    }
-    .context("cannot re-queue the rows of an interrupted run")?;
+    let n: u64 = match &mut *tx {
+        Tx::Sqlite(t) => {
+            let handed = sqlx::query(
+                "UPDATE deliveries SET state = 'pending', handed_at = NULL, updated_at = $2 \
+                 WHERE campaign_id = $1 AND state = 'sending' AND handed_at IS NOT NULL",
+            )
+            .bind(campaign.get())
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .context("cannot re-queue the rows of an interrupted run")?
+            .rows_affected();
+            sqlx::query(
+                "UPDATE deliveries SET state = 'pending', handed_at = NULL, updated_at = $2, \
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+                 WHERE campaign_id = $1 AND state = 'sending'",
+            )
+            .bind(campaign.get())
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .context("cannot re-queue the rows of an interrupted run")?;
+            handed
+        }
+        Tx::Postgres(t) => {
+            let handed: i64 = sqlx::query_scalar(
+                "WITH o AS (SELECT id, handed_at IS NOT NULL AS handed FROM deliveries d \
+                 WHERE campaign_id = $1 AND state BETWEEN 'sending' AND 'sending' \
+                 AND NOT EXISTS (SELECT 1 FROM send_runs r WHERE r.id = d.claimed_by) \
+                 FOR UPDATE), \
+                 u AS (UPDATE deliveries d SET state = 'pending', handed_at = NULL, \
+                 updated_at = $2, attempts = CASE WHEN o.handed THEN d.attempts \
+                 ELSE GREATEST(d.attempts - 1, 0) END \
+                 FROM o WHERE d.id = o.id AND d.state = 'sending' RETURNING o.handed) \
+                 SELECT COUNT(*) FILTER (WHERE handed) FROM u",
+            )
+            .bind(campaign.get())
+            .bind(now)
+            .fetch_one(&mut **t)
+            .await
+            .context("cannot re-queue the rows of an interrupted run")?;
+            u64::try_from(handed).unwrap_or(0)
+        }
+    };
     if n > 0 {
         on_tx!(tx, t => sqlx::query(
             "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
@@ -237,7 +265,8 @@ async fn requeue(tx: &mut Tx, campaign: CampaignId) -> anyhow::Result<u64> {
         .bind(campaign.get())
         .bind(i64::try_from(n).unwrap_or(i64::MAX))
         .execute(&mut **t)
-        .await.map(|r| r.rows_affected()))
+        .await
+        .map(|r| r.rows_affected()))
         .context("cannot count the possible duplicates")?;
     }
     Ok(n)
@@ -257,5 +286,11 @@ fn campaign_from_row(row: &impl Cols) -> anyhow::Result<Campaign> {
         possible_duplicates: row.count("possible_duplicates")?,
         runs: row.count("runs")?,
         content_hash: row.opt_text("content_hash")?,
+        transport: row.text("transport")?.parse()?,
+        last_run_at: row
+            .opt_int("last_run_at")?
+            .map(super::time_from)
+            .transpose()?,
+        reset_at: row.opt_int("reset_at")?.map(super::time_from).transpose()?,
     })
 }

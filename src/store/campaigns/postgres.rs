@@ -74,9 +74,11 @@ pub(super) async fn claim(
     Ok((claimed, by_id))
 }
 
-/// Writes outcomes that bounce nobody, and adds the handed-over ones to the
-/// run's count, in one statement; only rows the run still has `sending`
-/// change, and nothing does once the run has lost its lease.
+/// Writes outcomes, adds the handed-over ones to the run's count and the
+/// possible duplicates to the campaign's, in one statement; only rows the
+/// run still has `sending` change, and nothing does once the run has lost
+/// its lease. Synchronous: an outcome is durable before the worker's next
+/// row.
 pub(super) async fn record(
     pool: &PgPool,
     lease: &Lease,
@@ -87,6 +89,7 @@ pub(super) async fn record(
         .iter()
         .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
         .count();
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
     let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
     let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
     let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
@@ -95,15 +98,22 @@ pub(super) async fn record(
         .iter()
         .map(|r| i64::from(r.refund_attempt))
         .collect();
+    let bounces: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| r.bounce.map(|_| "pending"))
+        .collect();
     let run: Option<i64> = sqlx::query_scalar(
-        "WITH me AS (UPDATE send_runs SET handed = handed + $8 \
-         WHERE campaign_id = $7 AND token = $9 RETURNING id), \
+        "WITH me AS (UPDATE send_runs SET handed = handed + $9 \
+         WHERE campaign_id = $8 AND token = $10 RETURNING id), \
          done AS (UPDATE deliveries d SET state = o.state, \
          last_reply = COALESCE(o.reply, d.last_reply), next_attempt_at = o.next_at, \
-         attempts = d.attempts - o.refund, updated_at = $6 \
-         FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[]) \
-         AS o(id, state, reply, next_at, refund), me \
-         WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1) \
+         attempts = d.attempts - o.refund, bounce = o.bounce, handed_at = NULL, \
+         updated_at = $7 \
+         FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], \
+         $6::TEXT[]) AS o(id, state, reply, next_at, refund, bounce), me \
+         WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1), \
+         dup AS (UPDATE campaigns SET possible_duplicates = possible_duplicates + $11 \
+         WHERE id = $8 AND $11 > 0 AND EXISTS (SELECT 1 FROM me) RETURNING 1) \
          SELECT id FROM me",
     )
     .bind(ids)
@@ -111,13 +121,39 @@ pub(super) async fn record(
     .bind(replies)
     .bind(next)
     .bind(refunds)
+    .bind(bounces)
     .bind(now)
     .bind(lease.campaign.get())
     .bind(i64::try_from(handed).unwrap_or(i64::MAX))
     .bind(&lease.token)
+    .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
     .fetch_optional(pool)
     .await
     .context("cannot record delivery outcomes in the ledger")?;
+    run.map(|_| ()).ok_or(LedgerError::LeaseLost)
+}
+
+/// Marks the run's claimed rows `deliveries` as being handed to the relay,
+/// in one synchronous statement fenced by the lease.
+pub(super) async fn hand_over(
+    pool: &PgPool,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    let run: Option<i64> = sqlx::query_scalar(
+        "WITH me AS (SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2 FOR SHARE), \
+         done AS (UPDATE deliveries d SET handed_at = $3 FROM me \
+         WHERE d.id = ANY($4) AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1) \
+         SELECT id FROM me",
+    )
+    .bind(lease.campaign.get())
+    .bind(&lease.token)
+    .bind(now)
+    .bind(deliveries)
+    .fetch_optional(pool)
+    .await
+    .context("cannot mark messages as handed to the relay")?;
     run.map(|_| ()).ok_or(LedgerError::LeaseLost)
 }
 

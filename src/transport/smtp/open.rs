@@ -8,7 +8,7 @@ use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::Extension;
 
-use super::{Connection, Relay};
+use super::{Connection, Relay, helo};
 use crate::config::TlsMode;
 use crate::transport::reply::{ConnectError, RelayRefused};
 
@@ -17,21 +17,28 @@ impl Relay {
         let addr = (self.host.as_str(), self.port);
         let mut conn = if self.tls == TlsMode::Tls {
             let tls = Some(self.tls_parameters().map_err(|e| self.away(e))?);
-            let t = Some(self.timeout);
+            let t = Some(self.timeouts.connect);
             AsyncSmtpConnection::connect_tokio1(addr, t, &self.hello, tls, None)
                 .await
                 .map_err(|e| self.refusal("the TLS handshake or EHLO", e, true))?
         } else {
-            // Our own socket, to set TCP_NODELAY (lettre does not): the
-            // end-of-data `.` is a separate small write that Nagle's
-            // algorithm would otherwise hold until the body is acked.
-            let tcp = tokio::net::TcpStream::connect(addr)
-                .await
-                .map_err(|e| self.away(e))?;
-            tcp.set_nodelay(true).map_err(|e| self.away(e))?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
-                .await
-                .map_err(|e| self.refusal("the greeting or EHLO", e, false))?
+            match AsyncSmtpConnection::connect_with_transport(
+                Box::new(self.tcp().await?),
+                &self.hello,
+            )
+            .await
+            {
+                Ok(conn) => conn,
+                // A 5xx to EHLO: try HELO on a new connection (RFC 5321
+                // §4.1.4); if that fails too, the EHLO refusal is the news.
+                Err(e) if e.is_permanent() => {
+                    let helo = helo::HeloStream::new(self.tcp().await?);
+                    AsyncSmtpConnection::connect_with_transport(Box::new(helo), &self.hello)
+                        .await
+                        .map_err(|_| self.refusal("the greeting or EHLO (and HELO)", e, false))?
+                }
+                Err(e) => return Err(self.refusal("the greeting or EHLO", e, false)),
+            }
         };
         if self.tls == TlsMode::Starttls {
             if !conn.can_starttls() {
@@ -58,9 +65,27 @@ impl Relay {
         let smtputf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
         Ok(Connection {
             conn,
-            timeout: self.timeout,
+            timeouts: self.timeouts,
             smtputf8,
         })
+    }
+
+    /// Our own socket, to set TCP_NODELAY (lettre does not): the
+    /// end-of-data `.` is a separate small write that Nagle's algorithm
+    /// would otherwise hold until the body is acked.
+    async fn tcp(&self) -> Result<tokio::net::TcpStream, ConnectError> {
+        let addr = (self.host.as_str(), self.port);
+        let tcp = tokio::time::timeout(self.timeouts.connect, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| {
+                self.away(anyhow::anyhow!(
+                    "no connection within {}s (`[smtp] connect_timeout_secs`)",
+                    self.timeouts.connect.as_secs()
+                ))
+            })?
+            .map_err(|e| self.away(e))?;
+        tcp.set_nodelay(true).map_err(|e| self.away(e))?;
+        Ok(tcp)
     }
 
     /// `e` as a [`RelayRefused`] when retrying cannot help (a 5xx reply, or

@@ -45,13 +45,17 @@ impl TestDb {
         }
     }
 
-    /// Opens (creating and migrating) the store.
+    /// Opens the store, creating (and migrating) it.
     pub async fn open(&self) -> Store {
-        Store::open(self.location()).await.expect("open the store")
+        Store::create(self.location())
+            .await
+            .expect("create the store")
+            .0
     }
 
-    /// Opens the store with durable commits.
+    /// Creates the store, then opens it with durable commits.
     pub async fn open_durable(&self) -> Store {
+        self.open().await.close().await;
         Store::open_durable(self.location())
             .await
             .expect("open the store")

@@ -3,9 +3,11 @@
 use std::path::{Path, PathBuf};
 
 pub mod db;
+pub mod dkim;
 pub mod mta;
 pub mod pg;
 pub mod project;
+pub mod relay;
 pub mod sink;
 pub mod web;
 

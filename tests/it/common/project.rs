@@ -70,10 +70,9 @@ impl Project {
             .chain((1..=n).map(|i| format!("{}\n", email(i))))
             .collect();
         std::fs::write(p.path("subscribers.csv"), csv).unwrap();
-        if n > 0 {
-            let out = p.run(&["subscribers", "import", "subscribers.csv"]);
-            assert!(out.status.success(), "import failed: {}", stderr(&out));
-        }
+        // Also with no subscribers: the import creates the store.
+        let out = p.run(&["subscribers", "import", "subscribers.csv"]);
+        assert!(out.status.success(), "import failed: {}", stderr(&out));
         p
     }
 
@@ -113,11 +112,15 @@ impl Project {
             .expect("spawn mailroom")
     }
 
-    /// `mailroom send <clean issue>` with extra arguments.
+    /// `mailroom send <clean issue>` with extra arguments, confirmed with
+    /// `--yes` as a script would (except for `--test` and `--dry-run`).
     pub fn send(&self, extra: &[&str]) -> Output {
         let issue = clean_issue();
         let mut args = vec!["send", issue.to_str().unwrap()];
         args.extend_from_slice(extra);
+        if !extra.iter().any(|a| *a == "--test" || *a == "--dry-run") {
+            args.push("--yes");
+        }
         self.run(&args)
     }
 

@@ -27,6 +27,11 @@ impl Sink {
     /// Starts a sink on `port` with fault `flags` (e.g. `["-r", "RCPT"]`),
     /// dumping into a fresh directory `name` under `root`.
     pub fn start(root: &Path, name: &str, port: u16, flags: &[&str]) -> Sink {
+        Sink::start_on(root, name, "127.0.0.1", port, flags)
+    }
+
+    /// Like [`Sink::start`], listening on `host` (`127.0.0.1` or `::1`).
+    pub fn start_on(root: &Path, name: &str, host: &str, port: u16, flags: &[&str]) -> Sink {
         let dump = root.join(name);
         std::fs::create_dir_all(&dump).expect("create the dump dir");
         // As root the sink runs as `nobody`, which must reach and write it.
@@ -39,7 +44,11 @@ impl Sink {
         let template = format!("{}/%Y%m%d%H%M%S.", dump.display());
         cmd.args(flags)
             .args(["-d", &template])
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(if host.contains(':') {
+                format!("[{host}]:{port}")
+            } else {
+                format!("{host}:{port}")
+            })
             .arg("64")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -47,7 +56,7 @@ impl Sink {
             panic!("cannot start `{SMTP_SINK}` ({e}); run scripts/test, which installs postfix")
         });
         let deadline = Instant::now() + Duration::from_secs(5);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect((host, port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "smtp-sink did not listen on {port}"
@@ -99,7 +108,8 @@ fn is_root() -> bool {
 }
 
 /// The messages dumped in `dir`: the `X-Rcpt-Args: <addr>` line names the
-/// recipient; the message starts after the sink's own `X-`/`Received:` lines.
+/// recipient; the message starts after the sink's own `X-`/`Received:` lines,
+/// at its DKIM-Signature or From header.
 /// Files of sessions that never got a recipient (the sink opens one per
 /// session) are not messages and are left out.
 pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -114,7 +124,11 @@ pub fn dumped(dir: &Path) -> Vec<(String, Vec<u8>)> {
         else {
             continue;
         };
-        let start = text.find("\nFrom: ").map_or(0, |i| i + 1);
+        // A signed message starts with its DKIM-Signature header(s).
+        let start = ["\nDKIM-Signature: ", "\nFrom: "]
+            .iter()
+            .find_map(|h| text.find(h))
+            .map_or(0, |i| i + 1);
         out.push((rcpt, bytes[start..].to_vec()));
     }
     out

@@ -1,0 +1,153 @@
+//! A small scriptable SMTP server on loopback, for faults smtp-sink cannot
+//! make: a reply per recipient, an EHLO it does not know, a slow or lost
+//! reply after the final `.`. One thread per connection; it records every
+//! message it accepted (and every message whose final `.` it read).
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The reply to `RCPT TO:<addr>` for an address (`None` accepts).
+pub type RcptRule = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How the server behaves.
+#[derive(Clone)]
+pub struct Script {
+    /// Reject EHLO with `502` (HELO still works).
+    pub no_ehlo: bool,
+    /// The reply to `RCPT TO:<addr>`: `None` accepts.
+    pub rcpt: RcptRule,
+    /// Wait this long before replying to the final `.`.
+    pub final_delay: Duration,
+    /// Close the connection instead of replying to the final `.`.
+    pub drop_after_data: bool,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Self {
+            no_ehlo: false,
+            rcpt: Arc::new(|_| None),
+            final_delay: Duration::ZERO,
+            drop_after_data: false,
+        }
+    }
+}
+
+/// A running server; it stops taking connections when dropped.
+pub struct Relay {
+    pub port: u16,
+    /// Recipients of every message whose final `.` arrived, in order.
+    pub received: Arc<Mutex<Vec<String>>>,
+    /// Every command verb it was sent (`EHLO`, `HELO`, `MAIL`, …).
+    pub verbs: Arc<Mutex<Vec<String>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    /// Starts the server on `127.0.0.1`.
+    pub fn start(script: Script) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let verbs = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, v, s) = (received.clone(), verbs.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (script, r, v) = (script.clone(), r.clone(), v.clone());
+                std::thread::spawn(move || {
+                    let _ = session(conn, &script, &r, &v);
+                });
+            }
+        });
+        Relay {
+            port,
+            received,
+            verbs,
+            stop,
+        }
+    }
+
+    /// The recipients received so far.
+    pub fn received(&self) -> Vec<String> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn session(
+    conn: TcpStream,
+    script: &Script,
+    received: &Mutex<Vec<String>>,
+    verbs: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut out = conn.try_clone()?;
+    let mut input = BufReader::new(conn);
+    out.write_all(b"220 test.relay ESMTP\r\n")?;
+    let mut rcpt = String::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let verb = line
+            .split([' ', '\r', '\n', ':'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        verbs.lock().unwrap().push(verb.clone());
+        let reply = match verb.as_str() {
+            "EHLO" if script.no_ehlo => "502 5.5.2 Error: command not recognized".to_owned(),
+            "EHLO" => "250-test.relay\r\n250 8BITMIME".to_owned(),
+            "HELO" => "250 test.relay".to_owned(),
+            "MAIL" | "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+            "RCPT" => {
+                rcpt = line
+                    .split_once('<')
+                    .and_then(|(_, r)| r.split_once('>'))
+                    .map(|(a, _)| a.to_owned())
+                    .unwrap_or_default();
+                (script.rcpt)(&rcpt).unwrap_or_else(|| "250 2.1.5 Ok".to_owned())
+            }
+            "DATA" => {
+                out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
+                loop {
+                    line.clear();
+                    if input.read_line(&mut line)? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" || line == ".\n" {
+                        break;
+                    }
+                }
+                received.lock().unwrap().push(rcpt.clone());
+                if script.drop_after_data {
+                    return Ok(());
+                }
+                std::thread::sleep(script.final_delay);
+                "250 2.0.0 Ok: queued".to_owned()
+            }
+            "QUIT" => {
+                out.write_all(b"221 2.0.0 Bye\r\n")?;
+                return Ok(());
+            }
+            _ => "502 5.5.2 Error: command not recognized".to_owned(),
+        };
+        out.write_all(reply.as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+}

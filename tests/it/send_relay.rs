@@ -1,0 +1,95 @@
+//! The relay as SMTP has it (issue 10): HELO when EHLO is rejected, IPv6
+//! hosts, RFC 5321's long wait for the reply to the final `.`, a lost
+//! reply counted as a possible duplicate, and `--dry-run` checking the
+//! transport as `send` does.
+use std::time::Duration;
+
+use crate::common::project::{Project, stderr};
+use crate::common::relay::{Relay, Script};
+use crate::common::sink::{Sink, free_port, tally};
+
+#[test]
+fn a_relay_that_rejects_ehlo_is_greeted_with_helo_and_gets_the_mail() {
+    let relay = Relay::start(Script {
+        no_ehlo: true,
+        ..Script::default()
+    });
+    let p = Project::new(3, relay.port);
+    let out = p.send(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(relay.received().len(), 3);
+    let verbs = relay.verbs.lock().unwrap().clone();
+    assert!(
+        verbs.contains(&"EHLO".to_owned()) && verbs.contains(&"HELO".to_owned()),
+        "{verbs:?}"
+    );
+}
+
+#[test]
+fn dry_run_refuses_cleartext_to_a_remote_relay_as_send_does() {
+    let mut p = Project::new(2, 25);
+    p.set("MAILROOM_SMTP__HOST", "smtp.example.com");
+    for extra in ["--dry-run", "--allow-old-issue"] {
+        let out = p.send(&[extra]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra}: {err}");
+        assert!(err.contains("allow_insecure"), "{extra}: {err}");
+    }
+}
+
+#[test]
+fn bracketed_and_bare_ipv6_relay_hosts_connect() {
+    let port = free_port();
+    let mut p = Project::new(2, port);
+    let sink = Sink::start_on(p.dir.path(), "v6", "::1", port, &[]);
+    for host in ["[::1]", "::1"] {
+        p.set("MAILROOM_SMTP__HOST", host);
+        let out = p.send(&[]);
+        assert_eq!(out.status.code(), Some(0), "{host}: {}", stderr(&out));
+        let _ = p.run(&["campaigns", "reset", "620", "--yes"]);
+    }
+    let counts = tally([sink.messages().as_slice()]);
+    assert_eq!(counts.values().copied().collect::<Vec<_>>(), [2, 2]);
+}
+
+#[test]
+fn a_relay_slower_than_the_command_timeout_to_answer_the_final_dot_gets_each_message_once() {
+    let relay = Relay::start(Script {
+        final_delay: Duration::from_secs(3),
+        ..Script::default()
+    });
+    let mut p = Project::new(3, relay.port);
+    // Far below the 3 s the relay takes after the `.`, as the old 30 s
+    // timeout was below a slow relay's minutes.
+    p.set("MAILROOM_SMTP__TIMEOUT_SECS", "1");
+    let out = p.send(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(relay.received().len(), 3, "no resend");
+    assert_eq!(p.status()["possible_duplicates"], 0);
+}
+
+#[test]
+fn a_reply_lost_after_the_final_dot_counts_as_a_possible_duplicate() {
+    let relay = Relay::start(Script {
+        final_delay: Duration::from_secs(3),
+        ..Script::default()
+    });
+    let mut p = Project::new(2, relay.port);
+    p.set("MAILROOM_SMTP__DATA_TIMEOUT_SECS", "1");
+    p.set("MAILROOM_SEND__MAX_ATTEMPTS", "2");
+    p.set("MAILROOM_SEND__MAX_WAIT_SECS", "30");
+    let out = p.send(&[]);
+    // Both attempts time out: failed, each delivered twice by the relay.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let got = relay.received();
+    let dups = got.len() - 2;
+    let status = p.status();
+    let claimed = status["possible_duplicates"].as_u64().unwrap() as usize;
+    assert_eq!((got.len(), claimed), (4, dups), "{status}");
+    assert!(
+        status["failures"]
+            .to_string()
+            .contains("may have been delivered"),
+        "{status}"
+    );
+}
