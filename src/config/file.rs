@@ -279,7 +279,7 @@ fn password_in_url(value: &toml::Value) -> Option<String> {
     url.password().map(|_| {
         "`[database] url` holds a password, and secrets never go in the config file; \
          remove it from the URL and set MAILROOM_DATABASE__PASSWORD (or PGPASSWORD, or \
-         ~/.pgpass) in the environment"
+         ~/.pgpass) in the environment, or set the whole URL in MAILROOM_DATABASE__URL"
             .to_owned()
     })
 }
