@@ -65,7 +65,10 @@ pub(crate) fn check(em: &mut Emitter<'_>) {
         em.at(
             Rule::Header,
             at,
-            format!("`Title:` ends in `{m}` but `Number:` is `{number}`"),
+            format!(
+                "`Title:` ends in `{}` but `Number:` is `{number}`",
+                super::excerpt(&m, 20)
+            ),
             "make the title and the number agree",
         );
     }

@@ -1,5 +1,7 @@
-//! `html-tag`: raw HTML tags outside the allow-list; and the `image` rule
-//! for raw `<img>` tags (alt text, https source). Comments are skipped.
+//! `html-tag`: raw HTML tags outside the allow-list; `unsafe-html`: tags and
+//! attributes that would restyle or script the email (the renderer removes
+//! them, so what the editor meant is lost); and the `image` rule for raw
+//! `<img>` tags (alt text, https source). Comments are skipped.
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -7,13 +9,25 @@ use regex::Regex;
 
 use super::doc::Doc;
 use super::{Emitter, Rule, excerpt};
+use crate::issue::tags::TagKind;
+
+/// Elements that reach beyond themselves: stylesheets, scripts, embedded
+/// pages, forms, document metadata.
+const UNSAFE_TAGS: [&str; 15] = [
+    "style", "script", "link", "meta", "base", "iframe", "frame", "frameset", "object", "embed",
+    "form", "template", "title", "noscript", "svg",
+];
+
+/// A `style` or event-handler (`onclick`, …) attribute.
+static UNSAFE_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\s(style|on[a-z]+)\s*=").expect("valid regex"));
 
 static ATTR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\b(alt|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).expect("valid regex")
 });
 
 pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
-    if !em.enabled(Rule::HtmlTag) && !em.enabled(Rule::Image) {
+    if !em.enabled(Rule::HtmlTag) && !em.enabled(Rule::Image) && !em.enabled(Rule::UnsafeHtml) {
         return;
     }
     for range in &doc.html {
@@ -30,14 +44,34 @@ fn inspect(em: &mut Emitter<'_>, at: Range<usize>) {
     let name: String = tag[1..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
         .collect::<String>()
         .to_ascii_lowercase();
-    if !em.ctx.allowed_html_tags.contains(&name) {
+    if UNSAFE_TAGS.contains(&name.as_str()) {
+        em.at(
+            Rule::UnsafeHtml,
+            at.clone(),
+            format!("`<{name}>` is removed from the email"),
+            "delete it: CSS, scripts and embedded pages in an issue could hide the \
+             unsubscribe link or restyle the newsletter; write the content in Markdown",
+        );
+    } else if !em.ctx.allowed_html_tags.contains(&name) {
         em.at(
             Rule::HtmlTag,
             at.clone(),
             format!("unknown HTML tag `<{name}>`"),
             format!("use Markdown instead, or add `{name}` to `[check] allowed_html_tags`"),
+        );
+    }
+    if let Some(attr) = UNSAFE_ATTR.captures(tag) {
+        em.at(
+            Rule::UnsafeHtml,
+            at.clone(),
+            format!(
+                "the `{}` attribute of `<{name}>` is removed from the email",
+                excerpt(&attr[1].to_ascii_lowercase(), 20)
+            ),
+            "delete it: inline styles and scripts in an issue could hide the unsubscribe link",
         );
     }
     if name == "img" {
@@ -80,21 +114,11 @@ fn img(em: &mut Emitter<'_>, tag: &str, at: Range<usize>) {
 /// Byte ranges of the opening tags in `html`, skipping comments,
 /// declarations and closing tags.
 fn tags(html: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(lt) = html[i..].find('<').map(|p| p + i) {
-        let rest = &html[lt..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            i = comment.find("-->").map_or(html.len(), |e| lt + 4 + e + 3);
-            continue;
-        }
-        let end = rest.find('>').map_or(html.len(), |e| lt + e + 1);
-        if rest[1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
-            out.push(lt..end);
-        }
-        i = end.max(lt + 1);
-    }
-    out
+    crate::issue::tags::tags(html, &mut false)
+        .into_iter()
+        .filter(|t| t.kind != TagKind::Close)
+        .map(|t| t.range)
+        .collect()
 }
 
 #[cfg(test)]
@@ -111,6 +135,23 @@ mod tests {
     fn allowed_tags_comments_and_look_alikes_are_fine() {
         let body = "<small>[Discuss](https://r.org)</small>\n\n| a <br /> b |\n|---|\n\nRust <3 Nix, Rust <> C++.\n\n<!-- <Feature name> <!~~ x ~~> -->\n";
         assert_eq!(only("html-tag", body), []);
+    }
+
+    #[test]
+    fn style_blocks_scripts_and_style_attributes_are_unsafe_html_errors() {
+        let body = "<style>a{display:none}</style>\n\nText <span style=\"display:none\">x</span> \
+                    <a href=\"https://a.org\" onclick=\"x()\">a</a>\n\n<script>x()</script>\n";
+        assert_eq!(
+            only("unsafe-html", body),
+            [(6, 1), (8, 6), (8, 42), (10, 1)]
+        );
+        assert_eq!(only("html-tag", body), [], "one finding per tag");
+        let found = crate::check::testing::diagnostics(body);
+        assert!(
+            found
+                .iter()
+                .all(|d| d.rule != "unsafe-html" || d.severity == crate::model::Severity::Error)
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
         let at = dest_span(em.source(), link);
         if !has_scheme(dest) && !dest.starts_with('#') {
             let fix = if dest.starts_with("www.") {
-                format!("did you mean `https://{dest}`?")
+                format!("did you mean `https://{}`?", excerpt(dest, 60))
             } else {
                 "use an absolute `https://…` URL".to_owned()
             };
@@ -82,7 +82,8 @@ pub(crate) fn tracking(em: &mut Emitter<'_>, url: &str, at: Range<usize>) {
     }
     let names: Vec<String> = tracked
         .iter()
-        .map(|p| format!("`{}`", p.split('=').next().unwrap_or("")))
+        .take(5)
+        .map(|p| format!("`{}`", excerpt(p.split('=').next().unwrap_or(""), 30)))
         .collect();
     em.at(
         Rule::TrackingParam,
@@ -130,7 +131,7 @@ fn duplicates(doc: &Doc, em: &mut Emitter<'_>) {
             }
             Some(&(first_item, _)) if first_item == item => {}
             Some(&(_, first_offset)) => {
-                let (first_line, _) = em.line_col(first_offset);
+                let first_line = em.line_of(first_offset);
                 let at = dest_span(em.source(), link);
                 em.at(
                     Rule::DuplicateLink,

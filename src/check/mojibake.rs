@@ -107,14 +107,17 @@ pub(crate) fn check(em: &mut Emitter<'_>) {
         let (message, fix) = match m.readings.as_slice() {
             [(encoding, text)] => (
                 format!("mis-encoded text `{found}` (UTF-8 read as {encoding})"),
-                format!("write `{text}`; `mailroom check --fix` repairs it"),
+                format!(
+                    "write `{}`; `mailroom check --fix` repairs it",
+                    excerpt(text, 40)
+                ),
             ),
             readings => (
                 format!(
                     "mis-encoded text `{found}` reads as {}",
                     readings
                         .iter()
-                        .map(|(e, t)| format!("`{t}` ({e})"))
+                        .map(|(e, t)| format!("`{}` ({e})", excerpt(t, 40)))
                         .collect::<Vec<_>>()
                         .join(" or ")
                 ),
@@ -226,8 +229,12 @@ fn plausible(c: char) -> bool {
     )
 }
 
+/// Readings kept per finding: two already make it ambiguous.
+const MAX_READINGS: usize = 4;
+
 /// Joins findings from both encodings: overlapping findings that agree are
-/// one, findings that disagree become one ambiguous finding.
+/// one, findings that disagree become one ambiguous finding. Linear: each
+/// finding's text is copied once, after its extent is known.
 fn merge(text: &str, found: Vec<(Range<usize>, &'static str, String)>) -> Vec<Mojibake> {
     let mut out: Vec<Mojibake> = Vec::new();
     for (range, encoding, intended) in found {
@@ -235,17 +242,19 @@ fn merge(text: &str, found: Vec<(Range<usize>, &'static str, String)>) -> Vec<Mo
             Some(last) if range.start < last.range.end => {
                 let same = last.range == range && last.readings.iter().any(|r| r.1 == intended);
                 last.range = last.range.start..last.range.end.max(range.end);
-                last.found = text[last.range.clone()].to_owned();
-                if !same {
+                if !same && last.readings.len() < MAX_READINGS {
                     last.readings.push((encoding, intended));
                 }
             }
             _ => out.push(Mojibake {
-                found: text[range.clone()].to_owned(),
+                found: String::new(),
                 range,
                 readings: vec![(encoding, intended)],
             }),
         }
+    }
+    for m in &mut out {
+        m.found = text[m.range.clone()].to_owned();
     }
     out
 }

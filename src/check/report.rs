@@ -40,7 +40,10 @@ fn one(out: &mut String, file: &str, lines: &[&str], d: &Diagnostic, width: usiz
         (line, column) => format!("{file}:{line}:{column}"),
     };
     out.push_str(&format!("{pad}{GUTTER}-->{GUTTER:#} {location}\n"));
-    if let Some(text) = d.line.checked_sub(1).and_then(|i| lines.get(i)) {
+    let snippet = (d.column > 0)
+        .then(|| d.line.checked_sub(1).and_then(|i| lines.get(i)))
+        .flatten();
+    if let Some(text) = snippet {
         let (shown, caret_at, caret_len) = caret(text, d.column, d.len);
         out.push_str(&format!("{pad} {GUTTER}|{GUTTER:#}\n"));
         out.push_str(&format!("{GUTTER}{:>width$} |{GUTTER:#} {shown}\n", d.line));
@@ -58,24 +61,47 @@ fn one(out: &mut String, file: &str, lines: &[&str], d: &Diagnostic, width: usiz
     out.push('\n');
 }
 
-/// The line as shown (tabs expanded, invisible characters made visible),
-/// and the display column and width of the caret for a span of `len`
-/// characters starting at 1-based `column`.
+/// Characters of the line shown before the finding's column, when the
+/// line is too long to show whole.
+const CONTEXT_BEFORE: usize = 40;
+/// The most characters of a line shown; a longer line is cut to a window
+/// around the finding, marked with `…`, so output stays small whatever the
+/// line's length.
+const WINDOW: usize = 100;
+
+/// The line as shown (a window of it when long; tabs expanded, invisible
+/// characters made visible), and the display column and width of the caret
+/// for a span of `len` characters starting at 1-based `column`.
 fn caret(line: &str, column: usize, len: usize) -> (String, usize, usize) {
+    let column = column.max(1);
+    let first = if line.len() > WINDOW {
+        (column - 1).saturating_sub(CONTEXT_BEFORE)
+    } else {
+        0
+    };
     let mut shown = String::new();
     let (mut at, mut span) = (0, 0);
-    for (i, c) in line.chars().enumerate() {
+    if first > 0 {
+        shown.push('…');
+        at += 1;
+    }
+    let mut chars = line.chars().skip(first);
+    for (k, c) in chars.by_ref().take(WINDOW).enumerate() {
+        let i = first + k;
         let (text, w) = match c {
             '\t' => ("    ".to_owned(), 4),
             c if c.is_control() => ("\u{fffd}".to_owned(), 1),
             c => (c.to_string(), c.width().unwrap_or(0)),
         };
         shown.push_str(&text);
-        if i + 1 < column.max(1) {
+        if i + 1 < column {
             at += w;
-        } else if i + 1 < column.max(1) + len.max(1) {
+        } else if i + 1 < column + len.max(1) {
             span += w;
         }
+    }
+    if chars.next().is_some() {
+        shown.push('…');
     }
     (shown, at, span.max(1))
 }

@@ -13,6 +13,7 @@ pub enum Rule {
     RelativeLink,
     Backticks,
     EmptyItem,
+    UnsafeHtml,
     HtmlSize,
     DuplicateLink,
     TrackingParam,
@@ -22,7 +23,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, errors first.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::Unfinished,
         Rule::EmptySection,
         Rule::Mojibake,
@@ -31,6 +32,7 @@ impl Rule {
         Rule::RelativeLink,
         Rule::Backticks,
         Rule::EmptyItem,
+        Rule::UnsafeHtml,
         Rule::HtmlSize,
         Rule::DuplicateLink,
         Rule::TrackingParam,
@@ -49,6 +51,7 @@ impl Rule {
             Rule::RelativeLink => "relative-link",
             Rule::Backticks => "backticks",
             Rule::EmptyItem => "empty-item",
+            Rule::UnsafeHtml => "unsafe-html",
             Rule::HtmlSize => "html-size",
             Rule::DuplicateLink => "duplicate-link",
             Rule::TrackingParam => "tracking-param",
@@ -88,6 +91,9 @@ impl Rule {
             Rule::RelativeLink => "a link target with no scheme (relative links break in email)",
             Rule::Backticks => "an unbalanced backtick on a line",
             Rule::EmptyItem => "an empty list item",
+            Rule::UnsafeHtml => {
+                "<style>, <script>, <iframe>, <form> and the like, or style/on… attributes: removed from the email, since they could hide the unsubscribe link"
+            }
             Rule::HtmlSize => {
                 "the rendered HTML is over [render] html_size_budget (Gmail clips it)"
             }

@@ -69,14 +69,19 @@ fn ends_section(block: &Block, level: u8) -> bool {
 /// The first placeholder comment among a section's own blocks that either
 /// opens the section or is followed by nothing but comments.
 fn unreplaced_placeholder<'b>(own: &[&'b Block], em: &Emitter<'_>) -> Option<&'b Block> {
+    // Blocks from this index on are all comments (one pass, not one per block).
+    let comments_from = own
+        .iter()
+        .rposition(|b| b.kind != BlockKind::Comment)
+        .map_or(0, |last| last + 1);
     own.iter().enumerate().find_map(|(j, block)| {
+        let unfilled = j == 0 || j + 1 >= comments_from;
         let is_placeholder = block.kind == BlockKind::Comment
             && em
                 .ctx
                 .placeholder_comment
                 .is_match(&em.source()[block.range.clone()]);
-        let unfilled = j == 0 || own[j + 1..].iter().all(|b| b.kind == BlockKind::Comment);
-        (is_placeholder && unfilled).then_some(*block)
+        (unfilled && is_placeholder).then_some(*block)
     })
 }
 

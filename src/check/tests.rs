@@ -76,3 +76,48 @@ fn deny_warnings_turns_warnings_into_errors() {
     deny_warnings(&mut found);
     assert_eq!(count(&found), (1, 0));
 }
+
+#[test]
+fn repeats_of_a_rule_on_one_line_are_capped_and_counted() {
+    let body = format!("{}\n", "![](http://ex.org/a.png)".repeat(4000));
+    let found = diagnostics(&body);
+    let images: Vec<_> = found.iter().filter(|d| d.rule == "image").collect();
+    assert_eq!(images.len(), emitter::MAX_PER_LINE + 1, "{images:#?}");
+    let last = images.last().unwrap();
+    assert_eq!((last.line, last.column), (6, 0), "the count comes last");
+    // 4,000 images, each without alt text and over http.
+    let more = 8000 - emitter::MAX_PER_LINE;
+    assert_eq!(
+        last.message,
+        format!("and {more} more `image` findings on this line")
+    );
+}
+
+#[test]
+fn repeats_of_a_rule_across_lines_are_capped_and_counted() {
+    let body = "`\n\n".repeat(emitter::MAX_PER_RULE + 7);
+    let found = diagnostics(&body);
+    let ticks: Vec<_> = found.iter().filter(|d| d.rule == "backticks").collect();
+    assert_eq!(ticks.len(), emitter::MAX_PER_RULE + 1);
+    let count = ticks.iter().find(|d| d.line == 0).unwrap();
+    assert!(
+        count
+            .message
+            .starts_with("and 7 more `backticks` findings in the issue"),
+        "{}",
+        count.message
+    );
+    assert_eq!(
+        count.severity,
+        Severity::Error,
+        "the count still blocks a send"
+    );
+}
+
+#[test]
+fn messages_quote_at_most_an_excerpt_of_huge_values() {
+    let word = format!("A{}_HERE", "B".repeat(100_000));
+    let found = diagnostics(&format!("{word}\n"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.len() < 200, "{}", found[0].message.len());
+}

@@ -83,10 +83,18 @@ fn print(args: &Args, source: &str, diagnostics: &[Diagnostic]) -> anyhow::Resul
 /// Repairs mojibake in `path`, keeping `<path>.bak`; reports what it did
 /// on stderr.
 fn fix(path: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).map_err(|source| IssueError::Read {
+    let read_error = |source| IssueError::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(read_error)?.len();
+    crate::issue::limits::check_size(usize::try_from(size).unwrap_or(usize::MAX)).map_err(
+        |error| IssueError::Parse {
+            path: path.to_owned(),
+            error,
+        },
+    )?;
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
     let (repaired, findings) = check::mojibake::repair(&text);
     let fixed = findings.iter().filter(|m| m.repair().is_some()).count();
     let left = findings.len() - fixed;

@@ -94,7 +94,7 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         }
         Command::Status(args) => {
             say_store(loaded);
-            status::run(args, settings)
+            status::run(args, loaded)
         }
         Command::Serve(args) => {
             check_relay_login(settings)?;

@@ -10,10 +10,18 @@ use crate::config::Settings;
 /// Listens on `[web] bind` (default 127.0.0.1:8080; put it behind a TLS
 /// reverse proxy at `[web] public_url`). Tokens are checked with
 /// MAILROOM_WEB__SECRET (or `[web] secret_file`) and every secret in
-/// `[web] previous_secrets_file`. Confirmation emails go through
-/// `[send] transport`, like `mailroom send`. One log line per request at
-/// info level, naming the route, never the path. Stops cleanly on SIGTERM
-/// or Ctrl-C.
+/// `[web] previous_secrets_file`. Confirmation emails wait in the store
+/// and go out through `[send] transport`, like `mailroom send`, retried
+/// with backoff while the relay is down, also after a restart. One log line
+/// per request at info level, naming the route, never the path.
+///
+/// Limits (`[web]`, printed at start): a request head within
+/// header_timeout_secs (also the idle timeout), body pauses up to
+/// body_timeout_secs, request_timeout_secs per request, bodies up to
+/// max_body_bytes, at most max_connections open (below `ulimit -n`; the
+/// oldest idle one makes room for a new one). SIGTERM or Ctrl-C stops
+/// accepting, finishes requests in flight and leaves unsent confirmations
+/// queued.
 ///
 /// Routes: GET/POST /subscribe, GET/POST /confirm/{token},
 /// GET/POST /unsubscribe/{token} (RFC 8058 one-click), GET/POST

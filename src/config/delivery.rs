@@ -27,7 +27,8 @@ pub struct SendSettings {
     pub max_wait_secs: f64,
     /// After Ctrl-C, how long in-flight messages may take to finish.
     pub shutdown_grace_secs: f64,
-    /// Seconds between progress lines when stderr is not a terminal.
+    /// Seconds between progress lines when stderr is not a terminal (and
+    /// between `send --format json` progress events).
     pub progress_secs: f64,
     /// How long a run's hold on a campaign lasts without renewal, in
     /// seconds; renewed every third of that. Another run takes an expired

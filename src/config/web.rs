@@ -29,6 +29,28 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Days a confirmation link stays valid.
     pub confirm_token_days: u32,
+    /// Seconds a connection may take to send a complete request head,
+    /// counted from when it opens or its previous answer was sent: slow
+    /// header senders and idle kept-alive connections are closed after it.
+    pub header_timeout_secs: f64,
+    /// Seconds the request body may pause between two pieces.
+    pub body_timeout_secs: f64,
+    /// Seconds from a request's head to its answer, body included.
+    pub request_timeout_secs: f64,
+    /// Open connections at most (also kept below the open-file limit).
+    pub max_connections: usize,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Confirmation emails waiting to be sent at most; beyond, the form
+    /// answers that it cannot send one now.
+    pub confirm_queue_max: u32,
+    /// Backoff before the first retry of a confirmation, in seconds;
+    /// doubles per attempt up to `confirm_retry_max_secs`.
+    pub confirm_retry_base_secs: f64,
+    /// The longest backoff between confirmation attempts, in seconds.
+    pub confirm_retry_max_secs: f64,
+    /// Attempts before a confirmation is given up.
+    pub confirm_max_attempts: u32,
 }
 
 impl Default for WebSettings {
@@ -49,6 +71,15 @@ impl Default for WebSettings {
                 std::net::Ipv6Addr::LOCALHOST.into(),
             ],
             confirm_token_days: 7,
+            header_timeout_secs: 10.0,
+            body_timeout_secs: 10.0,
+            request_timeout_secs: 30.0,
+            max_connections: 4096,
+            max_body_bytes: 16 * 1024,
+            confirm_queue_max: 10_000,
+            confirm_retry_base_secs: 30.0,
+            confirm_retry_max_secs: 3600.0,
+            confirm_max_attempts: 30,
         }
     }
 }

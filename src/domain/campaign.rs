@@ -108,7 +108,8 @@ impl fmt::Display for CampaignTransport {
 }
 
 /// Where a ledger row stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryState {
     Pending,
     Sending,
@@ -194,28 +195,29 @@ impl CampaignCounts {
     }
 }
 
-/// Failed or deferred rows sharing one last reply.
+/// One recipient of a campaign and where their delivery stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailureGroup {
-    /// `failed` or `deferred`.
-    pub state: String,
-    pub reply: String,
-    pub count: u64,
-}
-
-/// One failed recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailedRow {
+pub struct RecipientRow {
     pub email: String,
+    pub state: DeliveryState,
     pub attempts: u32,
+    /// Unix ms: the row's last change.
+    pub updated_unix_ms: i64,
+    /// The relay's last reply (a sent row keeps its queue id here).
     pub reply: String,
 }
 
-/// When delivery started and last recorded an outcome (unix ms).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Timing {
-    pub first_claim: Option<i64>,
-    pub last_update: Option<i64>,
+/// A campaign's failed recipients, by whether `send --retry-failed` would
+/// try them again (it re-queues only those still subscribed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FailedSplit {
+    /// Still subscribed: the failure was the relay's or the message's
+    /// (a policy or content rejection, retries used up), not the address's.
+    pub retryable: u64,
+    /// Marked bounced: the address does not exist. Never retried.
+    pub bounced: u64,
+    /// Unsubscribed or complained since. Never retried.
+    pub suppressed: u64,
 }
 
 /// A change of the issue accepted while its campaign was under way.

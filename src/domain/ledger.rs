@@ -27,6 +27,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use super::campaign::{Campaign, CampaignCounts, CampaignId, ContentChange, DeliveryState};
+use super::run::{DeferredGroup, RunNote};
 use super::{EmailAddress, SubscriberId};
 
 /// A claimed ledger row: who to mail now.
@@ -197,6 +198,17 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         campaign: CampaignId,
     ) -> impl Future<Output = LedgerResult<Option<i64>>> + Send;
 
+    /// The deferred rows, grouped by how many times they were tried.
+    fn deferred(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = LedgerResult<Vec<DeferredGroup>>> + Send;
+
+    /// Writes the run's entry in the campaign's run history (created by
+    /// the first note of its token, updated by later ones). Not fenced by
+    /// the lease: a run's history is its own.
+    fn note_run(&self, note: &RunNote) -> impl Future<Output = LedgerResult<()>> + Send;
+
     /// Rows per state.
     fn campaign_counts(
         &self,
@@ -236,7 +248,7 @@ pub trait Ledger: Clone + Send + Sync + 'static {
 
     /// Every lease on the campaign, live or left by a dead run, oldest
     /// first (with [`Senders::One`], at most one).
-    fn runs(
+    fn live_runs(
         &self,
         campaign: CampaignId,
     ) -> impl Future<Output = LedgerResult<Vec<LeaseRow>>> + Send;
@@ -247,7 +259,7 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         &self,
         campaign: CampaignId,
     ) -> impl Future<Output = LedgerResult<Option<LeaseRow>>> + Send {
-        async move { Ok(self.runs(campaign).await?.into_iter().next()) }
+        async move { Ok(self.live_runs(campaign).await?.into_iter().next()) }
     }
 
     /// Takes the lease for `owner` under `lease.token`. With

@@ -1,13 +1,30 @@
 //! Opening an import: one CSV file, or a Mailchimp zip whose CSVs are read
 //! suppressions first. Reading only; parsing stays in the sibling modules.
+//!
+//! A zip is bounded before it is read: at most [`MAX_ZIP_ENTRIES`]
+//! entries, and each CSV at most a limit ([`MAX_ENTRY_BYTES`] by default)
+//! unpacked, as its header says. A header that lies is caught while
+//! reading: the zip crate fails an entry that unpacks past its declared
+//! size. A plain CSV needs no size limit: it streams, and
+//! its size on disk is its real size.
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use time::OffsetDateTime;
 
 use super::{Format, status_from_file_name};
 use crate::domain::Status;
+
+/// The most entries a zip may hold; a Mailchimp export holds three CSVs.
+pub const MAX_ZIP_ENTRIES: usize = 1000;
+
+/// The most bytes one CSV in a zip may unpack to by default (about 3
+/// million Mailchimp rows). A bigger real export can be imported with a
+/// higher limit, or unzipped and imported CSV by CSV (on disk, a file's
+/// size is its real size).
+pub const MAX_ENTRY_BYTES: u64 = 1 << 30;
 
 /// An opened import file.
 pub struct Input {
@@ -22,8 +39,9 @@ enum Kind {
 }
 
 impl Input {
-    /// Opens `path`: a zip (by its `PK` signature) or a CSV file.
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
+    /// Opens `path`: a zip (by its `PK` signature) or a CSV file. A zip
+    /// entry may unpack to at most `max_entry` bytes.
+    pub fn open(path: &Path, max_entry: u64) -> anyhow::Result<Self> {
         let mut file =
             File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
         let mut magic = [0u8; 4];
@@ -32,7 +50,14 @@ impl Input {
         let kind = if n == 4 && magic == *b"PK\x03\x04" {
             let mut archive = zip::ZipArchive::new(file)
                 .with_context(|| format!("`{}` is not a readable zip", path.display()))?;
-            let order = csv_entries(&mut archive, path)?;
+            anyhow::ensure!(
+                archive.len() <= MAX_ZIP_ENTRIES,
+                "`{}` holds {} entries, over the limit of {MAX_ZIP_ENTRIES}; a Mailchimp \
+                 export holds three CSV files",
+                path.display(),
+                archive.len()
+            );
+            let order = csv_entries(&mut archive, path, max_entry)?;
             Kind::Zip(archive, order)
         } else {
             Kind::Csv(file)
@@ -75,6 +100,23 @@ impl Input {
         })
     }
 
+    /// Reads the header of every CSV in a zip, so that a file with an
+    /// unusable layout stops the import before anything is written. (A
+    /// single CSV's header is read before its first row anyway.)
+    pub fn check_layouts(&mut self, format: Format, now: OffsetDateTime) -> anyhow::Result<()> {
+        let display = file_name(&self.path);
+        if let Kind::Zip(archive, order) = &mut self.kind {
+            for &i in order.iter() {
+                let entry = archive
+                    .by_index(i)
+                    .with_context(|| format!("cannot read `{display}`"))?;
+                let name = format!("{display}/{}", entry.name().unwrap_or_default());
+                super::parse(entry, &name, format, now)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Calls `each(name, reader)` for every CSV, in reading order.
     pub fn for_each_csv(
         self,
@@ -97,6 +139,15 @@ impl Input {
     }
 }
 
+fn too_big(name: &str, size: u64, max: u64) -> String {
+    format!(
+        "`{name}` unpacks to {size} bytes, over the limit of {} MiB for one file in a \
+         zip (is this a zip bomb?); if it is a real export, raise the limit with \
+         `--max-unzipped-mib` or unzip it and import its CSV files",
+        max >> 20
+    )
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
@@ -106,8 +157,12 @@ fn file_name(path: &Path) -> String {
 
 /// The CSV entries of a Mailchimp zip, suppressions first: an address that
 /// is in both `unsubscribed_*` and `subscribed_*` then stays suppressed (the
-/// later row is rejected as a duplicate).
-fn csv_entries(archive: &mut zip::ZipArchive<File>, path: &Path) -> anyhow::Result<Vec<usize>> {
+/// later row is reported as a conflict).
+fn csv_entries(
+    archive: &mut zip::ZipArchive<File>,
+    path: &Path,
+    max_entry: u64,
+) -> anyhow::Result<Vec<usize>> {
     let mut entries = Vec::new();
     for i in 0..archive.len() {
         let name = match archive.name_for_index(i) {
@@ -124,6 +179,12 @@ fn csv_entries(archive: &mut zip::ZipArchive<File>, path: &Path) -> anyhow::Resu
                 path.display()
             )
         })?;
+        let size = archive.by_index_raw(i).map_or(0, |e| e.size());
+        anyhow::ensure!(
+            size <= max_entry,
+            "{}",
+            too_big(&format!("{}/{name}", file_name(path)), size, max_entry)
+        );
         let rank = if status == Status::Subscribed { 1 } else { 0 };
         entries.push((rank, name, i));
     }

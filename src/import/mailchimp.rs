@@ -1,10 +1,10 @@
 //! Mailchimp audience export rows, mapped by header name, never by position.
 use std::net::IpAddr;
 
-use csv::ByteRecord;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use super::framing::Record;
 use super::rows::{RowContext, utf8_fields};
 use super::{ImportRecord, Row};
 use crate::domain::{Consent, EmailAddress, Source, Status, StatusChange};
@@ -30,7 +30,7 @@ pub(super) struct Columns {
 
 impl Columns {
     /// Maps the header row; fails when it has no `Email Address` column.
-    pub fn from_header(header: &ByteRecord, file: &str) -> anyhow::Result<Self> {
+    pub fn from_header(header: &Record, file: &str) -> anyhow::Result<Self> {
         let names: Vec<String> = header
             .iter()
             .map(|f| {
@@ -41,8 +41,9 @@ impl Columns {
         let find = |name: &str| names.iter().position(|n| n.eq_ignore_ascii_case(name));
         let email = find("Email Address").ok_or_else(|| {
             anyhow::anyhow!(
-                "`{file}` line 1: no `Email Address` column, so this is not a Mailchimp \
-                 export; for one address per line use `--format plain`"
+                "`{file}` line {}: no `Email Address` column, so this is not a Mailchimp \
+                 export; for one address per line use `--format plain`",
+                header.first_line
             )
         })?;
         Ok(Self {
@@ -63,8 +64,35 @@ impl Columns {
         })
     }
 
+    /// Whether a record that runs across lines can be a row of this file:
+    /// the header's column count, and line breaks only in free-text
+    /// columns (`NOTES`, a merge field, the subscriber's own unsubscribe
+    /// reason), never in an address, a name, a time or an IP.
+    pub fn spans_ok(&self, record: &Record) -> bool {
+        let one_line = [
+            Some(self.email),
+            self.first_name,
+            self.last_name,
+            self.optin_time,
+            self.optin_ip,
+            self.confirm_time,
+            self.confirm_ip,
+            self.unsub_time,
+            self.unsub_reason,
+            self.unsub_campaign,
+            self.clean_time,
+            self.clean_campaign,
+        ];
+        record.len() == self.len
+            && one_line
+                .into_iter()
+                .flatten()
+                .all(|i| record.get(i).is_some_and(|f| !f.contains(&b'\n')))
+    }
+
     /// Turns one data row into a record or a rejection.
-    pub fn row(&self, record: &ByteRecord, line: u64, cx: &RowContext) -> Row {
+    pub fn row(&self, record: &Record, cx: &RowContext) -> Row {
+        let line = record.first_line;
         if record.len() != self.len {
             return cx.reject(
                 line,

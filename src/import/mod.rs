@@ -11,10 +11,13 @@ use time::OffsetDateTime;
 use crate::domain::{Consent, EmailAddress, Status, StatusChange};
 
 pub mod files;
+mod framing;
+mod lines;
 mod mailchimp;
 mod plain;
 mod rows;
 
+pub use framing::{MAX_FIELD_BYTES, MAX_ROW_BYTES, MAX_ROW_LINES};
 pub use rows::CsvRows;
 
 /// The layout of an import file.
@@ -82,6 +85,62 @@ pub struct RejectedRow {
 impl fmt::Display for RejectedRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}; row skipped", self.origin, self.reason)
+    }
+}
+
+/// A row for an address that an earlier row of the same import gave
+/// another status (the address is in two files of one export). The earlier
+/// row wins; a Mailchimp zip's suppressions are read first, so a
+/// suppression always wins over a subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// Where the losing row came from.
+    pub origin: Origin,
+    /// The address.
+    pub email: EmailAddress,
+    /// The status this row would give it.
+    pub status: Status,
+    /// The earlier row that decided.
+    pub earlier: Origin,
+    /// The status the earlier row gave it, which the address keeps.
+    pub kept: Status,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: `{}` is {} here but {} in {}; the files conflict, and it stays {}",
+            self.origin, self.email, self.status, self.kept, self.earlier, self.kept
+        )
+    }
+}
+
+/// What an import has to tell about a row that was not applied as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A bad row or a duplicate, skipped.
+    Rejected(RejectedRow),
+    /// A conflict between two files, decided for the earlier row.
+    Conflict(Conflict),
+}
+
+impl Notice {
+    /// Where the row came from.
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Notice::Rejected(r) => &r.origin,
+            Notice::Conflict(c) => &c.origin,
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::Rejected(r) => r.fmt(f),
+            Notice::Conflict(c) => c.fmt(f),
+        }
     }
 }
 

@@ -1,18 +1,13 @@
 //! Plain CSV rows: an address, then optionally a name; an optional header.
-use csv::ByteRecord;
-
+use super::framing::Record;
 use super::rows::{RowContext, utf8_fields};
 use super::{ImportRecord, Row};
 use crate::domain::{Consent, EmailAddress, Source, StatusChange};
 
 /// Turns one row into a record or a rejection; `None` for a header row
 /// (only the first row may be one: its first field mentions `mail`).
-pub(super) fn row(
-    record: &ByteRecord,
-    line: u64,
-    header_allowed: bool,
-    cx: &RowContext,
-) -> Option<Row> {
+pub(super) fn row(record: &Record, header_allowed: bool, cx: &RowContext) -> Option<Row> {
+    let line = record.first_line;
     if record.len() > 2 {
         return Some(cx.reject(
             line,

@@ -1,11 +1,11 @@
 //! [`CsvRows`]: the streaming row reader shared by both formats.
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::sync::Arc;
 
 use anyhow::Context;
-use csv::ByteRecord;
 use time::OffsetDateTime;
 
+use super::framing::{Frame, Framer, Record};
 use super::mailchimp::Columns;
 use super::{Format, Origin, RejectedRow, Row, plain, status_from_file_name};
 use crate::domain::Status;
@@ -44,10 +44,21 @@ enum Layout {
     },
 }
 
+impl Layout {
+    /// Whether a record that runs across lines is a real row (else the
+    /// quote that opened it is stray). A plain file has no column where a
+    /// line break belongs.
+    fn spans_ok(&self, record: &Record) -> bool {
+        match self {
+            Layout::Mailchimp(columns) => columns.spans_ok(record),
+            Layout::Plain { .. } => false,
+        }
+    }
+}
+
 /// Iterates the rows of one CSV file as [`Row`]s. Fails only on I/O errors.
 pub struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
-    record: ByteRecord,
+    framer: Framer<BufReader<R>>,
     layout: Layout,
     cx: RowContext,
 }
@@ -59,11 +70,7 @@ impl<R: Read> CsvRows<R> {
         format: Format,
         now: OffsetDateTime,
     ) -> anyhow::Result<Self> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(input);
-        let mut record = ByteRecord::new();
+        let mut framer = Framer::new(BufReader::with_capacity(64 * 1024, input));
         let (layout, status) = match format {
             Format::Plain => (
                 Layout::Plain { first: true },
@@ -77,13 +84,20 @@ impl<R: Read> CsvRows<R> {
                          rename the file or use `--format plain`"
                     )
                 })?;
-                reader
-                    .read_byte_record(&mut record)
+                let header = framer
+                    .next(|_| false)
                     .with_context(|| format!("cannot read `{file}`"))?;
-                (
-                    Layout::Mailchimp(Box::new(Columns::from_header(&record, file)?)),
-                    status,
-                )
+                let columns = match header {
+                    Some(Frame::Record(header)) => Columns::from_header(header, file)?,
+                    Some(Frame::Rejected { line, reason }) => {
+                        anyhow::bail!("`{file}` line {line}: {reason}; expected Mailchimp's header")
+                    }
+                    None => anyhow::bail!(
+                        "`{file}` is empty; a Mailchimp export starts with a header line \
+                         naming an `Email Address` column"
+                    ),
+                };
+                (Layout::Mailchimp(Box::new(columns)), status)
             }
         };
         let cx = RowContext {
@@ -91,12 +105,7 @@ impl<R: Read> CsvRows<R> {
             status,
             now,
         };
-        Ok(Self {
-            reader,
-            record,
-            layout,
-            cx,
-        })
+        Ok(Self { framer, layout, cx })
     }
 }
 
@@ -104,20 +113,27 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = anyhow::Result<Row>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let Self { framer, layout, cx } = self;
         loop {
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(false) => return None,
-                Ok(true) => {}
+            let frame = match framer.next(|r| layout.spans_ok(r)) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return None,
                 Err(e) => {
-                    return Some(Err(e).with_context(|| format!("cannot read `{}`", self.cx.file)));
+                    return Some(
+                        Err(anyhow::Error::new(e))
+                            .with_context(|| format!("cannot read `{}`", cx.file)),
+                    );
                 }
-            }
-            let line = self.record.position().map_or(0, |p| p.line());
-            let row = match &mut self.layout {
-                Layout::Mailchimp(columns) => Some(columns.row(&self.record, line, &self.cx)),
+            };
+            let record = match frame {
+                Frame::Record(record) => record,
+                Frame::Rejected { line, reason } => return Some(Ok(cx.reject(line, reason))),
+            };
+            let row = match layout {
+                Layout::Mailchimp(columns) => Some(columns.row(record, cx)),
                 Layout::Plain { first } => {
                     let header_allowed = std::mem::replace(first, false);
-                    plain::row(&self.record, line, header_allowed, &self.cx)
+                    plain::row(record, header_allowed, cx)
                 }
             };
             if let Some(row) = row {
@@ -128,7 +144,7 @@ impl<R: Read> Iterator for CsvRows<R> {
 }
 
 /// The record's fields as UTF-8, or the reason it is not.
-pub(super) fn utf8_fields(record: &ByteRecord) -> Result<Vec<&str>, String> {
+pub(super) fn utf8_fields(record: &Record) -> Result<Vec<&str>, String> {
     record
         .iter()
         .enumerate()

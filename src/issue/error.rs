@@ -43,6 +43,40 @@ pub enum ParseError {
         key: String,
         found: String,
     },
+    /// `Date:` is a calendar date an email's `Date:` header cannot carry.
+    #[error(
+        "line {line}: `Date:` is `{found}`, before 1900, which an email's Date header \
+         cannot carry; use the issue's publication date, like `2025-11-12`"
+    )]
+    DateOutOfRange { line: usize, found: String },
+    /// The file is larger than any issue could be.
+    #[error(
+        "is {size} bytes ({}), over the {} limit for an issue (real issues are \
+         under 100 KB); check that this is the right file",
+        megabytes(*size),
+        megabytes(*limit)
+    )]
+    TooLarge { size: usize, limit: usize },
+    /// Lists, quotes or HTML elements are nested deeper than the limit.
+    #[error(
+        "line {line}: more than {limit} levels of nesting here ({what} inside the others); \
+         flatten the lists, quotes or HTML tags, or close the tags you open"
+    )]
+    TooDeep {
+        line: usize,
+        limit: usize,
+        what: String,
+    },
+    /// The body holds more elements or pieces than any issue could.
+    #[error(
+        "line {line}: more than {limit} {what} in the issue; a real issue has a few \
+         thousand, so check that this is the right file"
+    )]
+    TooMany {
+        line: usize,
+        limit: usize,
+        what: &'static str,
+    },
     /// There is no Markdown after the header.
     #[error(
         "line {line}: the issue has no body; write the Markdown after the blank line \
@@ -52,7 +86,7 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// The 1-based line the error points at.
+    /// The 1-based line the error points at; 0 when it is about the whole file.
     pub fn line(&self) -> usize {
         match self {
             ParseError::NotUtf8 { line, .. }
@@ -62,9 +96,18 @@ impl ParseError {
             | ParseError::BadDate { line, .. }
             | ParseError::BadNumber { line, .. }
             | ParseError::ControlInHeader { line, .. }
+            | ParseError::DateOutOfRange { line, .. }
+            | ParseError::TooDeep { line, .. }
+            | ParseError::TooMany { line, .. }
             | ParseError::EmptyBody { line } => *line,
+            ParseError::TooLarge { .. } => 0,
         }
     }
+}
+
+/// `52451600` → `50.0 MB` (MiB, as `ls -lh` counts).
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// An issue file that could not be loaded: which file, and why.

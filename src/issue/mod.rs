@@ -1,9 +1,13 @@
 //! Parse an issue: a `Key: value` header up to the first blank line, then Markdown.
 //!
 //! [`parse`] is pure over a string; [`from_file`] is the only function that
-//! touches the disk.
+//! touches the disk. Every parsed [`Issue`] is within the bounds of
+//! [`limits`]: size and nesting depth.
 mod error;
+pub mod limits;
+pub mod tags;
 
+use std::io::Read;
 use std::path::Path;
 
 use time::Date;
@@ -14,20 +18,40 @@ pub use error::{IssueError, ParseError};
 use crate::domain::IssueNumber;
 use crate::model::{Header, HeaderField, Issue};
 
-/// Reads and parses an issue file.
+/// Reads and parses an issue file. A file over [`limits::MAX_ISSUE_BYTES`]
+/// is refused without reading it into memory.
 pub fn from_file(path: &Path) -> Result<Issue, IssueError> {
-    let bytes = std::fs::read(path).map_err(|source| IssueError::Read {
+    let parse_error = |error| IssueError::Parse {
+        path: path.to_owned(),
+        error,
+    };
+    let bytes = read_bounded(path).map_err(|source| IssueError::Read {
         path: path.to_owned(),
         source,
     })?;
+    let bytes = bytes.map_err(parse_error)?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    parse_bytes(&name, &bytes).map_err(|error| IssueError::Parse {
-        path: path.to_owned(),
-        error,
-    })
+    parse_bytes(&name, &bytes).map_err(parse_error)
+}
+
+/// The file's bytes, or [`ParseError::TooLarge`] as soon as it is known to
+/// be over the limit (from its metadata, or while reading a pipe).
+fn read_bounded(path: &Path) -> std::io::Result<Result<Vec<u8>, ParseError>> {
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let limit = limits::MAX_ISSUE_BYTES;
+    if size > limit as u64 {
+        return Ok(Err(ParseError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            limit,
+        }));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(limits::check_size(bytes.len()).map(|()| bytes))
 }
 
 /// Parses raw file bytes: checks UTF-8 (naming the first bad byte), then [`parse`].
@@ -44,6 +68,7 @@ pub fn parse_bytes(source_name: &str, bytes: &[u8]) -> Result<Issue, ParseError>
 
 /// Parses issue text. Accepts a UTF-8 BOM and CRLF line endings.
 pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
+    limits::check_size(text.len())?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = if text.contains('\r') {
         text.replace("\r\n", "\n")
@@ -76,6 +101,7 @@ pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
             line: blank_line.unwrap_or(last_header_line),
         });
     }
+    limits::check_body(&source, body_offset)?;
     Ok(Issue {
         source_name: source_name.to_owned(),
         source,
@@ -146,6 +172,13 @@ fn build_header(fields: Vec<HeaderField>, end_line: usize) -> Result<Header, Par
         line: date_field.line,
         found: date_field.value.clone(),
     })?;
+    // RFC 5322 dates (and the `time` crate's RFC 2822 formatting) start at 1900.
+    if date.year() < 1900 {
+        return Err(ParseError::DateOutOfRange {
+            line: date_field.line,
+            found: date_field.value.clone(),
+        });
+    }
     let category = fields
         .iter()
         .find(|f| f.key.eq_ignore_ascii_case("Category"))

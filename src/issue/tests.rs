@@ -175,3 +175,29 @@ fn file_errors_name_the_file() {
         .to_string();
     assert!(missing.contains("nope.md"), "{missing}");
 }
+
+#[test]
+fn a_date_before_1900_is_refused_on_its_line() {
+    let err = parse("i.md", &GOOD.replace("2025-11-12", "1899-12-31")).unwrap_err();
+    assert_eq!(
+        err,
+        ParseError::DateOutOfRange {
+            line: 3,
+            found: "1899-12-31".into()
+        }
+    );
+    assert!(parse("i.md", &GOOD.replace("2025-11-12", "1900-01-01")).is_ok());
+}
+
+#[test]
+fn text_over_the_size_limit_is_refused_whole() {
+    let text = format!("{GOOD}{}", "a".repeat(limits::MAX_ISSUE_BYTES));
+    let err = parse("i.md", &text).unwrap_err();
+    assert!(matches!(err, ParseError::TooLarge { .. }), "{err:?}");
+    let size = text.len();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("is {size} bytes (4.0 MB), over the 4.0 MB limit")),
+        "{err}"
+    );
+}

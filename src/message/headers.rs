@@ -1,4 +1,5 @@
-//! Header values: refuse line breaks, encode non-ASCII (RFC 2047), fold long lines.
+//! Header values: refuse line breaks, encode non-ASCII (RFC 2047), fold long
+//! lines (RFC 5322) so that no header line is longer than 78 characters.
 use base64::Engine;
 
 use crate::domain::EmailAddress;
@@ -21,6 +22,9 @@ pub enum HeaderError {
         value: String,
         reason: String,
     },
+    /// A date a `Date:` header cannot carry (RFC 5322 years start at 1900).
+    #[error("cannot write the `Date` header for `{value}`: email dates start in the year 1900")]
+    Date { value: String },
     /// A configured value that the header cannot carry.
     #[error("`{header}` header value `{value}` is not usable: {reason}")]
     BadValue {
@@ -29,6 +33,10 @@ pub enum HeaderError {
         reason: &'static str,
     },
 }
+
+/// The longest header line we write ("SHOULD be no more than 78 characters",
+/// RFC 5322 §2.1.1; the hard limit is 998).
+pub const MAX_LINE: usize = 78;
 
 /// Refuses values holding CR, LF or other control characters (tab is allowed).
 pub fn single_line<'a>(header: &'static str, value: &'a str) -> Result<&'a str, HeaderError> {
@@ -41,26 +49,63 @@ pub fn single_line<'a>(header: &'static str, value: &'a str) -> Result<&'a str, 
     Ok(value)
 }
 
-/// Encodes unstructured text (Subject): ASCII as is, otherwise RFC 2047
-/// `=?UTF-8?B?…?=` words of at most 75 characters, one per folded line.
-pub fn encode_unstructured(value: &str) -> String {
-    if value.is_ascii() {
-        return value.to_owned();
+/// Encodes unstructured text (Subject) for the header `name`, folded so
+/// that every line, `Name: ` included, fits in [`MAX_LINE`]. Plain ASCII is
+/// folded at spaces; text that is not ASCII, holds a word too long to fold,
+/// or looks like an encoded word (`=?`) becomes RFC 2047 `=?UTF-8?B?…?=`
+/// words, one per line.
+pub fn encode_unstructured(name: &str, value: &str) -> String {
+    let first_room = MAX_LINE.saturating_sub(name.len() + 2);
+    if value.is_ascii()
+        && !value.contains("=?")
+        && let Some(folded) = fold_at_spaces(value, first_room)
+    {
+        return folded;
     }
-    // 75 max per word; "=?UTF-8?B?" + "?=" is 12, leaving 63 → 45 bytes of input.
+    // "=?UTF-8?B?" + "?=" is 12 characters; 42 bytes of text are 56 of
+    // base64, so a word is 68 characters: it fits after `Subject: ` and after
+    // the continuation line's leading space.
     let mut words = Vec::new();
     let mut chunk = String::new();
     for c in value.chars() {
-        if chunk.len() + c.len_utf8() > 45 {
+        if chunk.len() + c.len_utf8() > 42 {
             words.push(encoded_word(&chunk));
             chunk.clear();
         }
         chunk.push(c);
     }
-    if !chunk.is_empty() {
+    if !chunk.is_empty() || words.is_empty() {
         words.push(encoded_word(&chunk));
     }
     words.join("\r\n ")
+}
+
+/// `value` folded before spaces (RFC 5322 §2.2.3: a fold is a CRLF inserted
+/// before whitespace), the first line within `first_room` characters and the
+/// others within [`MAX_LINE`]; `None` when a word is too long for a line.
+fn fold_at_spaces(value: &str, first_room: usize) -> Option<String> {
+    let mut out = String::with_capacity(value.len() + 8);
+    let mut room = first_room;
+    let mut line_len = 0;
+    for (i, word) in value.split(' ').enumerate() {
+        // A fold never goes before an empty word: it would leave a line of
+        // nothing but a space, which RFC 5322 forbids.
+        if i == 0 {
+            line_len = word.len();
+        } else if line_len + 1 + word.len() <= room || word.is_empty() {
+            out.push(' ');
+            line_len += 1 + word.len();
+        } else {
+            out.push_str("\r\n ");
+            room = MAX_LINE;
+            line_len = 1 + word.len();
+        }
+        out.push_str(word);
+        if line_len > room {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 fn encoded_word(text: &str) -> String {
@@ -98,7 +143,7 @@ pub fn mailbox(header: &'static str, value: &str) -> Result<(String, EmailAddres
 /// A display name as a header wants it: bare atoms, a quoted string, or RFC 2047.
 fn display_name(name: &str) -> String {
     if !name.is_ascii() {
-        return encode_unstructured(name);
+        return encode_unstructured("From", name);
     }
     let atom = |c: char| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c);
     if name.chars().all(atom) {
@@ -131,22 +176,67 @@ mod tests {
     #[test]
     fn ascii_subjects_pass_through_and_others_are_encoded() {
         assert_eq!(
-            encode_unstructured("This Week in Rust 625"),
+            encode_unstructured("Subject", "This Week in Rust 625"),
             "This Week in Rust 625"
         );
-        let enc = encode_unstructured("Zürich ünïcödé");
+        let enc = encode_unstructured("Subject", "Zürich ünïcödé");
         assert!(
             enc.starts_with("=?UTF-8?B?") && enc.ends_with("?="),
             "{enc}"
         );
     }
 
+    /// The header as written, `Subject: ` included, split into lines.
+    fn lines(value: &str) -> Vec<String> {
+        format!("Subject: {}", encode_unstructured("Subject", value))
+            .split("\r\n")
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// What a reader sees: the lines unfolded, encoded words decoded.
+    fn decoded(value: &str) -> String {
+        let header = format!("Subject: {}\r\n\r\n", encode_unstructured("Subject", value));
+        let message = mail_parser::MessageParser::default()
+            .parse(header.as_bytes())
+            .unwrap();
+        message.subject().unwrap().to_owned()
+    }
+
     #[test]
-    fn long_non_ascii_subjects_are_split_into_short_words() {
-        let enc = encode_unstructured(&"ü".repeat(100));
-        for line in enc.split("\r\n") {
-            assert!(line.trim_start().len() <= 75, "{line}");
+    fn a_long_ascii_subject_is_folded_at_spaces_into_short_lines() {
+        let value = "This Week in Rust 625: ".repeat(150);
+        let value = value.trim_end();
+        let lines = lines(value);
+        assert!(lines.len() > 40);
+        assert!(lines.iter().all(|l| l.len() <= MAX_LINE), "{lines:#?}");
+        assert!(lines[1..].iter().all(|l| l.starts_with(' ')));
+        assert_eq!(
+            lines.concat(),
+            format!("Subject: {value}"),
+            "unfolding restores it"
+        );
+        assert!(!lines.concat().contains("=?"), "no encoding needed");
+    }
+
+    #[test]
+    fn a_subject_with_a_word_too_long_to_fold_becomes_encoded_words() {
+        for value in [
+            "x".repeat(3000),
+            "ü".repeat(3000),
+            format!("a {} b", "-".repeat(90)),
+            " ".repeat(3000),
+        ] {
+            let lines = lines(&value);
+            assert!(lines.iter().all(|l| l.len() <= MAX_LINE), "{lines:#?}");
+            assert_eq!(decoded(&value), value);
         }
+    }
+
+    #[test]
+    fn text_that_looks_like_an_encoded_word_is_encoded_so_it_reads_as_written() {
+        let value = "=?UTF-8?B?aGk=?= is what it says";
+        assert_eq!(decoded(value), value);
     }
 
     #[test]

@@ -46,10 +46,10 @@ impl MessageTemplate {
     /// header block (CR/LF injection) or a mailbox is malformed.
     pub fn build(rendered: &Rendered, ctx: &MessageContext) -> Result<Self, HeaderError> {
         let subject = headers::single_line("Subject", &rendered.subject)?;
-        let date = ctx
-            .date
-            .format(&Rfc2822)
-            .expect("a valid date formats as RFC 2822");
+        // RFC 5322 dates need a four-digit year from 1900 on.
+        let date = ctx.date.format(&Rfc2822).map_err(|_| HeaderError::Date {
+            value: ctx.date.date().to_string(),
+        })?;
         let boundary = boundary_for(rendered);
         let mut t = Self {
             bytes: Vec::with_capacity(
@@ -64,7 +64,7 @@ impl MessageTemplate {
         headers::push(
             &mut t.bytes,
             "Subject",
-            &headers::encode_unstructured(subject),
+            &headers::encode_unstructured("Subject", subject),
         );
         headers::push(&mut t.bytes, "Date", &date);
         t.hole_line("Message-ID", Hole::MessageId);
@@ -82,7 +82,8 @@ impl MessageTemplate {
         if let Some(feedback_id) = &ctx.feedback_id {
             headers::push(&mut t.bytes, "Feedback-ID", feedback_id);
         }
-        let content_type = format!("multipart/alternative; boundary=\"{boundary}\"");
+        // Folded: on one line it is 83 characters.
+        let content_type = format!("multipart/alternative;\r\n boundary=\"{boundary}\"");
         headers::push(&mut t.bytes, "Content-Type", &content_type);
         t.bytes.extend_from_slice(b"\r\n");
         t.body_start = t.bytes.len();

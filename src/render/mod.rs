@@ -6,6 +6,7 @@
 mod chrome;
 mod html;
 pub mod markdown;
+mod sanitize;
 mod strip;
 pub mod text;
 
@@ -61,7 +62,8 @@ pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, Rend
         web_url: expand_pattern(&ctx.newsletter.web_url, header),
         dateline: dateline(header),
     };
-    let body_html = html::body_html(&parsed.events, issue.body().len() * 3 / 2);
+    let safe_events = sanitize::sanitize(&parsed.events);
+    let body_html = html::body_html(&safe_events, issue.body().len() * 3 / 2);
     let html = chrome::html_part(&frame, &body_html)?;
     let text = chrome::text_part(&frame, &text::body_text(&parsed.events, width))?;
     Ok(Rendered {

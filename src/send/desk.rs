@@ -76,7 +76,7 @@ pub async fn run<L: Ledger>(
         } else if waiting.len() == workers {
             // Everyone is idle and nothing was claimable: done, or sleep
             // until the next deferred row is due.
-            if let Some(end) = idle(&ledger, &shared).await? {
+            if let Some(end) = idle(&ledger, &shared, &stats).await? {
                 shared.abort_with(end);
             }
             visits.try_recv().ok()
@@ -196,7 +196,11 @@ fn judge(breaker: &mut Breaker, shared: &Shared, records: &[Record]) {
 /// waiting. With several senders, rows other runs hold may still come back
 /// (their run dies and a heartbeat re-queues them), so a run finishes only
 /// once no row is pending or in flight anywhere.
-async fn idle<L: Ledger>(ledger: &L, shared: &Shared) -> Result<Option<RunEnd>, LedgerError> {
+async fn idle<L: Ledger>(
+    ledger: &L,
+    shared: &Shared,
+    stats: &Stats,
+) -> Result<Option<RunEnd>, LedgerError> {
     if ledger.senders() == Senders::Many {
         let counts = ledger.campaign_counts(shared.ctx.campaign.id).await?;
         if counts.sending + counts.pending > 0 {
@@ -217,11 +221,17 @@ async fn idle<L: Ledger>(ledger: &L, shared: &Shared) -> Result<Option<RunEnd>, 
             next_due_unix_ms: due,
         }));
     }
+    // The wait shows as the waiting line, and is left out of the rate.
+    stats.waiting_until.store(due, Ordering::Relaxed);
+    let idle_since = std::time::Instant::now();
     let mut stop = shared.stop.clone();
     tokio::select! {
         () = tokio::time::sleep(Duration::from_millis(wait_ms as u64 + 5)) => {}
         _ = stop.wait_for(|s| *s) => {}
     }
+    let waited = u64::try_from(idle_since.elapsed().as_millis()).unwrap_or(u64::MAX);
+    stats.waited_ms.fetch_add(waited, Ordering::Relaxed);
+    stats.waiting_until.store(0, Ordering::Relaxed);
     Ok(None)
 }
 
@@ -230,7 +240,7 @@ fn count(stats: &Stats, records: &[Record]) {
     for r in records {
         let counter = match r.state {
             DeliveryState::Sent => &stats.sent,
-            DeliveryState::Deferred => &stats.deferred,
+            DeliveryState::Deferred => &stats.deferrals,
             DeliveryState::Failed => &stats.failed,
             DeliveryState::Skipped => &stats.skipped,
             DeliveryState::Pending | DeliveryState::Sending => {

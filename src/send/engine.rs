@@ -13,9 +13,10 @@ use tokio::sync::{mpsc, watch};
 use super::breaker::{Breaker, Thresholds};
 use super::desk::{self, Visit};
 use super::lease::Beat;
+use super::progress::RunStart;
 use super::worker::{self, Shared};
-use super::{RunEnd, RunReport, SendContext, Stats, lease, progress, rate};
-use crate::domain::{Ledger, LedgerError, Senders};
+use super::{RunEnd, RunReport, SendContext, Stats, backoff, lease, progress, rate};
+use crate::domain::{Ledger, LedgerError, Pace, Senders, now_ms};
 
 /// Delivers `ctx.campaign` from `ledger` until it is done or the run must
 /// end; `stop` turning true (Ctrl-C) stops handing out rows and winds down
@@ -25,13 +26,13 @@ pub async fn run<L: Ledger>(
     ctx: SendContext,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<RunReport> {
-    let started = Instant::now();
+    let (started, started_at) = (Instant::now(), now_ms());
     let lease = ctx.lease.clone();
     let recovered = ledger.start_run(&lease).await?;
     let total = ledger.campaign_counts(ctx.campaign.id).await?;
     let runs = match ledger.senders() {
         Senders::One => 1,
-        Senders::Many => ledger.runs(ctx.campaign.id).await?.len().max(1),
+        Senders::Many => ledger.live_runs(ctx.campaign.id).await?.len().max(1),
     };
     let stats = Arc::new(Stats::default());
     stats.recovered.store(recovered, Ordering::Relaxed);
@@ -62,7 +63,16 @@ pub async fn run<L: Ledger>(
             }
         })
     };
-    let progress = progress::start(&shared.ctx, total, stats.clone());
+    let start = Arc::new(RunStart {
+        instant: started,
+        at_ms: started_at,
+        before: total,
+        recovered,
+    });
+    ledger
+        .note_run(&start.note(&shared.ctx, &stats, None))
+        .await?;
+    let progress = progress::start(ledger.clone(), shared.clone(), start.clone(), stats.clone());
     let (visits, desk_rx) = mpsc::channel::<Visit>(concurrency * 2);
     let desk = tokio::spawn(desk::run(
         ledger.clone(),
@@ -95,8 +105,7 @@ pub async fn run<L: Ledger>(
             end
         }
     };
-    let recovered = stats.recovered.load(Ordering::Relaxed);
-    report(&ledger, &shared.ctx, end, recovered, &stats, started).await
+    report(&ledger, &shared.ctx, end, &stats, &start).await
 }
 
 /// After the run: a tripped breaker puts the bounce-pending rows back in
@@ -153,29 +162,37 @@ async fn wind_down(shared: &Shared, mut workers: Vec<tokio::task::JoinHandle<()>
     }
 }
 
+/// The run's report; also closes its entry in the run history.
 async fn report<L: Ledger>(
     ledger: &L,
     ctx: &SendContext,
     end: RunEnd,
-    recovered: u64,
     stats: &Stats,
-    started: Instant,
+    start: &RunStart,
 ) -> anyhow::Result<RunReport> {
     let campaign = ledger
         .campaign(ctx.campaign.id)
         .await?
         .context("the campaign vanished")?;
     let counts = ledger.campaign_counts(campaign.id).await?;
-    let this_run = stats.snapshot();
-    let elapsed = started.elapsed().as_secs_f64();
+    let waiting = backoff::waiting(&ledger.deferred(campaign.id).await?, &ctx.settings);
+    let note = start.note(ctx, stats, Some(end.outcome().to_owned()));
+    ledger.note_run(&note).await?;
+    let pace = Pace::new(
+        note.counts.messages(),
+        note.now - note.started_at,
+        note.waited_ms,
+    );
     Ok(RunReport {
         issue: campaign.issue.get(),
         end,
-        recovered,
-        this_run,
-        elapsed_secs: elapsed,
-        rate_per_sec: (this_run.sent + this_run.failed) as f64 / elapsed.max(1e-3),
+        recovered: stats.recovered.load(Ordering::Relaxed),
+        this_run: note.counts,
+        elapsed_secs: pace.elapsed_secs,
+        sending_secs: pace.sending_secs,
+        rate_per_sec: pace.rate(),
         campaign: counts,
+        waiting,
         possible_duplicates: campaign.possible_duplicates,
         content_changes: ledger.content_changes(campaign.id).await?,
     })

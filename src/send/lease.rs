@@ -138,7 +138,7 @@ async fn drop_dead<L: Ledger>(
 ) -> anyhow::Result<(usize, Vec<Taken>)> {
     let mut live = 0;
     let mut dropped = Vec::new();
-    for row in ledger.runs(campaign.id).await? {
+    for row in ledger.live_runs(campaign.id).await? {
         if Some(row.token.as_str()) == mine {
             continue;
         }

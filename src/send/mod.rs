@@ -15,19 +15,22 @@ pub mod breaker;
 mod desk;
 mod engine;
 pub mod lease;
-mod progress;
+pub mod progress;
 mod rate;
+mod reading;
+pub mod wording;
 mod worker;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde::Serialize;
 
 pub use engine::{in_flight_cap, run};
 
 use crate::config::SendSettings;
-use crate::domain::{Campaign, CampaignCounts, ContentChange, Lease};
+pub use crate::domain::RunCounts;
+use crate::domain::{Campaign, CampaignCounts, ContentChange, Lease, Waiting};
 use crate::message::{MessageContext, MessageTemplate};
 use crate::transport::Transport;
 
@@ -43,8 +46,22 @@ pub struct SendContext {
     pub secret: Arc<[u8]>,
     pub settings: SendSettings,
     pub transport: Transport,
-    /// Draw a progress bar (a terminal) rather than log lines.
-    pub progress_bar: bool,
+    /// How progress is shown.
+    pub progress: ProgressMode,
+    /// The issue file (absolute), kept in the run history so `status` can
+    /// print the command that resumes.
+    pub issue_file: Option<String>,
+}
+
+/// How a run shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A bar on stderr (a terminal).
+    Bar,
+    /// A line on stderr every `[send] progress_secs`.
+    Lines,
+    /// JSON events on stdout, one per line (`send --format json`).
+    Json,
 }
 
 /// How a run ended.
@@ -66,6 +83,20 @@ pub enum RunEnd {
     RelayRefused { reason: String },
 }
 
+impl RunEnd {
+    /// The word the run history keeps (the JSON report's `end`).
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            RunEnd::Complete => "complete",
+            RunEnd::Waiting { .. } => "waiting",
+            RunEnd::Interrupted => "interrupted",
+            RunEnd::RelayUnavailable { .. } => "relay_unavailable",
+            RunEnd::LeaseLost => "lease_lost",
+            RunEnd::RelayRefused { .. } => "relay_refused",
+        }
+    }
+}
+
 /// What a run did and where the campaign stands afterwards.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -76,31 +107,30 @@ pub struct RunReport {
     pub recovered: u64,
     /// Outcomes recorded by this run.
     pub this_run: RunCounts,
+    /// Wall-clock time of the run.
     pub elapsed_secs: f64,
-    /// Messages per second handed over by this run.
+    /// `elapsed_secs` minus the time spent waiting for deferred recipients.
+    pub sending_secs: f64,
+    /// This run's sent and failed messages per second of sending time
+    /// (see [`Pace`](crate::domain::Pace)).
     pub rate_per_sec: f64,
-    /// The whole campaign's ledger.
+    /// The whole campaign's ledger (`deferred` counts recipients).
     pub campaign: CampaignCounts,
+    /// When deferred recipients remain: when the next is due and by when
+    /// the last gives up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
     pub possible_duplicates: u64,
     /// Changes of the issue accepted mid-campaign (`--accept-changes`):
     /// recipients sent before each got the earlier version.
     pub content_changes: Vec<ContentChange>,
 }
 
-/// Outcomes recorded by one run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RunCounts {
-    pub sent: u64,
-    pub deferred: u64,
-    pub failed: u64,
-    pub skipped: u64,
-}
-
 /// Live counters shared by the recorder (writer) and progress (reader).
 #[derive(Debug, Default)]
 struct Stats {
     sent: AtomicU64,
-    deferred: AtomicU64,
+    deferrals: AtomicU64,
     failed: AtomicU64,
     skipped: AtomicU64,
     /// Claimed rows whose outcome is not committed yet.
@@ -108,15 +138,24 @@ struct Stats {
     /// Rows of dead runs this run re-queued (at its start, and with
     /// several senders at each heartbeat).
     recovered: AtomicU64,
+    /// Time spent idle waiting for deferred rows to fall due, in ms.
+    waited_ms: AtomicU64,
+    /// While idle waiting: when the next deferred row is due (unix ms);
+    /// 0 otherwise.
+    waiting_until: AtomicI64,
 }
 
 impl Stats {
     fn snapshot(&self) -> RunCounts {
         RunCounts {
             sent: self.sent.load(Ordering::Relaxed),
-            deferred: self.deferred.load(Ordering::Relaxed),
+            deferrals: self.deferrals.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             skipped: self.skipped.load(Ordering::Relaxed),
         }
+    }
+
+    fn waited_ms(&self) -> i64 {
+        i64::try_from(self.waited_ms.load(Ordering::Relaxed)).unwrap_or(i64::MAX)
     }
 }

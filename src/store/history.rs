@@ -2,7 +2,7 @@
 use anyhow::Context;
 
 use super::sql::Sql;
-use super::{Cols, Store, Tx, ip_from, ip_text, seconds, status_from, time_from};
+use super::{Cols, Exec, Store, ip_from, ip_text, seconds, status_from, time_from};
 use crate::domain::{StatusChange, SubscriberId};
 
 impl Store {
@@ -61,15 +61,15 @@ fn change_from_row(row: &impl Cols) -> anyhow::Result<(SubscriberId, StatusChang
 /// Appends changes (for one or many subscribers) in one statement: a
 /// multi-row `VALUES` on SQLite, arrays through `UNNEST` on PostgreSQL
 /// (one statement text whatever the count, so it is prepared once).
-pub(super) async fn append(
-    tx: &mut Tx,
+pub(super) async fn append<'a>(
+    tx: impl Into<Exec<'a>>,
     changes: &[(SubscriberId, &StatusChange)],
 ) -> anyhow::Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
-    let done = match tx {
-        Tx::Sqlite(t) => {
+    let done = match tx.into() {
+        Exec::Sqlite(t) => {
             let mut sql = Sql::new(
                 "INSERT INTO subscriber_history (subscriber_id, status, at, source, ip, reason) \
                  VALUES ",
@@ -84,11 +84,11 @@ pub(super) async fn append(
                 sql.param(c.reason.as_deref()).push(")");
             }
             sql.build()?
-                .execute(&mut **t)
+                .execute(&mut *t)
                 .await
                 .map(|r| r.rows_affected())
         }
-        Tx::Postgres(t) => {
+        Exec::Postgres(t) => {
             let ids: Vec<i64> = changes.iter().map(|(id, _)| id.get()).collect();
             let statuses: Vec<&str> = changes.iter().map(|(_, c)| c.status.as_str()).collect();
             let ats: Vec<i64> = changes.iter().map(|(_, c)| seconds(c.at)).collect();
@@ -107,7 +107,7 @@ pub(super) async fn append(
             .bind(sources)
             .bind(ips)
             .bind(reasons)
-            .execute(&mut **t)
+            .execute(&mut *t)
             .await
             .map(|r| r.rows_affected())
         }

@@ -9,8 +9,10 @@
 //! with arrays on PostgreSQL, `FOR UPDATE SKIP LOCKED` claims, temporary
 //! tables), each backend has its own statement. Placeholders are `$n`.
 //! Every integer column is 64-bit on both (`BIGINT` on PostgreSQL).
+use std::time::Duration;
+
 use anyhow::Context;
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
@@ -36,7 +38,20 @@ macro_rules! on_tx {
     };
 }
 
+/// Runs `$body` with `$c` bound to a connection in a transaction (a
+/// [`Tx`]'s, or an import's own [`Conn`]), whichever backend it is:
+/// `&mut *$c` is an executor.
+macro_rules! on_exec {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $crate::store::Exec::from($conn) {
+            $crate::store::Exec::Sqlite($c) => $body,
+            $crate::store::Exec::Postgres($c) => $body,
+        }
+    };
+}
+
 mod campaigns;
+mod confirmations;
 mod history;
 mod import;
 mod open;
@@ -46,17 +61,28 @@ mod subscribers;
 mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
-pub use import::{IMPORT_BATCH, ImportSession, ImportSummary};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use import::{
+    CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
+};
 pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 
 use row::Cols;
 
+/// How long a writer of the web service waits in SQLite's busy handler
+/// before it tries again: see [`Store::open_durable`].
+const EAGER_POLL: Duration = Duration::from_millis(2);
+
 /// The subscriber store: a connection pool with domain-level methods.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite write connections that try for the lock every [`EAGER_POLL`]
+    /// (the web service's); `None`: writers wait in SQLite's busy handler
+    /// (and on PostgreSQL, which locks rows, not the database).
+    eager: Option<SqlitePool>,
 }
 
 /// The pool of whichever database the store uses.
@@ -77,10 +103,6 @@ impl Tx {
         on_tx!(self, t => t.commit().await)
     }
 
-    async fn rollback(self) -> Result<(), sqlx::Error> {
-        on_tx!(self, t => t.rollback().await)
-    }
-
     /// What ends a `SELECT` whose rows this transaction goes on to change:
     /// `FOR UPDATE` on PostgreSQL, so concurrent writers queue on the rows;
     /// nothing on SQLite, where the transaction already holds the one
@@ -89,6 +111,39 @@ impl Tx {
         match self {
             Tx::Sqlite(_) => "",
             Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
+/// A connection of its own, outside the pool, on either backend: an
+/// import's, whose temporary tables live as long as it does, and whose
+/// transactions are its chunks (`BEGIN`/`COMMIT` as statements).
+enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// A connection in a transaction, borrowed from a [`Tx`] or a [`Conn`], for
+/// code both use (see [`on_exec!`]).
+enum Exec<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a mut Tx> for Exec<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        match tx {
+            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Tx::Postgres(t) => Exec::Postgres(&mut **t),
+        }
+    }
+}
+
+impl<'a> From<&'a mut Conn> for Exec<'a> {
+    fn from(conn: &'a mut Conn) -> Self {
+        match conn {
+            Conn::Sqlite(c) => Exec::Sqlite(c),
+            Conn::Postgres(c) => Exec::Postgres(c),
         }
     }
 }
@@ -113,6 +168,9 @@ impl Store {
 
     /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(self) {
+        if let Some(eager) = self.eager {
+            eager.close().await;
+        }
         on_pool!(self, p => p.close().await)
     }
 
@@ -121,12 +179,40 @@ impl Store {
     /// [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade; PostgreSQL
     /// locks rows as statements touch them.
     async fn begin_write(&self) -> anyhow::Result<Tx> {
+        let context = "cannot start a write transaction (is another process holding the database?)";
+        if let Some(eager) = &self.eager {
+            return begin_eager(eager).await.map(Tx::Sqlite).context(context);
+        }
         let tx = match &self.pool {
             Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
             Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
         };
-        tx.context("cannot start a write transaction (is another process holding the database?)")
+        tx.context(context)
     }
+}
+
+/// Takes SQLite's write lock on an eager connection, trying again at once
+/// while it is taken (up to [`BUSY_TIMEOUT`]).
+async fn begin_eager(eager: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match eager.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => return Ok(tx),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::task::yield_now().await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `e` is SQLite's `SQLITE_BUSY` (any extended code): the write
+/// lock is taken.
+fn is_busy(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == 5)
 }
 
 /// The columns [`subscriber_from_row`] reads, in a `SELECT`.

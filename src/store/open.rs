@@ -13,8 +13,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::{Pool, Store};
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
-/// How long a SQLite writer waits for another process's write to finish.
-/// An import of a million rows is one transaction of several seconds.
+/// How long a SQLite writer waits for another process's write to finish. An
+/// import commits every [`CHUNK_HOLD`](super::CHUNK_HOLD), so nobody should
+/// wait that long.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,19 +90,30 @@ impl Store {
     /// SQLite file, or a PostgreSQL database without mailroom's tables, is
     /// [`StoreMissing`].
     pub async fn open<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<Self> {
-        Ok(Self::open_with(at.into(), SqliteSynchronous::Normal, false)
-            .await?
-            .0)
+        Ok(
+            Self::open_with(at.into(), SqliteSynchronous::Normal, false, false)
+                .await?
+                .0,
+        )
     }
 
-    /// Like [`Store::open`], but every SQLite commit is flushed to disk
-    /// before it returns (`synchronous = FULL`), so a change survives a
-    /// power loss: for the web service, which answers "done" only after
-    /// that. (PostgreSQL commits are durable by the server's settings.)
+    /// Like [`Store::open`], for the web service, which answers "done" only
+    /// once a change is safe and must not keep a visitor waiting. On SQLite:
+    /// - every commit is flushed to disk before it returns
+    ///   (`synchronous = FULL`), so a change survives a power loss;
+    /// - a write that finds the lock taken tries again every
+    ///   [`EAGER_POLL`](super::EAGER_POLL), where SQLite's busy handler
+    ///   sleeps up to 100 ms between tries, so it gets the lock in the short
+    ///   pause an import leaves between its chunks (see `store::import`).
+    ///
+    /// (PostgreSQL commits are durable by the server's settings, and its
+    /// writers wait on rows, not on one lock.)
     pub async fn open_durable<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<Self> {
-        Ok(Self::open_with(at.into(), SqliteSynchronous::Full, false)
-            .await?
-            .0)
+        Ok(
+            Self::open_with(at.into(), SqliteSynchronous::Full, false, true)
+                .await?
+                .0,
+        )
     }
 
     /// Opens the store at `at`, creating it when it does not exist (a
@@ -109,22 +121,23 @@ impl Store {
     /// existing, empty PostgreSQL database): for `init` and adding
     /// subscribers.
     pub async fn create<'a>(at: impl Into<Location<'a>>) -> anyhow::Result<(Self, Opening)> {
-        Self::open_with(at.into(), SqliteSynchronous::Normal, true).await
+        Self::open_with(at.into(), SqliteSynchronous::Normal, true, false).await
     }
 
     async fn open_with(
         at: Location<'_>,
         synchronous: SqliteSynchronous,
         create: bool,
+        eager: bool,
     ) -> anyhow::Result<(Self, Opening)> {
-        let (pool, opening) = if is_postgres(at.url) {
+        if is_postgres(at.url) {
             let (pool, opening) = open_postgres(at, create).await?;
-            (Pool::Postgres(pool), opening)
-        } else {
-            let (pool, opening) = open_sqlite(at.url, synchronous, create).await?;
-            (Pool::Sqlite(pool), opening)
-        };
-        Ok((Self { pool }, opening))
+            let pool = Pool::Postgres(pool);
+            return Ok((Self { pool, eager: None }, opening));
+        }
+        let (pool, eager, opening) = open_sqlite(at.url, synchronous, create, eager).await?;
+        let pool = Pool::Sqlite(pool);
+        Ok((Self { pool, eager }, opening))
     }
 }
 
@@ -133,11 +146,15 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Opens the SQLite pool, and with `eager` a second, small pool of write
+/// connections that give up on a taken lock at once (tried again by
+/// `Store::begin_write`).
 async fn open_sqlite(
     url: &str,
     synchronous: SqliteSynchronous,
     create: bool,
-) -> anyhow::Result<(sqlx::SqlitePool, Opening)> {
+    eager: bool,
+) -> anyhow::Result<(sqlx::SqlitePool, Option<sqlx::SqlitePool>, Opening)> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| {
             format!(
@@ -150,6 +167,11 @@ async fn open_sqlite(
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
     let opening = prepare_file(url, options.get_filename(), create)?;
+    let eager = eager.then(|| {
+        SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_lazy_with(options.clone().busy_timeout(super::EAGER_POLL))
+    });
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options.create_if_missing(create))
@@ -168,7 +190,7 @@ async fn open_sqlite(
             .await
             .with_context(|| format!("cannot migrate the database `{url}`"))?;
     }
-    Ok((pool, opening))
+    Ok((pool, eager, opening))
 }
 
 /// Checks that the SQLite file exists, or creates it empty with mode 0600

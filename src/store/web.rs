@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::sql::Sql;
 use super::subscribers::id_and_status;
-use super::{Cols, Store, Transition, Tx, history, ip_text, seconds, status_from};
+use super::{Cols, Store, Transition, Tx, confirmations, history, ip_text, seconds, status_from};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 
 /// The most unsubscribes [`Store::unsubscribe_batch`] takes at once (bound
@@ -28,6 +28,9 @@ pub enum SubscribeRequest {
     /// Bounced or complained: a web form does not mail them; an operator
     /// can re-add them with `mailroom subscribers add`.
     Suppressed(SubscriberId),
+    /// The confirmation queue holds its cap: nothing was recorded, whatever
+    /// the address (so the answer reveals nothing about it).
+    QueueFull,
 }
 
 /// What [`Store::confirm_subscription`] did.
@@ -45,15 +48,20 @@ pub enum Confirmation {
 
 impl Store {
     /// Records a web request to subscribe `email`; a new address becomes
-    /// `pending`. The caller mails a confirmation link when told to.
+    /// `pending`, and a confirmation is queued in the same transaction
+    /// (see [`Store::claim_confirmations`]) unless `queue_cap` are waiting.
     pub async fn request_subscription(
         &self,
         email: &EmailAddress,
         name: Option<&str>,
         ip: Option<IpAddr>,
         at: OffsetDateTime,
+        queue_cap: u32,
     ) -> anyhow::Result<SubscribeRequest> {
         let mut tx = self.begin_write().await?;
+        if confirmations::waiting(&mut tx).await? >= u64::from(queue_cap) {
+            return Ok(SubscribeRequest::QueueFull);
+        }
         let (id, status) = match id_and_status(&mut tx, email).await? {
             Some(known) => known,
             None => (
@@ -77,6 +85,7 @@ impl Store {
                 .execute(&mut **t)
                 .await.map(|r| r.rows_affected()))
                 .with_context(|| format!("cannot record the subscribe request of {id}"))?;
+                confirmations::enqueue(&mut tx, id, at).await?;
                 SubscribeRequest::Confirm(id)
             }
         };
@@ -135,6 +144,11 @@ impl Store {
             .execute(&mut **t)
             .await.map(|r| r.rows_affected()))
         .with_context(|| format!("cannot close the subscribe request of {id}"))?;
+        on_tx!(&mut tx, t => sqlx::query("DELETE FROM confirmation_queue WHERE subscriber_id = $1")
+            .bind(id.get())
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
+        .with_context(|| format!("cannot drop the queued confirmation of {id}"))?;
         tx.commit().await.context("cannot commit a confirmation")?;
         Ok(Confirmation::Confirmed)
     }

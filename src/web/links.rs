@@ -5,7 +5,7 @@ use super::client_ip::ClientIp;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -50,9 +50,17 @@ pub async fn unsubscribe_ask(State(app): State<Arc<App>>, path: TokenPath) -> Re
 }
 
 /// POST `/unsubscribe/{token}`: the button, or a mail client's one-click.
-pub async fn unsubscribe(State(app): State<Arc<App>>, path: TokenPath, body: Bytes) -> Response {
+pub async fn unsubscribe(
+    State(app): State<Arc<App>>,
+    path: TokenPath,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let Some(id) = verified(&app, Purpose::Unsubscribe, path) else {
         return invalid(&app);
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return super::ops::unreadable_body(&app, &e),
     };
     let reason = if body.trim_ascii() == ONE_CLICK {
         "one-click"

@@ -1,7 +1,7 @@
-//! The confirmation email (double opt-in), queued by the subscribe handler
-//! and delivered in the background through the same transport as `send`
-//! (the outbox directory or the SMTP relay, via `transport`), so the form's
-//! answer never waits on, or reveals anything through, the relay.
+//! The confirmation email (double opt-in), built and delivered through the
+//! same transport as `send` (the outbox directory or the SMTP relay, via
+//! `transport`). The durable queue and its retries live in
+//! [`super::confirmations`]; this file only builds and delivers one message.
 //!
 //! The message is built with lettre's `MessageBuilder`, not the issue's
 //! `MessageTemplate`: it is sent once per request, carries no per-recipient
@@ -12,26 +12,22 @@ use std::str::FromStr;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use maud::html;
-use tokio::sync::mpsc;
 
 use crate::config::Settings;
 use crate::domain::{EmailAddress, SubscriberId};
 use crate::transport::{Delivery, Transport};
 
-/// Confirmations waiting to be mailed; beyond this the form still answers
-/// the same, and the person can ask again.
-const QUEUE: usize = 1024;
-
-struct Job {
-    id: SubscriberId,
-    to: EmailAddress,
-    link: String,
+/// One confirmation to deliver.
+pub struct Job {
+    pub id: SubscriberId,
+    pub to: EmailAddress,
+    pub link: String,
 }
 
-/// The handle the subscribe handler uses.
-#[derive(Clone)]
+/// Builds and delivers confirmations.
 pub struct Mailer {
-    tx: mpsc::Sender<Job>,
+    route: Transport,
+    letter: Letter,
 }
 
 /// What the message says and who it is from.
@@ -44,9 +40,8 @@ struct Letter {
 }
 
 impl Mailer {
-    /// Starts the delivery task; it drains the queue and ends once every
-    /// handle is dropped.
-    pub fn start(settings: &Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
+    /// Checks the transport settings and the sender.
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
         let route = Transport::from_settings(settings, "confirm")?;
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
@@ -57,42 +52,17 @@ impl Mailer {
             days: settings.web.confirm_token_days,
             dkim: crate::message::dkim::Signer::from_settings(&settings.dkim)?,
         };
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(route, letter, rx));
-        Ok((Self { tx }, task))
+        Ok(Self { route, letter })
     }
 
-    /// Queues a confirmation for subscriber `id` at `to` with `link`.
-    pub fn queue(&self, id: SubscriberId, to: EmailAddress, link: String) {
-        if self.tx.try_send(Job { id, to, link }).is_err() {
-            tracing::warn!(subscriber = id.get(), "confirmation queue full; not mailed");
-        }
-    }
-}
-
-async fn run(route: Transport, letter: Letter, mut rx: mpsc::Receiver<Job>) {
-    while let Some(job) = rx.recv().await {
-        let outcome = match letter.build(&job) {
-            Ok(bytes) => deliver(&route, &letter, &job, &bytes).await,
+    /// Builds and delivers one confirmation.
+    pub async fn deliver(&self, job: &Job) -> Delivery {
+        match self.letter.build(job) {
+            Ok(bytes) => deliver(&self.route, &self.letter, job, &bytes).await,
             Err(e) => Delivery::Failed {
                 reply: format!("cannot build the message: {e}"),
                 bounce: false,
             },
-        };
-        // Only the kind of outcome: reply text may quote the address.
-        let kind = match outcome {
-            Delivery::Sent(_) => "sent",
-            Delivery::Deferred(_) | Delivery::Unconfirmed(_) | Delivery::NotTried(_) => "deferred",
-            Delivery::Failed { .. } | Delivery::RelayRefused(_) => "failed",
-        };
-        if kind == "sent" {
-            tracing::info!(subscriber = job.id.get(), "confirmation mailed");
-        } else {
-            tracing::warn!(
-                subscriber = job.id.get(),
-                outcome = kind,
-                "confirmation not mailed"
-            );
         }
     }
 }

@@ -7,23 +7,31 @@
 //! name the route pattern, never the path, so no token or address is logged.
 mod batch;
 mod client_ip;
+mod confirmations;
+mod conns;
 mod limit;
+mod limits;
 mod links;
 mod mailer;
 mod ops;
 pub mod pages;
+mod server;
 mod subscribe;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 pub use batch::Unsubscriber;
+pub use confirmations::Backoff;
 pub use limit::KeyedLimiter;
+pub use limits::Limits;
 pub use mailer::Mailer;
 
 use crate::config::Settings;
@@ -37,19 +45,20 @@ pub struct App {
     pub keys: Keyring,
     pub page: pages::PageContext,
     pub unsubscriber: Unsubscriber,
-    pub mailer: Mailer,
-    /// `[web] public_url`, without a trailing slash.
-    pub public_url: String,
-    /// How long confirmation and undo links stay valid.
+    /// The durable confirmation queue's handle.
+    pub confirmations: confirmations::Queue,
     pub token_life: time::Duration,
     pub per_ip: KeyedLimiter<std::net::IpAddr>,
     pub per_address: KeyedLimiter<EmailAddress>,
     /// `[web] trusted_proxies`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub limits: Limits,
 }
 
-/// The service's routes, with security headers and request logs.
+/// The service's routes, with security headers, request logs, and the
+/// request limits (body size, body pauses, time per request).
 pub fn router(app: Arc<App>) -> Router {
+    let l = &app.limits;
     Router::new()
         .route("/", get(subscribe::form))
         .route("/subscribe", get(subscribe::form).post(subscribe::submit))
@@ -68,20 +77,49 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/style.css", get(ops::stylesheet))
         .fallback(ops::not_found)
+        .layer(RequestBodyTimeoutLayer::new(l.body_timeout))
+        .layer(RequestBodyLimitLayer::new(l.max_body))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            l.request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            ops::error_pages,
+        ))
         .layer(axum::middleware::from_fn(ops::log_request))
         .layer(axum::middleware::from_fn(ops::security_headers))
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
         .with_state(app)
 }
 
 /// Runs the service on `[web] bind` until SIGTERM or Ctrl-C, then stops
-/// accepting, finishes requests in flight, flushes queued unsubscribes and
-/// confirmations, and closes the store.
+/// accepting, finishes requests in flight, flushes queued unsubscribes,
+/// and leaves unsent confirmations queued in the store for the next start.
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let limits = Limits::from_settings(&settings.web)?;
+    let backoff = Backoff::from_settings(settings)?;
     let keys = Keyring::load(&settings.web)?;
     let store = Store::open_durable(&settings.database).await?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let (unsubscriber, writer) = Unsubscriber::start(store.clone());
-    let (mailer, mail_task) = Mailer::start(settings)?;
+    let public_url = settings.web.public_url.trim_end_matches('/').to_owned();
+    let token_life = time::Duration::days(i64::from(settings.web.confirm_token_days.max(1)));
+    let worker = confirmations::Worker {
+        store: store.clone(),
+        mailer: Mailer::new(settings)?,
+        keys: keys.clone(),
+        public_url,
+        token_life,
+        backoff,
+        grace: Duration::from_secs_f64(settings.send.shutdown_grace_secs.clamp(0.0, 3600.0)),
+    };
+    let listener = tokio::net::TcpListener::bind(&settings.web.bind)
+        .await
+        .with_context(|| format!("cannot listen on `[web] bind` `{}`", settings.web.bind))?;
+    let local = listener.local_addr()?;
+    let (queue, worker) = worker.start(settings.web.confirm_queue_max, stop.clone());
+    report_queue(&store, "queued from before, to send now").await;
     let app = Arc::new(App {
         store: store.clone(),
         keys,
@@ -90,36 +128,47 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             privacy_url: settings.newsletter.privacy_url.clone(),
         },
         unsubscriber,
-        mailer,
-        public_url: settings.web.public_url.trim_end_matches('/').to_owned(),
-        token_life: time::Duration::days(i64::from(settings.web.confirm_token_days.max(1))),
+        confirmations: queue,
+        token_life,
         per_ip: KeyedLimiter::new(10, Duration::from_secs(60)),
         per_address: KeyedLimiter::new(3, Duration::from_secs(20 * 60)),
         trusted_proxies: settings.web.trusted_proxies.clone(),
+        limits: limits.clone(),
     });
-    let listener = tokio::net::TcpListener::bind(&settings.web.bind)
-        .await
-        .with_context(|| format!("cannot listen on `[web] bind` `{}`", settings.web.bind))?;
-    let local = listener.local_addr()?;
-    tracing::info!(address = %local, "listening");
+    let described = limits.describe(settings.web.max_connections);
+    tracing::info!(
+        address = %local,
+        max_connections = limits.max_connections,
+        open_files = limits.open_files,
+        "listening"
+    );
     eprintln!("serve: listening on http://{local}");
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(ops::shutdown_signal())
-    .await
-    .context("the HTTP server failed")?;
-    // The router (and with it every handle) is gone: the tasks drain and end.
-    let drained = tokio::time::timeout(Duration::from_secs(30), async {
-        let _ = writer.await;
-        let _ = mail_task.await;
-    })
-    .await;
-    if drained.is_err() {
-        eprintln!("serve: gave up waiting for queued confirmations after 30 s");
-    }
+    eprintln!("serve: {described}");
+    tokio::spawn(async move {
+        ops::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    server::run(listener, router(app), &limits, stop).await;
+    // Every connection is closed, so every handle to the writer is gone.
+    let _ = writer.await;
+    let _ = worker.await;
+    report_queue(&store, "left queued for the next start").await;
     store.close().await;
     eprintln!("serve: stopped");
     Ok(())
+}
+
+/// One line about confirmations in the store (at start and at stop).
+async fn report_queue(store: &Store, waiting_means: &str) {
+    let Ok(rows) = store.confirmation_queue().await else {
+        return;
+    };
+    let given_up = rows.iter().filter(|r| r.failed).count();
+    let waiting = rows.len() - given_up;
+    if waiting + given_up > 0 {
+        eprintln!(
+            "serve: {waiting} confirmation(s) {waiting_means}; \
+             {given_up} given up (see `confirmation_queue.last_error`)"
+        );
+    }
 }

@@ -1,8 +1,9 @@
-//! Operations: security headers, request logs, `/healthz`, the stylesheet,
-//! 404, and the shutdown signal.
+//! Operations: security headers, request logs, error pages for the limit
+//! layers, `/healthz`, the stylesheet, 404, and the shutdown signal.
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -51,6 +52,42 @@ pub async fn log_request(req: Request, next: Next) -> Response {
         "request"
     );
     resp
+}
+
+/// Gives the limit layers' bare answers (408 from the request timeout, 413
+/// from the body limit) the service's page.
+pub async fn error_pages(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let is_page = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    match resp.status() {
+        StatusCode::REQUEST_TIMEOUT if !is_page => {
+            (resp.status(), super::pages::too_slow(&app.page)).into_response()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE if !is_page => {
+            (resp.status(), super::pages::too_large(&app.page)).into_response()
+        }
+        _ => resp,
+    }
+}
+
+/// The answer to a request body that could not be read: 413 over the size
+/// limit, 408 when it paused longer than `[web] body_timeout_secs`, else 400.
+pub fn unreadable_body(app: &App, e: &BytesRejection) -> Response {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            let page = super::pages::too_slow(&app.page);
+            return (StatusCode::REQUEST_TIMEOUT, page).into_response();
+        }
+        source = err.source();
+    }
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return (e.status(), super::pages::too_large(&app.page)).into_response();
+    }
+    (StatusCode::BAD_REQUEST, super::pages::try_later(&app.page)).into_response()
 }
 
 /// `/healthz`: 200 when the store answers, 503 otherwise.

@@ -100,14 +100,47 @@ pub fn subscribe_form(ctx: &PageContext, error: Option<&str>) -> Page {
     layout(ctx, "Subscribe", body)
 }
 
-/// After POST `/subscribe`, whatever the address's state.
-pub fn check_inbox(ctx: &PageContext) -> Page {
+/// After POST `/subscribe`, whatever the address's state. `delayed` when
+/// the relay is not taking mail now: the request is saved and the message
+/// goes out once it is back.
+pub fn check_inbox(ctx: &PageContext, delayed: bool) -> Page {
     let body = html! {
         h1 { "Check your inbox" }
         p { "If the address can subscribe, a message with a confirmation link is on its way. \
              The link is valid for a few days." }
+        @if delayed {
+            p.hint { "Our mail server is slow to answer right now, so it may take a while: \
+                      your request is saved, and the message goes out as soon as it can." }
+        }
     };
     layout(ctx, "Check your inbox", body)
+}
+
+/// POST `/subscribe` when the confirmation queue is full: nothing saved.
+pub fn cannot_send_now(ctx: &PageContext) -> Page {
+    let body = html! {
+        h1 { "We can't send confirmation emails right now" }
+        p { "Too many are waiting to go out. Nothing was saved: please try again later." }
+    };
+    layout(ctx, "Please try again later", body)
+}
+
+/// A request body over `[web] max_body_bytes`.
+pub fn too_large(ctx: &PageContext) -> Page {
+    let body = html! {
+        h1 { "That was too much to send" }
+        p { "The request was larger than any form here sends. Nothing was changed." }
+    };
+    layout(ctx, "Too large", body)
+}
+
+/// A request that did not arrive in time.
+pub fn too_slow(ctx: &PageContext) -> Page {
+    let body = html! {
+        h1 { "That took too long" }
+        p { "The request did not arrive in time. Nothing was changed: please try again." }
+    };
+    layout(ctx, "Too slow", body)
 }
 
 /// GET `/confirm/{token}`: a button.

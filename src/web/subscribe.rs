@@ -1,7 +1,9 @@
-//! The subscribe form: GET shows it, POST records a pending subscriber and
-//! queues a confirmation email. The answer to a POST is the same page
-//! whatever the address's state (new, pending, subscribed, suppressed,
-//! rate-limited, caught by the honeypot), so the form reveals nothing.
+//! The subscribe form: GET shows it, POST validates it, records a pending
+//! subscriber and queues a confirmation email in the store, in one
+//! transaction. The answer to a valid POST is the same page whatever the
+//! address's state (new, pending, subscribed, suppressed, rate-limited,
+//! caught by the honeypot), so the form reveals nothing; when the queue is
+//! full, every address gets the same honest 503 and nothing is stored.
 use super::client_ip::ClientIp;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +18,6 @@ use serde::Deserialize;
 use super::{App, pages};
 use crate::domain::{EmailAddress, now};
 use crate::store::SubscribeRequest;
-use crate::token::Purpose;
 
 /// The form's fields; `website` is the honeypot, hidden from people.
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +32,11 @@ pub struct SubscribeForm {
 pub async fn form(State(app): State<Arc<App>>) -> Response {
     pages::subscribe_form(&app.page, None).into_response()
 }
+
+/// The longest address accepted (RFC 5321's path limit, less the brackets).
+const MAX_EMAIL: usize = 254;
+/// The longest name accepted, in characters (the form says so too).
+const MAX_NAME: usize = 200;
 
 /// POST `/subscribe`.
 pub async fn submit(
@@ -47,37 +53,98 @@ pub async fn submit(
         )
             .into_response();
     }
-    let Ok(Form(form)) = form else {
-        return bad_form(&app, "Please enter your email address.");
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(e) => return unreadable_form(&app, &e),
     };
-    let Ok(email) = EmailAddress::parse(&form.email) else {
-        return bad_form(&app, "That does not look like an email address.");
+    let (email, name) = match validate(&form) {
+        Ok(valid) => valid,
+        Err(message) => return bad_form(&app, StatusCode::BAD_REQUEST, message),
     };
-    let done = pages::check_inbox(&app.page).into_response();
+    let cap = app.confirmations.cap;
     if !form.website.is_empty() || !app.per_address.allow(email.clone(), Instant::now()) {
-        return done;
+        // Nothing is stored, but the answer must match a real request's.
+        return match app.store.confirmation_queue_full(cap).await {
+            Ok(false) => accepted(&app),
+            Ok(true) => queue_full(&app),
+            Err(e) => store_error(&app, &e),
+        };
     }
-    let name = Some(form.name.trim()).filter(|n| !n.is_empty() && n.len() <= 200);
     match app
         .store
-        .request_subscription(&email, name, Some(ip), now())
+        .request_subscription(&email, name, Some(ip), now(), cap)
         .await
     {
-        Ok(SubscribeRequest::Confirm(id)) => {
-            let token = app.keys.sign(Purpose::Confirm, id, now() + app.token_life);
-            let link = format!("{}/confirm/{token}", app.public_url);
-            app.mailer.queue(id, email, link);
-            done
+        Ok(SubscribeRequest::Confirm(_)) => {
+            app.confirmations.wake();
+            accepted(&app)
         }
-        Ok(SubscribeRequest::AlreadySubscribed(_) | SubscribeRequest::Suppressed(_)) => done,
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "subscribe failed");
-            (StatusCode::SERVICE_UNAVAILABLE, pages::try_later(&app.page)).into_response()
+        Ok(SubscribeRequest::AlreadySubscribed(_) | SubscribeRequest::Suppressed(_)) => {
+            accepted(&app)
         }
+        Ok(SubscribeRequest::QueueFull) => queue_full(&app),
+        Err(e) => store_error(&app, &e),
     }
 }
 
-fn bad_form(app: &App, message: &str) -> Response {
+/// The address and the name (trimmed, `None` when empty), or what to tell
+/// the person.
+fn validate(form: &SubscribeForm) -> Result<(EmailAddress, Option<&str>), &'static str> {
+    let email = form.email.trim();
+    if email.is_empty() {
+        return Err("Please enter your email address.");
+    }
+    if email.chars().count() > MAX_EMAIL {
+        return Err("That address is too long: an email address has at most 254 characters.");
+    }
+    let Ok(email) = EmailAddress::parse(email) else {
+        return Err("That does not look like an email address (like reader@example.com).");
+    };
+    let name = form.name.trim();
+    if name.chars().count() > MAX_NAME {
+        return Err("Please shorten the name to at most 200 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("The name cannot contain line breaks or other control characters.");
+    }
+    Ok((email, Some(name).filter(|n| !n.is_empty())))
+}
+
+/// The one answer to an accepted request, whatever the address's state.
+fn accepted(app: &App) -> Response {
+    pages::check_inbox(&app.page, !app.confirmations.relay_ok()).into_response()
+}
+
+fn queue_full(app: &App) -> Response {
+    tracing::warn!("confirmation queue full; a subscribe request was turned away");
+    let page = pages::cannot_send_now(&app.page);
+    let retry = [(header::RETRY_AFTER, "600")];
+    (StatusCode::SERVICE_UNAVAILABLE, retry, page).into_response()
+}
+
+fn store_error(app: &App, e: &anyhow::Error) -> Response {
+    tracing::error!(error = format!("{e:#}"), "subscribe failed");
+    (StatusCode::SERVICE_UNAVAILABLE, pages::try_later(&app.page)).into_response()
+}
+
+/// A form that could not be read at all.
+fn unreadable_form(app: &App, e: &FormRejection) -> Response {
+    match e {
+        FormRejection::BytesRejection(b) => super::ops::unreadable_body(app, b),
+        FormRejection::InvalidFormContentType(_) => bad_form(
+            app,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The form must be sent as application/x-www-form-urlencoded, as this page does.",
+        ),
+        _ => bad_form(
+            app,
+            StatusCode::BAD_REQUEST,
+            "The form could not be read. Please fill it in again.",
+        ),
+    }
+}
+
+fn bad_form(app: &App, status: StatusCode, message: &str) -> Response {
     let page = pages::subscribe_form(&app.page, Some(message));
-    (StatusCode::BAD_REQUEST, page).into_response()
+    (status, page).into_response()
 }

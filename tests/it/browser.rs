@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{render, seed};
+use crate::common::{render, seed, settings};
 use mailroom::model::Slot;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -23,9 +23,11 @@ struct Measure {
     overflowing: String,
 }
 
-/// The page that frames `email` at `width` px and writes its measurements
-/// into `<pre id="probe">` once everything has loaded.
-fn probe_page(email: &str, width: u32) -> String {
+/// A page that frames `email` in an iframe `width` px wide and, once
+/// everything has loaded, runs `script` (with `w`, `d` and `e` the frame's
+/// window, document and root element) and writes the string it evaluates
+/// to into `<pre id="probe">`.
+fn framed(email: &str, width: u32, script: &str) -> String {
     let srcdoc = email.replace('&', "&amp;").replace('"', "&quot;");
     format!(
         r#"<!DOCTYPE html><html><body style="margin:0">
@@ -34,19 +36,43 @@ fn probe_page(email: &str, width: u32) -> String {
 <script>
 addEventListener("load", () => {{
   const w = document.getElementById("f").contentWindow, d = w.document, e = d.documentElement;
-  const wide = [...d.querySelectorAll("body *")]
-    .filter(x => x.getBoundingClientRect().right > e.clientWidth + 0.5)
-    .slice(0, 5).map(x => x.tagName + " " + x.textContent.trim().slice(0, 60)).join(" / ");
-  document.getElementById("probe").textContent = [e.clientWidth, e.scrollWidth,
-    w.getComputedStyle(d.querySelector(".sheet")).backgroundColor,
-    w.getComputedStyle(d.querySelector(".cell")).color, wide].join("\t");
+  document.getElementById("probe").textContent = (() => {{ {script} }})();
 }});
 </script></body></html>"#
     )
 }
 
+/// The page that frames `email` at `width` px and measures its width and colours.
+fn probe_page(email: &str, width: u32) -> String {
+    framed(
+        email,
+        width,
+        r#"const wide = [...d.querySelectorAll("body *")]
+    .filter(x => x.getBoundingClientRect().right > e.clientWidth + 0.5)
+    .slice(0, 5).map(x => x.tagName + " " + x.textContent.trim().slice(0, 60)).join(" / ");
+  return [e.clientWidth, e.scrollWidth,
+    w.getComputedStyle(d.querySelector(".sheet")).backgroundColor,
+    w.getComputedStyle(d.querySelector(".cell")).color, wide].join("\t");"#,
+    )
+}
+
 /// Loads `page` in headless chromium and returns the probe's report.
 fn measure(page: &str, dark: bool, dir: &Path) -> Measure {
+    let report = probe(page, dark, dir);
+    let fields: Vec<&str> = report.split('\t').collect();
+    assert_eq!(fields.len(), 5, "probe report `{report}`");
+    Measure {
+        client_width: fields[0].parse().expect("clientWidth"),
+        scroll_width: fields[1].parse().expect("scrollWidth"),
+        sheet_background: fields[2].to_owned(),
+        text_color: fields[3].to_owned(),
+        overflowing: fields[4].to_owned(),
+    }
+}
+
+/// Loads `page` in headless chromium; the text its script wrote into
+/// `<pre id="probe">`.
+fn probe(page: &str, dark: bool, dir: &Path) -> String {
     let mode = if dark { "dark" } else { "light" };
     let file = dir.join(format!("probe-{mode}.html"));
     let dom_file = dir.join(format!("dom-{mode}.html"));
@@ -77,20 +103,11 @@ fn measure(page: &str, dark: bool, dir: &Path) -> Measure {
     });
     wait_with_deadline(child, Duration::from_secs(90));
     let dom = std::fs::read_to_string(&dom_file).expect("read dom file");
-    let report = dom
-        .split("<pre id=\"probe\">")
+    dom.split("<pre id=\"probe\">")
         .nth(1)
         .and_then(|rest| rest.split("</pre>").next())
-        .unwrap_or_else(|| panic!("chromium's DOM has no probe report:\n{dom:.2000}"));
-    let fields: Vec<&str> = report.split('\t').collect();
-    assert_eq!(fields.len(), 5, "probe report `{report}`");
-    Measure {
-        client_width: fields[0].parse().expect("clientWidth"),
-        scroll_width: fields[1].parse().expect("scrollWidth"),
-        sheet_background: fields[2].to_owned(),
-        text_color: fields[3].to_owned(),
-        overflowing: fields[4].to_owned(),
-    }
+        .unwrap_or_else(|| panic!("chromium's DOM has no probe report:\n{dom:.2000}"))
+        .to_owned()
 }
 
 fn wait_with_deadline(mut child: std::process::Child, limit: Duration) {
@@ -169,4 +186,56 @@ fn dark_mode_rules_win_over_the_inline_styles_in_chromium() {
         "dark sheet {dark:?}"
     );
     assert!(brightness(&dark.text_color) > 0.7, "dark text {dark:?}");
+}
+
+/// The page that frames `email` and reports on its unsubscribe link: its
+/// size, whether it is displayed, and whether anything covers its centre.
+fn unsubscribe_probe_page(email: &str) -> String {
+    framed(
+        email,
+        600,
+        r#"const a = [...d.querySelectorAll("a")].find(x => x.href.includes("/unsubscribe/"));
+  if (!a) return "no unsubscribe link";
+  a.scrollIntoView({block: "center"});
+  const r = a.getBoundingClientRect();
+  let hidden = "";
+  for (let x = a; x; x = x.parentElement) {
+    const c = w.getComputedStyle(x);
+    if (c.display === "none" || c.visibility !== "visible" || c.opacity === "0") hidden += x.tagName + " ";
+  }
+  const top = d.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return [Math.round(r.width), Math.round(r.height), hidden.trim() || "shown",
+    top === a || a.contains(top) ? "on top" : "covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing"),
+    a.textContent].join("\t");"#,
+    )
+}
+
+#[test]
+fn a_hostile_issue_cannot_hide_or_cover_the_unsubscribe_link_in_chromium() {
+    let body = "<style>a{display:none} .foot{display:none} body{visibility:hidden}</style>\n\n\
+                Hello <span style=\"display:none\">x</span> <b style=\"opacity:0\">bold\n\n\
+                <div style=\"position:fixed;top:0;left:0;width:100%;height:100%;background:#fff;\
+                z-index:9999\">cover</div>\n\n<div><div><font style=\"display:none\">\n\n\
+                unclosed </td></tr></table></div></div></div>\n\n<a href=\"#\"><u>open link\n";
+    let text = format!("Title: Hostile\nNumber: 999\nDate: 2025-11-12\nCategory: x\n\n{body}");
+    let issue = mailroom::issue::parse("hostile.md", &text).expect("parses");
+    let rendered =
+        mailroom::render::render_issue(&issue, &mailroom::render::RenderContext::new(&settings()))
+            .expect("renders");
+    let html = rendered.html.replace(
+        Slot::UnsubscribeUrl.marker(),
+        "https://newsletter.example.org/unsubscribe/0123456789abcdef",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = probe(&unsubscribe_probe_page(&html), false, dir.path());
+    let fields: Vec<&str> = report.split('\t').collect();
+    assert_eq!(fields.len(), 5, "probe report `{report}`");
+    let (width, height): (u32, u32) = (fields[0].parse().unwrap(), fields[1].parse().unwrap());
+    assert!(
+        width > 20 && height > 8,
+        "the link is {width}×{height} px: {report}"
+    );
+    assert_eq!(fields[2], "shown", "hidden by: {report}");
+    assert_eq!(fields[3], "on top", "{report}");
+    assert_eq!(fields[4], "Unsubscribe");
 }

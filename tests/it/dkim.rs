@@ -182,6 +182,12 @@ fn confirmation_emails_from_serve_are_signed_and_verify() {
     let mut server = Server::start(&p, port, &[]);
     let answer = post(port, "/subscribe", "email=new%40example.com&website=");
     assert_eq!(answer.status, 200);
+    // Confirmations go out from the store's queue; a stop leaves unsent ones queued.
+    crate::common::web_conns::wait_until(
+        std::time::Duration::from_secs(30),
+        "the confirmation arrives",
+        || !received(&sink).is_empty(),
+    );
     assert_eq!(server.stop().code(), Some(0));
     let got = received(&sink);
     assert_eq!(got.len(), 1);

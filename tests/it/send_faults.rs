@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::project::{Project, email, stderr};
+use crate::common::project::{Project, email, report, stderr};
 use crate::common::sink::{Sink, free_port, tally};
 
 const HARD: &str = "550 5.1.1 <x>: Recipient address rejected: User unknown";
@@ -116,10 +116,10 @@ fn a_hard_reject_fails_once_with_the_reply_and_bounces_the_subscriber() {
     );
 
     for extra in [&[][..], &["--retry-failed"][..]] {
-        let mut args = vec!["--report", "json"];
+        let mut args = vec!["--format", "json"];
         args.extend_from_slice(extra);
         let again = p.send(&args);
-        let r: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+        let r = report(&again);
         assert_eq!(r["this_run"]["failed"], 0, "no retry: {}", stderr(&again));
         assert_eq!(r["this_run"]["sent"], 0);
     }

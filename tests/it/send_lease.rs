@@ -98,7 +98,7 @@ async fn on_postgres_a_live_run_elsewhere_is_joined_beside() {
             dropped: vec![]
         }
     );
-    assert_eq!(store.runs(c.id).await.unwrap().len(), 2);
+    assert_eq!(store.live_runs(c.id).await.unwrap().len(), 2);
 }
 
 both_backends! {

@@ -2,7 +2,7 @@
 //! real PostgreSQL database (each test runs on both).
 use crate::both_backends;
 use mailroom::domain::{Consent, EmailAddress, Source, Status, StatusChange, now};
-use mailroom::import::{Format, Row};
+use mailroom::import::{Format, Notice, Row};
 use mailroom::store::{AddOutcome, Transition};
 
 fn email(s: &str) -> EmailAddress {
@@ -105,7 +105,7 @@ both_backends! {
             )
             .await
             .unwrap();
-        let mut import = store.begin_import().await.unwrap();
+        let mut import = store.begin_import(false).await.unwrap();
         let first = import
             .apply(rows("new@example.com\nold@example.com\n", "a.csv"))
             .await
@@ -120,16 +120,19 @@ both_backends! {
             .unwrap();
         let reasons: Vec<_> = second
             .iter()
-            .map(|r| (r.origin.line, r.reason.as_str()))
+            .map(|n| match n {
+                Notice::Rejected(r) => (r.origin.line, r.reason.as_str()),
+                Notice::Conflict(c) => panic!("{c}"),
+            })
             .collect();
         assert_eq!(
             reasons,
             [
-                (2, "duplicate of an earlier row (`new@example.com`)"),
+                (2, "duplicate of `a.csv` line 1 (`new@example.com`)"),
                 (3, "duplicate of `a.csv` line 2 (`old@example.com`)"),
             ]
         );
-        let summary = import.commit().await.unwrap();
+        let summary = import.finish().await.unwrap();
         assert_eq!(
             (summary.added, summary.unchanged, summary.rejected),
             (2, 1, 2)
@@ -138,19 +141,24 @@ both_backends! {
 }
 
 both_backends! {
-    async fn a_rolled_back_import_leaves_nothing_behind(db) {
+    async fn a_dry_run_counts_what_an_import_would_do_and_leaves_nothing_behind(db) {
         let store = db.open().await;
-        let mut import = store.begin_import().await.unwrap();
+        let mut import = store.begin_import(true).await.unwrap();
         import
             .apply(rows("a@example.com\nb@example.com\n", "a.csv"))
             .await
             .unwrap();
-        assert_eq!(import.summary().added, 2);
-        import.rollback().await.unwrap();
+        let repeat = import
+            .apply(rows("a@example.com\n", "b.csv"))
+            .await
+            .unwrap();
+        assert_eq!(repeat.len(), 1, "a dry run finds duplicates across batches");
+        let summary = import.finish().await.unwrap();
+        assert_eq!((summary.added, summary.rejected), (2, 1));
         let counts = store.counts().await.unwrap();
         assert!(counts.iter().all(|&(_, n)| n == 0), "{counts:?}");
-        // A second import on the same pool starts cleanly.
-        let mut again = store.begin_import().await.unwrap();
+        // A real import on the same pool starts cleanly.
+        let mut again = store.begin_import(false).await.unwrap();
         assert!(
             again
                 .apply(rows("a@example.com\n", "a.csv"))
@@ -158,17 +166,17 @@ both_backends! {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(again.commit().await.unwrap().added, 1);
+        assert_eq!(again.finish().await.unwrap().added, 1);
     }
 }
 
 both_backends! {
     async fn list_pages_by_id_and_filters_by_status(db) {
         let store = db.open().await;
-        let mut import = store.begin_import().await.unwrap();
+        let mut import = store.begin_import(false).await.unwrap();
         let csv: String = (0..25).map(|i| format!("p{i}@example.com\n")).collect();
         import.apply(rows(&csv, "p.csv")).await.unwrap();
-        import.commit().await.unwrap();
+        import.finish().await.unwrap();
         store
             .set_status(
                 &email("p3@example.com"),

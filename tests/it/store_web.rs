@@ -30,7 +30,7 @@ both_backends! {
         let confirmed: IpAddr = "192.0.2.2".parse().unwrap();
         let a = email("new@example.com");
         let SubscribeRequest::Confirm(id) = store
-            .request_subscription(&a, Some("New"), Some(asked), now())
+            .request_subscription(&a, Some("New"), Some(asked), now(), 100)
             .await
             .unwrap()
         else {
@@ -64,7 +64,7 @@ both_backends! {
         let store = db.open_durable().await;
         let a = email("leaver@example.com");
         let SubscribeRequest::Confirm(id) = store
-            .request_subscription(&a, None, None, now())
+            .request_subscription(&a, None, None, now(), 100)
             .await
             .unwrap()
         else {
@@ -95,10 +95,10 @@ both_backends! {
             .await
             .unwrap();
         let on_addr = email("on@example.com");
-        let r = store.request_subscription(&on_addr, None, None, now());
+        let r = store.request_subscription(&on_addr, None, None, now(), 100);
         assert_eq!(r.await.unwrap(), SubscribeRequest::AlreadySubscribed(on));
         let gone_addr = email("gone@example.com");
-        let r = store.request_subscription(&gone_addr, None, None, now());
+        let r = store.request_subscription(&gone_addr, None, None, now(), 100);
         assert_eq!(r.await.unwrap(), SubscribeRequest::Suppressed(gone));
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::support::{Env, MAILCHIMP_CSVS, fixture, summary, write_zip};
 
+/// Imports `path`, asserting that every row was applied (exit status 0).
 fn import(env: &Env, path: &std::path::Path) -> (String, String) {
     let out = env.run(&["subscribers", "import", path.to_str().unwrap()]);
     assert!(
@@ -108,11 +109,16 @@ fn the_mailchimp_zip_imports_like_its_csv_files() {
 #[test]
 fn every_bad_row_kind_is_reported_with_file_and_line_and_the_rest_imports() {
     let env = Env::new();
-    let (stdout, stderr) = import(
-        &env,
-        &fixture("mailchimp/bad/subscribed_members_export_bad.csv"),
-    );
+    let path = fixture("mailchimp/bad/subscribed_members_export_bad.csv");
+    let out = env.run(&["subscribers", "import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(65), "rejected rows: exit status 65");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(summary(&stdout), [3, 0, 0, 0, 4]);
+    assert!(
+        stderr.contains("warning: 4 of 7 rows rejected (listed above); the other 3 were imported"),
+        "{stderr}"
+    );
     let file = "`subscribed_members_export_bad.csv`";
     for (line, reason) in [
         (3, "`not an address` is not an email address"),
@@ -190,11 +196,12 @@ fn a_dry_run_reports_the_summary_and_writes_nothing() {
 }
 
 #[test]
-fn an_import_that_fails_midway_leaves_the_store_as_it_was() {
+fn a_zip_with_an_unusable_file_is_refused_before_anything_is_written() {
     let env = Env::new();
     env.ok(&["subscribers", "add", "kept@example.com"]);
-    // Suppressions are read first, so the unsubscribed rows are already
-    // applied when the subscribed file turns out to be unusable.
+    // Suppressions are read first, so the unsubscribed rows would be
+    // applied before the subscribed file turns out to be unusable, were
+    // every header not checked first.
     let unsub = std::fs::read(fixture(MAILCHIMP_CSVS[1])).unwrap();
     let broken = b"\"Mail\",\"Name\"\n\"x@example.com\",\"X\"\n".to_vec();
     let path = env.dir.path().join("broken.zip");

@@ -79,3 +79,42 @@ fn json_output_is_one_object_per_line_with_every_field() {
     assert_eq!(first["message"], "placeholder link target `X_HERE`");
     assert_eq!(first["fix"], "replace it with the real URL");
 }
+
+#[test]
+fn a_long_line_is_shown_as_a_window_around_the_column() {
+    let line = format!("{}X_HERE{}", "a".repeat(5000), "b".repeat(5000));
+    let (shown, at, len) = caret(&line, 5001, 6);
+    assert_eq!(shown.chars().count(), WINDOW + 2, "{shown}");
+    assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+    let under_caret: String = shown.chars().skip(at).take(len).collect();
+    assert_eq!(under_caret, "X_HERE", "the caret points at the span");
+    assert_eq!(len, 6);
+}
+
+#[test]
+fn a_span_longer_than_the_window_gets_a_caret_only_as_wide_as_the_window() {
+    let line = "é".repeat(100_000);
+    let (shown, at, len) = caret(&line, 1, 100_000);
+    assert_eq!(at, 0);
+    assert_eq!(len, WINDOW);
+    assert_eq!(shown.chars().count(), WINDOW + 1);
+}
+
+#[test]
+fn output_stays_small_for_many_findings_on_one_huge_line() {
+    let source = format!("{}\n", "x".repeat(1_000_000));
+    let findings: Vec<_> = (1..=50).map(|i| diagnostic(1, i * 10_000, 3)).collect();
+    let out = human("i.md", &source, &findings);
+    assert!(out.len() < 50 * 600, "{} bytes", out.len());
+}
+
+#[test]
+fn a_count_of_left_out_findings_shows_no_source_line() {
+    let mut d = diagnostic(2, 0, 0);
+    d.message = "and 7 more `unfinished` findings on this line".into();
+    let out = plain(&human("i.md", "a\nb\n", &[d]));
+    assert!(
+        out.contains(" --> i.md:2\n") && !out.contains(" | "),
+        "{out}"
+    );
+}

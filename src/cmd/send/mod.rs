@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::domain::{Campaign, CampaignTransport, EmailAddress, Lease, Ledger};
 use crate::model::{Issue, Rendered, Severity};
 use crate::render::{RenderContext, render_issue};
-use crate::send::{self, SendContext};
+use crate::send::{self, ProgressMode, SendContext};
 use crate::store::Store;
 use crate::transport::{ConnectError, Transport};
 
@@ -45,6 +45,13 @@ mod test_send;
 /// "about to mail 4,507 subscribers `…` through …; type 663 to continue".
 /// Without a terminal it refuses unless --yes. Resuming a campaign that
 /// already started asks nothing.
+///
+/// Progress shows this run's rate and ETA: its sent and failed messages
+/// over its own sending time (time spent waiting for retries left out),
+/// never the campaign's position over this run's time; `status` sums the
+/// same figures over runs. While deferred recipients are not due yet, it
+/// shows "waiting for N deferred; next retry at …; giving up by …";
+/// `--retry-now` makes them due at once.
 ///
 /// Exit status: 0 every recipient sent (or skipped as unsubscribed since),
 /// 3 done but some failed (`mailroom status --failed`), 75 deferred
@@ -85,14 +92,25 @@ pub struct Args {
     /// already sent.
     #[arg(long, conflicts_with = "test")]
     pub allow_old_issue: bool,
-    /// Print the final report as JSON on stdout.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub report: Option<ReportFormat>,
+    /// Make every deferred recipient due now (say, once the relay is
+    /// fixed) instead of waiting for their next retry, then deliver.
+    #[arg(long, conflicts_with_all = ["test", "dry_run"])]
+    pub retry_now: bool,
+    /// `table`: a progress bar on a terminal (else a line every `[send]
+    /// progress_secs`) and a summary, on stderr. `json`: the same as JSON
+    /// lines on stdout, one event each (`start`, `progress`, `waiting`, and
+    /// the final `report`); the summary stays on stderr.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The old spelling of `--format json`.
+    #[arg(long, value_enum, value_name = "FORMAT", hide = true)]
+    pub report: Option<Format>,
 }
 
-/// `--report` formats.
+/// `--format` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
+pub enum Format {
+    Table,
     Json,
 }
 
@@ -350,8 +368,21 @@ async fn deliver_leased(
     .await?;
     if args.retry_failed {
         let n = store.retry_failed(campaign.id).await?;
-        eprintln!("send: re-queued {n} failed recipient(s)");
+        eprintln!(
+            "send: re-queued {}",
+            send::wording::count(n, "failed recipient", "failed recipients")
+        );
     }
+    if args.retry_now {
+        let n = store
+            .retry_deferred_now(campaign.id, crate::domain::now_ms())
+            .await?;
+        eprintln!(
+            "send: {} due now",
+            send::wording::count(n, "deferred recipient is", "deferred recipients are")
+        );
+    }
+    let id = campaign.id;
     let (template, message) = crate::message::prepare(
         &p.rendered,
         settings,
@@ -366,8 +397,17 @@ async fn deliver_leased(
         secret: Arc::from(secret),
         settings: settings.send.clone(),
         transport,
-        progress_bar: std::io::stderr().is_terminal(),
+        progress: match args.report.unwrap_or(args.format) {
+            Format::Json => ProgressMode::Json,
+            Format::Table if std::io::stderr().is_terminal() => ProgressMode::Bar,
+            Format::Table => ProgressMode::Lines,
+        },
+        issue_file: std::path::absolute(&args.issue)
+            .ok()
+            .map(|p| p.display().to_string()),
     };
     let report = send::run(store.clone(), ctx, stop_rx).await?;
-    summary::print(&report, &args.issue, args.report.is_some())
+    let failed = store.failed_split(id).await?;
+    let json = args.report.unwrap_or(args.format) == Format::Json;
+    summary::print(&report, &failed, &args.issue, json)
 }

@@ -1,68 +1,54 @@
-//! The end-of-run summary (human on stderr, or JSON on stdout) and the
-//! exit status.
+//! The end-of-run summary (on stderr; with `--format json` also the final
+//! `report` event on stdout), the hint that tells failures a retry can
+//! reach from bounces it cannot, and the exit status.
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
-use crate::send::{RunEnd, RunReport};
+use crate::domain::{FailedSplit, now_ms};
+use crate::send::wording::{self, count};
+use crate::send::{RunEnd, RunReport, progress};
 
 /// Prints the summary and picks the exit status (see `mailroom send --help`).
-pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<ExitCode> {
+pub fn print(
+    report: &RunReport,
+    failed: &FailedSplit,
+    issue: &Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     if json {
-        let text = serde_json::to_string_pretty(report).context("cannot encode the report")?;
-        println!("{text}");
+        progress::emit("report", report);
     }
-    let c = &report.campaign;
-    let r = &report.this_run;
-    eprintln!(
-        "send: issue {}: this run sent {}, deferred {}, failed {}, skipped {} in {:.1}s \
-         ({:.0} msg/s); campaign: {} of {} sent, {} failed, {} skipped, {} deferred, {} pending",
-        report.issue,
-        r.sent,
-        r.deferred,
-        r.failed,
-        r.skipped,
-        report.elapsed_secs,
-        report.rate_per_sec,
-        c.sent,
-        c.total(),
-        c.failed,
-        c.skipped,
-        c.deferred,
-        c.pending + c.sending,
-    );
+    eprintln!("send: issue {}: {}", report.issue, totals(report));
     for change in &report.content_changes {
         eprintln!(
-            "send: the issue changed mid-campaign: {} recipient(s) got the earlier version, the \
-             rest the later one",
-            change.sent_before
+            "send: the issue changed mid-campaign: {} got the earlier version, the rest the \
+             later one",
+            count(change.sent_before, "recipient", "recipients")
         );
     }
     if report.recovered > 0 {
         eprintln!(
-            "send: {} message(s) were in flight when an earlier run died; they were sent again \
-             and may have arrived twice (`mailroom status` counts them)",
-            report.recovered
+            "send: {} in flight when an earlier run died; sent again, so they may have \
+             arrived twice (`mailroom status` counts them)",
+            count(report.recovered, "message was", "messages were")
         );
     }
     let issue = issue.display();
+    if matches!(report.end, RunEnd::Complete | RunEnd::Waiting { .. }) {
+        failure_hint(failed, &issue.to_string());
+    }
     let code = match &report.end {
-        RunEnd::Complete if c.failed == 0 => 0,
-        RunEnd::Complete => {
+        RunEnd::Complete if report.campaign.failed == 0 => 0,
+        RunEnd::Complete => 3,
+        RunEnd::Waiting { .. } => {
+            let line = report
+                .waiting
+                .map(|w| wording::waiting_line(&w, now_ms()))
+                .unwrap_or_else(|| "waiting for deferred recipients".to_owned());
             eprintln!(
-                "send: {} recipient(s) failed: `mailroom status {issue} --failed` lists them; \
-                 `mailroom send {issue} --retry-failed` tries them again",
-                c.failed
-            );
-            3
-        }
-        RunEnd::Waiting { next_due_unix_ms } => {
-            let secs = (next_due_unix_ms - crate::domain::now_ms()) / 1000;
-            eprintln!(
-                "send: {} deferred recipient(s) are due in {secs}s, later than `[send] \
-                 max_wait_secs`; rerun `mailroom send {issue}` then to resume",
-                c.deferred
+                "send: {line}\nsend: the next retry is later than `[send] max_wait_secs`, so \
+                 this run stops here: rerun `mailroom send {issue}` then, or `mailroom send \
+                 {issue} --retry-now` to try them at once"
             );
             75
         }
@@ -93,4 +79,65 @@ pub fn print(report: &RunReport, issue: &Path, json: bool) -> anyhow::Result<Exi
         }
     };
     Ok(ExitCode::from(code))
+}
+
+/// `this run sent 684, failed 0, skipped 0 in 4.5s, 152 msg/s; campaign: …`
+fn totals(report: &RunReport) -> String {
+    let (r, c) = (&report.this_run, &report.campaign);
+    let waited = report.elapsed_secs - report.sending_secs;
+    let time = if waited >= 0.05 {
+        format!(
+            "{} ({} of it waiting for retries)",
+            wording::duration(report.elapsed_secs),
+            wording::duration(waited)
+        )
+    } else {
+        wording::duration(report.elapsed_secs)
+    };
+    format!(
+        "this run sent {}, failed {}, skipped {} in {time}, {}; campaign: {} of {} sent, {} \
+         failed, {} skipped, {} deferred, {} pending",
+        r.sent,
+        r.failed,
+        r.skipped,
+        wording::rate(report.rate_per_sec),
+        c.sent,
+        c.total(),
+        c.failed,
+        c.skipped,
+        c.deferred,
+        c.pending + c.sending,
+    )
+}
+
+/// Which failed recipients `--retry-failed` can reach, and which it
+/// cannot (bounced or unsubscribed since), so the hint never suggests a
+/// retry that re-queues nobody.
+fn failure_hint(f: &FailedSplit, issue: &str) {
+    if f.bounced > 0 {
+        eprintln!(
+            "send: {} bounced: the relay said the address does not exist; marked bounced, \
+             never retried",
+            count(f.bounced, "recipient", "recipients")
+        );
+    }
+    if f.suppressed > 0 {
+        eprintln!(
+            "send: {} failed and unsubscribed since; never retried",
+            count(f.suppressed, "recipient", "recipients")
+        );
+    }
+    if f.retryable > 0 {
+        eprintln!(
+            "send: {} failed for another reason (a rejected message, retries used up) and can \
+             be tried again: `mailroom send {issue} --retry-failed`",
+            count(f.retryable, "recipient", "recipients")
+        );
+    }
+    if f.bounced + f.suppressed + f.retryable > 0 {
+        eprintln!(
+            "send: `mailroom status {issue} --recipients --state failed` lists them with the \
+             relay's replies"
+        );
+    }
 }

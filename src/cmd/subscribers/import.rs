@@ -1,5 +1,6 @@
 //! `subscribers import`: a reader thread parses the file into batches while
-//! the store applies them in one transaction; a progress bar on a terminal.
+//! the store applies them in short chunks; a progress bar on a terminal.
+//! Rejected rows are listed, and make the exit status 65.
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -8,13 +9,20 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
+use time::OffsetDateTime;
+
 use crate::import::{Format, Row, files::Input};
-use crate::store::{IMPORT_BATCH, ImportSummary, Store};
+use crate::store::{IMPORT_BATCH, ImportSession, ImportSummary, Store};
 
 /// Batches in flight between the reader and the store; bounds memory.
 const QUEUE: usize = 4;
 
 type Batch = anyhow::Result<Vec<Row>>;
+
+/// The exit code when rows were rejected (sysexits' `EX_DATAERR`): every
+/// other row was imported, but a script must be able to tell that some
+/// were not.
+pub const EXIT_REJECTED: u8 = 65;
 
 /// `subscribers import`.
 pub async fn run(
@@ -22,51 +30,92 @@ pub async fn run(
     path: &Path,
     format: Option<Format>,
     dry_run: bool,
+    max_entry: u64,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut input = Input::open(path)?;
+    let now = crate::domain::now();
+    let mut input = Input::open(path, max_entry)?;
     let format = match format {
         Some(f) => f,
         None => input.detect_format()?,
     };
+    input.check_layouts(format, now)?;
     let progress = progress_bar(input.total_bytes());
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
     let reader = {
         let progress = progress.clone();
         std::thread::spawn(move || {
-            if let Err(e) = read_batches(input, format, &progress, &tx) {
+            if let Err(e) = read_batches(input, format, now, &progress, &tx) {
                 let _ = tx.blocking_send(Err(e));
             }
         })
     };
-    let mut session = store.begin_import().await?;
+    let mut session = store.begin_import(dry_run).await?;
     let mut rows = 0u64;
+    let mut failed = None;
     while let Some(batch) = rx.recv().await {
-        let batch = batch?;
-        rows += batch.len() as u64;
-        for rejected in session.apply(batch).await? {
-            progress.suspend(|| eprintln!("warning: {rejected}"));
+        let applied = match batch {
+            Ok(batch) => {
+                rows += batch.len() as u64;
+                session.apply(batch).await
+            }
+            Err(e) => Err(e),
+        };
+        match applied {
+            Ok(notices) => {
+                for notice in notices {
+                    progress.suspend(|| eprintln!("warning: {notice}"));
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
     }
+    drop(rx);
     let _ = reader.join();
     progress.finish_and_clear();
-    let summary = if dry_run {
-        session.rollback().await?
-    } else {
-        session.commit().await?
-    };
+    if let Some(e) = failed {
+        return Err(stopped(session, e, dry_run).await);
+    }
+    let summary = session.finish().await?;
     report(&summary, rows, started, dry_run);
-    Ok(ExitCode::SUCCESS)
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(EXIT_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The error for an import that stopped part-way: what was already
+/// imported stays (each chunk is whole), and a rerun completes it.
+async fn stopped(session: ImportSession, e: anyhow::Error, dry_run: bool) -> anyhow::Error {
+    let s = session.summary();
+    if dry_run {
+        return e.context("the dry run stopped");
+    }
+    if s.added + s.updated == 0 {
+        return e.context("the import stopped; nothing was written");
+    }
+    let done = match session.finish().await {
+        Ok(s) => format!("{}; those rows are in the store", counts(&s)),
+        Err(_) => "its earlier chunks are in the store; the last one was rolled back".to_owned(),
+    };
+    e.context(format!(
+        "the import stopped part-way ({done}); fix the problem and run the same \
+         import again to complete it (rows already imported come out `unchanged`)"
+    ))
 }
 
 /// Parses every CSV of `input` and sends its rows in batches.
 fn read_batches(
     input: Input,
     format: Format,
+    now: OffsetDateTime,
     progress: &ProgressBar,
     tx: &mpsc::Sender<Batch>,
 ) -> anyhow::Result<()> {
-    let now = crate::domain::now();
     input.for_each_csv(|name, reader| {
         let reader = progress.wrap_read(reader);
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
@@ -96,17 +145,39 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     bar
 }
 
-fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) {
-    println!(
+fn counts(s: &ImportSummary) -> String {
+    format!(
         "added {}, updated {}, unchanged {}, suppressed {}, rejected {}",
         s.added, s.updated, s.unchanged, s.suppressed, s.rejected
-    );
+    )
+}
+
+fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) {
+    println!("{}", counts(s));
     if dry_run {
         println!("dry run: nothing was written");
     }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "{rows} rows in {secs:.2} s ({:.0} rows/s)",
+        "{rows} {} in {secs:.2} s ({:.0} rows/s)",
+        plural(rows, "row", "rows"),
         rows as f64 / secs.max(1e-9)
     );
+    if s.rejected > 0 {
+        let applied = if dry_run {
+            "would be imported"
+        } else {
+            "were imported"
+        };
+        eprintln!(
+            "warning: {} of {rows} {} rejected (listed above); the other {} {applied}",
+            s.rejected,
+            plural(rows, "row", "rows"),
+            rows - s.rejected,
+        );
+    }
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }

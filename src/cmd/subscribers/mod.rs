@@ -11,7 +11,7 @@ mod export;
 mod import;
 mod list;
 mod manage;
-mod output;
+pub(crate) mod output;
 
 /// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
 #[derive(Debug, clap::Args)]
@@ -50,17 +50,28 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
-    /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV, in
-    /// one transaction. Bad rows are reported and skipped.
+    /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV.
+    ///
+    /// Bad rows are listed with their line and skipped; every other row
+    /// imports. Exit status: 0 when every row was applied, 65 when some
+    /// were rejected (the rest still imported), 1 on an error. Rows are
+    /// committed in short chunks, so `serve` keeps answering; an import
+    /// that stops part-way keeps what it did, and running it again
+    /// completes it.
     Import {
+        /// The zip, or one CSV file.
         file: PathBuf,
         /// The layout; by default a zip or a CSV with an `Email Address`
         /// header is Mailchimp, anything else plain.
         #[arg(long, value_enum)]
         format: Option<Format>,
-        /// Report what would happen, then roll back.
+        /// Report what would happen; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The most one CSV in a zip may unpack to, in MiB (a guard
+        /// against zip bombs).
+        #[arg(long, value_name = "MIB", default_value_t = crate::import::files::MAX_ENTRY_BYTES >> 20)]
+        max_unzipped_mib: u64,
     },
     /// Restore the subscribers a campaign marked bounced (e.g. after a relay
     /// problem turned good addresses into "user unknown"): they become
@@ -152,6 +163,10 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
             file,
             format,
             dry_run,
-        } => import::run(store, &file, format, dry_run).await,
+            max_unzipped_mib,
+        } => {
+            let max_entry = max_unzipped_mib.saturating_mul(1 << 20);
+            import::run(store, &file, format, dry_run, max_entry).await
+        }
     }
 }

@@ -38,6 +38,7 @@ struct Writer {
     heading: Option<HeadingLevel>,
     code: Option<String>,
     table: Option<Table>,
+    raw: strip::HtmlText,
 }
 
 impl Writer {
@@ -50,6 +51,7 @@ impl Writer {
             heading: None,
             code: None,
             table: None,
+            raw: strip::HtmlText::default(),
         }
     }
 
@@ -66,11 +68,11 @@ impl Writer {
                 self.inline.push_str(code);
                 self.inline.push('`');
             }
-            Event::Html(html) => strip::html_to_text(&html.replace('\n', " "), &mut self.inline),
+            Event::Html(html) => self.raw.push(&html.replace('\n', " "), &mut self.inline),
             Event::InlineHtml(html) if self.table.is_some() && strip::is_line_break(html) => {
                 self.inline.push(' ');
             }
-            Event::InlineHtml(html) => strip::html_to_text(html, &mut self.inline),
+            Event::InlineHtml(html) => self.raw.push(html, &mut self.inline),
             Event::SoftBreak => self.inline.push(' '),
             Event::HardBreak if self.table.is_some() => self.inline.push(' '),
             Event::HardBreak => self.inline.push('\n'),

@@ -61,27 +61,39 @@ impl Page {
             let quotes = self
                 .containers
                 .iter()
-                .filter(|c| matches!(c, Container::Quote));
+                .filter(|c| matches!(c, Container::Quote))
+                .take(self.width / 4);
             self.blank = Some(quotes.map(|_| ">").collect::<Vec<_>>().join(" "));
         }
     }
 
-    /// The first-line and continuation prefixes; consumes pending item markers.
+    /// The first-line and continuation prefixes; consumes pending item
+    /// markers. Containers nested deeper than half the width add nothing
+    /// more, so deep nesting cannot make every line a long run of spaces.
     pub fn prefixes(&mut self) -> (String, String) {
+        let max = self.width / 2;
         let mut first = String::new();
         let mut rest = String::new();
         for container in &mut self.containers {
-            match container {
-                Container::Quote => {
+            let (mark, indent) = match container {
+                Container::Quote => (None, 2),
+                Container::Item { indent, marker } => (marker.take(), *indent),
+            };
+            if rest.len() + indent > max {
+                continue;
+            }
+            match (container, mark) {
+                (Container::Quote, _) => {
                     first.push_str("> ");
                     rest.push_str("> ");
                 }
-                Container::Item { indent, marker } => {
-                    match marker.take() {
-                        Some(m) => first.push_str(&m),
-                        None => first.extend(std::iter::repeat_n(' ', *indent)),
-                    }
-                    rest.extend(std::iter::repeat_n(' ', *indent));
+                (Container::Item { .. }, Some(m)) => {
+                    first.push_str(&m);
+                    rest.extend(std::iter::repeat_n(' ', indent));
+                }
+                (Container::Item { .. }, None) => {
+                    first.extend(std::iter::repeat_n(' ', indent));
+                    rest.extend(std::iter::repeat_n(' ', indent));
                 }
             }
         }

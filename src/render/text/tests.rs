@@ -118,3 +118,22 @@ fn tables_line_up_in_columns_with_breaks_as_spaces() {
     let md = "| name | count |\n|:--|--:|\n| a <br /> b | 10 |\n";
     assert_eq!(text(md, 72), "name  count\n----  -----\na b      10\n");
 }
+
+#[test]
+fn deep_nesting_indents_at_most_half_the_width() {
+    let md = format!(
+        "{}{}\n\n{}x\n",
+        "- ".repeat(45),
+        "word ".repeat(2000),
+        "> ".repeat(45)
+    );
+    let out = text(&md, 72);
+    assert!(out.lines().all(|l| l.len() <= 72), "{out}");
+    // The text part grows with the words, not with words × depth.
+    assert!(
+        out.len() < 3 * md.len(),
+        "{} bytes from {}",
+        out.len(),
+        md.len()
+    );
+}

@@ -63,7 +63,7 @@ async fn apply_in(tx: &mut Tx, lease: &Lease, deliveries: Option<&[i64]>) -> any
         if n > 0 {
             let mut change = StatusChange::now(Status::Bounced, Source::Sender);
             change.reason = Some(format!("issue {issue}: {}", reply.unwrap_or_default()));
-            history::append(tx, &[(sub, &change)]).await?;
+            history::append(&mut *tx, &[(sub, &change)]).await?;
             changed += 1;
         }
     }

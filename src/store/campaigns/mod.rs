@@ -6,8 +6,9 @@ use anyhow::Context;
 
 use super::{Cols, Pool, Store, Tx};
 use crate::domain::{
-    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, IssueNumber,
-    Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, Senders, now_ms,
+    Campaign, CampaignCounts, CampaignId, CampaignTransport, Claimed, ContentChange, DeferredGroup,
+    IssueNumber, Lease, LeaseOwner, LeaseRow, Ledger, LedgerResult, Record, RunNote, Senders,
+    now_ms,
 };
 
 mod bounces;
@@ -17,6 +18,7 @@ mod ledger;
 mod postgres;
 mod registry;
 mod report;
+mod runs;
 
 pub use bounces::Unbounced;
 pub use registry::CampaignSummary;
@@ -56,6 +58,14 @@ impl Ledger for Store {
         Ok(report::next_due(self, campaign).await?)
     }
 
+    async fn deferred(&self, campaign: CampaignId) -> LedgerResult<Vec<DeferredGroup>> {
+        Ok(report::deferred(self, campaign).await?)
+    }
+
+    async fn note_run(&self, note: &RunNote) -> LedgerResult<()> {
+        Ok(runs::note_run(self, note).await?)
+    }
+
     async fn campaign_counts(&self, campaign: CampaignId) -> LedgerResult<CampaignCounts> {
         Ok(report::campaign_counts(self, campaign).await?)
     }
@@ -80,7 +90,7 @@ impl Ledger for Store {
         Ok(content::content_changes(self, campaign).await?)
     }
 
-    async fn runs(&self, campaign: CampaignId) -> LedgerResult<Vec<LeaseRow>> {
+    async fn live_runs(&self, campaign: CampaignId) -> LedgerResult<Vec<LeaseRow>> {
         Ok(lease::runs(self, campaign).await?)
     }
 

@@ -1,48 +1,34 @@
-//! Reading a campaign's ledger for `status` and for the sender's loop:
-//! counts per state, failures grouped by reply, timing, the next due row.
+//! Reading a campaign's ledger for `status`, `send`'s summary and the
+//! sender's loop: counts per state, pages of failed and deferred rows (for
+//! grouping) and of recipients (for listing), failures by whether a retry
+//! can reach them, deferred rows by attempt, the next due row. Each query
+//! is one portable statement (`$n` placeholders, standard SQL, the same on
+//! both backends); pages are keyed by the ledger row's id, so nothing is
+//! loaded whole.
 use anyhow::Context;
+use sqlx::AssertSqlSafe;
 
-use crate::domain::{CampaignCounts, CampaignId, DeliveryState, FailedRow, FailureGroup, Timing};
+use crate::domain::{
+    CampaignCounts, CampaignId, DeferredGroup, DeliveryState, FailedSplit, RecipientRow,
+};
 use crate::store::{Cols, Store};
 
-impl Store {
-    /// Failed and deferred rows grouped by state and last reply, failed
-    /// first, then the largest group first.
-    pub async fn failure_groups(&self, campaign: CampaignId) -> anyhow::Result<Vec<FailureGroup>> {
-        on_pool!(self, p => {
-            let rows = sqlx::query(
-                "SELECT state, COALESCE(last_reply, '') AS reply, COUNT(*) AS n FROM deliveries \
-                 WHERE campaign_id = $1 AND state IN ('failed', 'deferred') \
-                 GROUP BY state, reply ORDER BY state DESC, n DESC, reply",
-            )
-            .bind(campaign.get())
-            .fetch_all(p)
-            .await
-            .context("cannot group the failures")?;
-            rows.iter()
-                .map(|r| {
-                    Ok(FailureGroup {
-                        state: r.text("state")?,
-                        reply: r.text("reply")?,
-                        count: r.count("n")?,
-                    })
-                })
-                .collect()
-        })
-    }
+/// A failed or deferred row for grouping: (ledger id, state, email, reply).
+pub type FailureRow = (i64, String, String, String);
 
-    /// Up to `limit` failed recipients with delivery ids after `after`.
-    pub async fn failed_rows(
+impl Store {
+    /// Up to `limit` failed or deferred rows with ledger ids after `after`.
+    pub async fn failure_page(
         &self,
         campaign: CampaignId,
         after: i64,
         limit: u32,
-    ) -> anyhow::Result<Vec<(i64, FailedRow)>> {
+    ) -> anyhow::Result<Vec<FailureRow>> {
         on_pool!(self, p => {
             let rows = sqlx::query(
-                "SELECT d.id, s.email, d.attempts, COALESCE(d.last_reply, '') AS reply \
+                "SELECT d.id, d.state, s.email, COALESCE(d.last_reply, '') AS reply \
                  FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
-                 WHERE d.campaign_id = $1 AND d.state = 'failed' AND d.id > $2 \
+                 WHERE d.campaign_id = $1 AND d.state IN ('failed', 'deferred') AND d.id > $2 \
                  ORDER BY d.id LIMIT $3",
             )
             .bind(campaign.get())
@@ -50,14 +36,51 @@ impl Store {
             .bind(i64::from(limit))
             .fetch_all(p)
             .await
-            .context("cannot list the failures")?;
+            .context("cannot read the failures")?;
+            rows.iter()
+                .map(|r| Ok((r.int("id")?, r.text("state")?, r.text("email")?, r.text("reply")?)))
+                .collect()
+        })
+    }
+
+    /// Up to `limit` recipients (in `state`, if given) with ledger ids
+    /// after `after`, in ledger order.
+    pub async fn recipients_page(
+        &self,
+        campaign: CampaignId,
+        state: Option<DeliveryState>,
+        after: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(i64, RecipientRow)>> {
+        let filter = if state.is_some() {
+            " AND d.state = $4"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT d.id, s.email, d.state, d.attempts, d.updated_at, \
+             COALESCE(d.last_reply, '') AS reply \
+             FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
+             WHERE d.campaign_id = $1 AND d.id > $2{filter} ORDER BY d.id LIMIT $3"
+        );
+        on_pool!(self, p => {
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(campaign.get())
+                .bind(after)
+                .bind(i64::from(limit));
+            if let Some(s) = state {
+                q = q.bind(s.as_str());
+            }
+            let rows = q.fetch_all(p).await.context("cannot list the recipients")?;
             rows.iter()
                 .map(|r| {
                     Ok((
                         r.int("id")?,
-                        FailedRow {
+                        RecipientRow {
                             email: r.text("email")?,
+                            state: r.text("state")?.parse()?,
                             attempts: u32::try_from(r.int("attempts")?).unwrap_or(0),
+                            updated_unix_ms: r.int("updated_at")?,
                             reply: r.text("reply")?,
                         },
                     ))
@@ -66,22 +89,50 @@ impl Store {
         })
     }
 
-    /// The first claim and the last recorded outcome.
-    pub async fn campaign_timing(&self, campaign: CampaignId) -> anyhow::Result<Timing> {
-        on_pool!(self, p => {
-            let row = sqlx::query(
-                "SELECT MIN(claimed_at) AS first, MAX(CASE WHEN state IN ('sent', 'failed') \
-                 THEN updated_at END) AS last FROM deliveries WHERE campaign_id = $1",
+    /// The failed rows, by whether `send --retry-failed` would try them
+    /// again: only those whose subscriber is still subscribed.
+    pub async fn failed_split(&self, campaign: CampaignId) -> anyhow::Result<FailedSplit> {
+        let found: Vec<(String, u64)> = on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT s.status, COUNT(*) AS n FROM deliveries d \
+                 JOIN subscribers s ON s.id = d.subscriber_id \
+                 WHERE d.campaign_id = $1 AND d.state = 'failed' GROUP BY s.status",
             )
             .bind(campaign.get())
-            .fetch_one(p)
+            .fetch_all(p)
             .await
-            .context("cannot read the campaign's timing")?;
-            Ok(Timing {
-                first_claim: row.opt_int("first")?,
-                last_update: row.opt_int("last")?,
-            })
-        })
+            .context("cannot count the failures")?;
+            rows.iter()
+                .map(|r| Ok((r.text("status")?, r.count("n")?)))
+                .collect::<anyhow::Result<_>>()?
+        });
+        let mut split = FailedSplit::default();
+        for (status, n) in found {
+            match status.as_str() {
+                "subscribed" => split.retryable += n,
+                "bounced" => split.bounced += n,
+                _ => split.suppressed += n,
+            }
+        }
+        Ok(split)
+    }
+
+    /// Makes every deferred row of the campaign due at `now`. Returns how
+    /// many.
+    pub async fn retry_deferred_now(&self, campaign: CampaignId, now: i64) -> anyhow::Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = on_tx!(&mut tx, t => sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = $2 \
+             WHERE campaign_id = $1 AND state = 'deferred'",
+        )
+        .bind(campaign.get())
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))
+        .context("cannot make the deferred recipients due")?;
+        tx.commit().await.context("cannot commit the retry")?;
+        Ok(n)
     }
 }
 
@@ -121,4 +172,32 @@ pub(super) async fn next_due(store: &Store, campaign: CampaignId) -> anyhow::Res
     .await)
     .context("cannot find the next deferred row")?;
     Ok(due)
+}
+
+/// The deferred rows grouped by attempts, with when each group falls due.
+pub(super) async fn deferred(
+    store: &Store,
+    campaign: CampaignId,
+) -> anyhow::Result<Vec<DeferredGroup>> {
+    on_pool!(store, p => {
+        let rows = sqlx::query(
+            "SELECT attempts, COUNT(*) AS n, MIN(next_attempt_at) AS first_due, \
+             MAX(next_attempt_at) AS last_due FROM deliveries \
+             WHERE campaign_id = $1 AND state = 'deferred' GROUP BY attempts ORDER BY attempts",
+        )
+        .bind(campaign.get())
+        .fetch_all(p)
+        .await
+        .context("cannot read the deferred recipients")?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeferredGroup {
+                    attempts: u32::try_from(r.int("attempts")?).unwrap_or(0),
+                    count: r.count("n")?,
+                    first_due: r.opt_int("first_due")?.unwrap_or(0),
+                    last_due: r.opt_int("last_due")?.unwrap_or(0),
+                })
+            })
+            .collect()
+    })
 }

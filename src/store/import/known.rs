@@ -1,15 +1,14 @@
-//! Rows for addresses the store already knows: look them up, mark them
-//! touched by this import (a second touch is a duplicate row), and apply
+//! Rows for addresses the store already knows: look them up, and apply
 //! the row, never lifting a suppression.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use anyhow::Context;
 
 use super::ImportSession;
 use crate::domain::{Status, SubscriberId};
-use crate::import::{ImportRecord, Origin, RejectedRow};
+use crate::import::ImportRecord;
 use crate::store::sql::Sql;
-use crate::store::{Cols, Tx, history, status_from};
+use crate::store::{Cols, Conn, history, status_from};
 
 /// What the store holds for a known address.
 pub(super) struct Known {
@@ -24,8 +23,9 @@ impl ImportSession {
         &mut self,
         rows: &[&ImportRecord],
     ) -> anyhow::Result<HashMap<String, Known>> {
-        let found: Vec<KnownRow> = match &mut self.tx {
-            Tx::Sqlite(t) => {
+        let context = "cannot look up the known addresses";
+        let found: Vec<KnownRow> = match &mut self.conn {
+            Conn::Sqlite(c) => {
                 let mut sql =
                     Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
                 for (i, r) in rows.iter().enumerate() {
@@ -33,16 +33,17 @@ impl ImportSession {
                         .param(r.email.as_str());
                 }
                 sql.push(")");
-                known_rows(&sql.build()?.fetch_all(&mut **t).await?)?
+                known_rows(&sql.build()?.fetch_all(&mut *c).await.context(context)?)?
             }
-            Tx::Postgres(t) => {
+            Conn::Postgres(c) => {
                 let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
                 let found = sqlx::query(
                     "SELECT id, email, name, status FROM subscribers WHERE email = ANY($1)",
                 )
                 .bind(emails)
-                .fetch_all(&mut **t)
-                .await?;
+                .fetch_all(&mut *c)
+                .await
+                .context(context)?;
                 known_rows(&found)?
             }
         };
@@ -58,87 +59,6 @@ impl ImportSession {
         Ok(known)
     }
 
-    /// Marks known subscribers as touched by this import; returns the ids
-    /// touched for the first time.
-    pub(super) async fn touch(
-        &mut self,
-        old: &[(&ImportRecord, &Known)],
-    ) -> anyhow::Result<HashSet<i64>> {
-        if old.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let touched: Vec<(i64, i64, i64)> = old
-            .iter()
-            .map(|(r, k)| {
-                (
-                    k.id.get(),
-                    self.file_index(&r.origin.file),
-                    r.origin.line as i64,
-                )
-            })
-            .collect();
-        let ids: Vec<i64> = match &mut self.tx {
-            Tx::Sqlite(t) => {
-                let mut sql = Sql::new("INSERT INTO import_touched (id, file, line) VALUES ");
-                for (i, (id, file, line)) in touched.iter().enumerate() {
-                    sql.push(if i == 0 { "(" } else { ", (" });
-                    sql.param(*id).push(", ").param(*file).push(", ");
-                    sql.param(*line).push(")");
-                }
-                sql.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-                let rows = sql.build()?.fetch_all(&mut **t).await?;
-                rows.iter()
-                    .map(|r| r.int("id"))
-                    .collect::<anyhow::Result<_>>()?
-            }
-            Tx::Postgres(t) => {
-                let rows = sqlx::query(
-                    "INSERT INTO import_touched (id, file, line) SELECT * FROM \
-                     UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) \
-                     ON CONFLICT (id) DO NOTHING RETURNING id",
-                )
-                .bind(touched.iter().map(|t| t.0).collect::<Vec<_>>())
-                .bind(touched.iter().map(|t| t.1).collect::<Vec<_>>())
-                .bind(touched.iter().map(|t| t.2).collect::<Vec<_>>())
-                .fetch_all(&mut **t)
-                .await?;
-                rows.iter()
-                    .map(|r| r.int("id"))
-                    .collect::<anyhow::Result<_>>()?
-            }
-        };
-        Ok(ids.into_iter().collect())
-    }
-
-    pub(super) async fn reject_touched_again(
-        &mut self,
-        known: &HashMap<String, Known>,
-        again: &[&ImportRecord],
-        rejected: &mut Vec<RejectedRow>,
-    ) -> anyhow::Result<()> {
-        for r in again {
-            let id = known[r.email.as_str()].id.get();
-            let (file, line): (i64, i64) = on_tx!(&mut self.tx, t => sqlx::query_as(
-                "SELECT file, line FROM import_touched WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut **t)
-            .await)?;
-            let file = self.files.get(file as usize).cloned().unwrap_or_default();
-            let earlier = if file == r.origin.file {
-                format!("line {line}")
-            } else {
-                Origin {
-                    file,
-                    line: line as u64,
-                }
-                .to_string()
-            };
-            rejected.push(duplicate(r, earlier));
-        }
-        Ok(())
-    }
-
     /// Applies a row to a known address. A suppression is never lifted.
     pub(super) async fn update(&mut self, known: &Known, r: &ImportRecord) -> anyhow::Result<()> {
         let change = r.last_change();
@@ -152,12 +72,16 @@ impl ImportSession {
             self.summary.unchanged += 1;
             return Ok(());
         }
+        self.summary.updated += 1;
+        if self.dry_run {
+            return Ok(());
+        }
         let status = if new_status {
             change.status
         } else {
             known.status
         };
-        on_tx!(&mut self.tx, t => sqlx::query(
+        on_exec!(&mut self.conn, c => sqlx::query(
             "UPDATE subscribers SET status = $1, name = COALESCE($2, name), updated_at = $3 \
              WHERE id = $4",
         )
@@ -165,23 +89,14 @@ impl ImportSession {
         .bind(r.name.as_deref())
         .bind(self.now)
         .bind(known.id.get())
-        .execute(&mut **t)
+        .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))
         .with_context(|| format!("{}: cannot update `{}`", r.origin, r.email))?;
         if new_status {
-            history::append(&mut self.tx, &[(known.id, change)]).await?;
+            history::append(&mut self.conn, &[(known.id, change)]).await?;
         }
-        self.summary.updated += 1;
         Ok(())
-    }
-}
-
-/// A duplicate-row rejection of `r`, which repeats `earlier`.
-pub(super) fn duplicate(r: &ImportRecord, earlier: String) -> RejectedRow {
-    RejectedRow {
-        origin: r.origin.clone(),
-        reason: format!("duplicate of {earlier} (`{}`)", r.email),
     }
 }
 

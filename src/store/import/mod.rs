@@ -1,30 +1,70 @@
-//! Imports: one transaction over many batches, so an import happens
-//! completely or not at all. A batch costs a handful of multi-row
-//! statements (sqlx-sqlite sends every statement through a worker thread,
-//! so per-row statements would be the bottleneck): insert the new
-//! addresses, look up the rest, update the few that change.
+//! Imports, committed in short chunks so that nobody waits long for them.
 //!
-//! Duplicates are found without holding the file's addresses in memory: an
-//! address added by this import has an id above the largest id before it;
-//! a known address touched by this import is in the temporary table
-//! `import_touched`.
-use std::collections::{HashMap, HashSet};
+//! SQLite has one writer at a time. An import in one transaction made every
+//! one-click unsubscribe wait for its end (9.2 s for a million rows), and an
+//! import longer than [`super::BUSY_TIMEOUT`] would have turned them into
+//! errors. So an import is a series of chunks: each is one write
+//! transaction that holds the lock for about [`CHUNK_HOLD`], then commits
+//! and pauses before the next. The web service's writers try for the lock
+//! every 2 ms (`Store::open_durable`), so they get it in every pause, short
+//! as it is ([`CHUNK_GAP`]), and wait at most about one chunk. Other
+//! writers (a `send` recording outcomes, the CLI) sleep up to 100 ms in
+//! SQLite's busy handler between tries, so every [`LONG_GAP_EVERY`]th
+//! pause is longer than that ([`LONG_GAP`]): they wait at most that many
+//! chunks (about 2 s), never for the whole import.
+//!
+//! A chunk commits whole rows (a subscriber with its history), so a killed
+//! import leaves the store consistent, part-way. Running the same import
+//! again completes it: rows already applied are `unchanged`. A layout error
+//! is found before the first chunk (see `Input::check_layouts`).
+//!
+//! A dry run writes nothing to the store and never takes its write lock:
+//! it reads in short transactions and keeps its bookkeeping in temporary
+//! tables, so it counts what the real import would.
+//!
+//! Duplicates and conflicts are found without holding the file's addresses
+//! in memory: the temporary table `import_seen` records this import's first
+//! row for each subscriber id (a dry run also records addresses new to the
+//! store, by address, in `import_new`). Temporary tables live in a file
+//! (`temp_store = FILE`) behind SQLite's default 2 MB cache, so memory
+//! stays flat: the ids arrive mostly in order, so the file is appended to.
+//!
+//! SQLite-specific: `BEGIN IMMEDIATE`, the temp-store pragma and the pause.
+//! PostgreSQL locks rows, not the database, so its chunks need no pause;
+//! they keep transactions short there too. Its batches bind arrays
+//! (`UNNEST`), one statement text whatever the count.
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use sqlx::Connection;
 
-use super::sql::Sql;
-use super::{Cols, Store, Tx, history, ip_text, seconds};
-use crate::domain::SubscriberId;
+use super::{Conn, Pool, Store, seconds};
+use crate::import::{Notice, Row as ImportRow};
 
+mod batch;
 mod known;
+mod seen;
 
-use crate::import::{ImportRecord, RejectedRow, Row as ImportRow};
-use known::{Known, duplicate};
-
-/// Rows per batch: at most 8 bound values a row stays far below SQLite's
+/// Rows per batch: at most 10 bound values a row stays far below SQLite's
 /// 32766 and PostgreSQL's 65535 parameter limits.
 pub const IMPORT_BATCH: usize = 500;
+
+/// How long one chunk holds the write lock before it commits: what a web
+/// request may wait for an import, at worst.
+pub const CHUNK_HOLD: Duration = Duration::from_millis(400);
+
+/// The pause after a commit, in which other writers get the lock: many
+/// times the web writers' 2 ms between tries, for a loaded machine.
+pub const CHUNK_GAP: Duration = Duration::from_millis(25);
+
+/// A pause longer than SQLite's busy handler sleeps between tries (100 ms),
+/// so that any waiting writer gets the lock in it.
+pub const LONG_GAP: Duration = Duration::from_millis(110);
+
+/// Every this many pauses, one is [`LONG_GAP`]. With the short ones, the
+/// pauses cost about 10% of an import's time.
+pub const LONG_GAP_EVERY: u32 = 4;
 
 /// What an import did, row by row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,63 +73,69 @@ pub struct ImportSummary {
     pub added: u64,
     /// Known addresses whose status or name changed.
     pub updated: u64,
-    /// Known addresses the row would not change.
+    /// Rows that changed nothing: the store already agreed, or an earlier
+    /// file of this import gave the address another suppression.
     pub unchanged: u64,
-    /// Rows that would subscribe a suppressed address; left suppressed.
+    /// Rows that would subscribe a suppressed address (in the store, or
+    /// suppressed by an earlier file of this import); left suppressed.
     pub suppressed: u64,
-    /// Bad rows, skipped.
+    /// Bad rows and duplicates, skipped.
     pub rejected: u64,
 }
 
-/// An import in progress: apply batches, then commit or roll back.
+/// An import in progress: apply batches, then [`ImportSession::finish`].
 pub struct ImportSession {
-    pub(super) tx: Tx,
-    /// The largest subscriber id before this import began.
-    pub(super) last_old_id: i64,
+    /// A connection of its own: the temporary tables live on it.
+    pub(super) conn: Conn,
+    pub(super) dry_run: bool,
+    /// When the open chunk's transaction began.
+    chunk_began: Option<Instant>,
+    /// When the last chunk committed.
+    last_commit: Option<Instant>,
+    /// Chunks committed so far.
+    chunks: u32,
     /// When this import began: every row it writes carries this time.
     pub(super) now: i64,
     /// Whether the last batch was mostly new addresses.
-    mostly_new: bool,
+    pub(super) mostly_new: bool,
     pub(super) files: Vec<Arc<str>>,
     pub(super) summary: ImportSummary,
 }
 
 impl Store {
-    /// Starts an import; other writers wait until it commits or rolls back.
-    pub async fn begin_import(&self) -> anyhow::Result<ImportSession> {
-        let mut tx = self.begin_write().await?;
-        match &mut tx {
-            Tx::Sqlite(t) => {
-                sqlx::query("DROP TABLE IF EXISTS temp.import_touched")
-                    .execute(&mut **t)
-                    .await?;
-                sqlx::query(
-                    "CREATE TEMP TABLE import_touched \
-                     (id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL)",
-                )
-                .execute(&mut **t)
-                .await
+    /// Starts an import; a dry run writes nothing to the store.
+    pub async fn begin_import(&self, dry_run: bool) -> anyhow::Result<ImportSession> {
+        let context = "cannot reach the store";
+        let mut conn = match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await.context(context)?.detach()),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await.context(context)?.detach()),
+        };
+        let statements: &[&str] = match conn {
+            Conn::Sqlite(_) => &[
+                "PRAGMA temp_store = FILE",
+                "CREATE TEMP TABLE import_seen (id INTEGER PRIMARY KEY, \
+                 file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL)",
+                "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
+                 file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL) \
+                 WITHOUT ROWID",
+            ],
+            Conn::Postgres(_) => &[
+                "CREATE TEMP TABLE import_seen (id BIGINT PRIMARY KEY, \
+                 file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
+                "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
+                 file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
+            ],
+        };
+        for statement in statements {
+            on_exec!(&mut conn, c => sqlx::query(*statement).execute(&mut *c).await.map(|_| ()))
                 .context("cannot prepare the import")?;
-            }
-            Tx::Postgres(t) => {
-                sqlx::query(
-                    "CREATE TEMP TABLE import_touched \
-                     (id BIGINT PRIMARY KEY, file BIGINT NOT NULL, line BIGINT NOT NULL) \
-                     ON COMMIT DROP",
-                )
-                .execute(&mut **t)
-                .await
-                .context("cannot prepare the import")?;
-            }
         }
-        let last_old_id: i64 = on_tx!(&mut tx, t => sqlx::query_scalar(
-            "SELECT COALESCE(MAX(id), CAST(0 AS BIGINT)) FROM subscribers",
-        )
-        .fetch_one(&mut **t)
-        .await)?;
         Ok(ImportSession {
-            tx,
-            last_old_id,
+            conn,
+            dry_run,
+            chunk_began: None,
+            last_commit: None,
+            chunks: 0,
             now: seconds(crate::domain::now()),
             mostly_new: true,
             files: Vec::new(),
@@ -99,23 +145,32 @@ impl Store {
 }
 
 impl ImportSession {
-    /// Applies parsed rows (best [`IMPORT_BATCH`] at a time) and returns the
-    /// rejected ones, by line: bad rows and duplicates of earlier rows.
-    pub async fn apply(&mut self, rows: Vec<ImportRow>) -> anyhow::Result<Vec<RejectedRow>> {
-        let mut rejected = Vec::new();
+    /// Applies parsed rows ([`IMPORT_BATCH`] at a time) and returns what
+    /// must be told about them, by line: bad rows, duplicates, conflicts.
+    /// Commits when the chunk has held the lock for [`CHUNK_HOLD`].
+    pub async fn apply(&mut self, rows: Vec<ImportRow>) -> anyhow::Result<Vec<Notice>> {
+        let mut notices = Vec::new();
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
             match row {
                 ImportRow::Accepted(r) => records.push(r),
-                ImportRow::Rejected(r) => rejected.push(r),
+                ImportRow::Rejected(r) => notices.push(Notice::Rejected(r)),
             }
         }
-        for chunk in records.chunks(IMPORT_BATCH) {
-            self.apply_chunk(chunk, &mut rejected).await?;
+        self.begin_chunk().await?;
+        for batch in records.chunks(IMPORT_BATCH) {
+            self.apply_batch(batch, &mut notices).await?;
         }
-        self.summary.rejected += rejected.len() as u64;
-        rejected.sort_by_key(|r| r.origin.line);
-        Ok(rejected)
+        let rejected = notices
+            .iter()
+            .filter(|n| matches!(n, Notice::Rejected(_)))
+            .count();
+        self.summary.rejected += rejected as u64;
+        if self.chunk_began.is_some_and(|t| t.elapsed() >= CHUNK_HOLD) {
+            self.commit_chunk().await?;
+        }
+        notices.sort_by_key(|n| n.origin().line);
+        Ok(notices)
     }
 
     /// The summary so far.
@@ -123,191 +178,61 @@ impl ImportSession {
         self.summary
     }
 
-    /// Makes the import permanent.
-    pub async fn commit(mut self) -> anyhow::Result<ImportSummary> {
-        if let Tx::Sqlite(t) = &mut self.tx {
-            sqlx::query("DROP TABLE temp.import_touched")
-                .execute(&mut **t)
-                .await?;
+    /// Commits the last chunk and ends the import.
+    pub async fn finish(mut self) -> anyhow::Result<ImportSummary> {
+        if self.chunk_began.is_some() {
+            self.commit_chunk().await?;
         }
-        self.tx.commit().await.context("cannot commit the import")?;
+        // Closing the connection drops the temporary tables.
+        let _ = match self.conn {
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Postgres(c) => c.close().await,
+        };
         Ok(self.summary)
     }
 
-    /// Undoes the import (a dry run ends here).
-    pub async fn rollback(self) -> anyhow::Result<ImportSummary> {
-        self.tx
-            .rollback()
-            .await
-            .context("cannot roll back the import")?;
-        Ok(self.summary)
-    }
-
-    async fn apply_chunk(
-        &mut self,
-        chunk: &[ImportRecord],
-        rejected: &mut Vec<RejectedRow>,
-    ) -> anyhow::Result<()> {
-        let mut first_line: HashMap<&str, u64> = HashMap::with_capacity(chunk.len());
-        let mut unique = Vec::with_capacity(chunk.len());
-        for r in chunk {
-            match first_line.get(r.email.as_str()) {
-                Some(&line) => rejected.push(duplicate(r, format!("line {line}"))),
-                None => {
-                    first_line.insert(r.email.as_str(), r.origin.line);
-                    unique.push(r);
-                }
-            }
+    /// Opens a chunk's transaction unless one is open, after the pause.
+    async fn begin_chunk(&mut self) -> anyhow::Result<()> {
+        if self.chunk_began.is_some() {
+            return Ok(());
         }
-        let (rest, known) = self.split_new(unique).await?;
-        let mut old = Vec::with_capacity(rest.len());
-        for r in rest {
-            let k = known.get(r.email.as_str()).with_context(|| {
-                format!("{}: `{}` vanished during the import", r.origin, r.email)
-            })?;
-            if k.id.get() > self.last_old_id {
-                rejected.push(duplicate(r, "an earlier row".to_owned()));
-            } else {
-                old.push((r, k));
-            }
-        }
-        let first_touch = self.touch(&old).await?;
-        let mut again = Vec::new();
-        for (r, k) in old {
-            if first_touch.contains(&k.id.get()) {
-                self.update(k, r).await?;
-            } else {
-                again.push(r);
-            }
-        }
-        self.reject_touched_again(&known, &again, rejected).await
-    }
-
-    /// Inserts the addresses the store does not have. Returns the others
-    /// with what the store knows of them. While most rows are new, the
-    /// insert goes first and only the conflicts are looked up; while most
-    /// are known (a re-import), the lookup goes first.
-    async fn split_new<'r>(
-        &mut self,
-        unique: Vec<&'r ImportRecord>,
-    ) -> anyhow::Result<(Vec<&'r ImportRecord>, HashMap<String, Known>)> {
-        let (rest, known) = if self.mostly_new {
-            let added = self.insert_new(&unique).await?;
-            let rest: Vec<_> = unique
-                .into_iter()
-                .filter(|r| !added.contains(r.email.as_str()))
-                .collect();
-            let known = if rest.is_empty() {
-                HashMap::new()
-            } else {
-                self.known(&rest).await?
-            };
-            self.mostly_new = rest.len() * 2 <= added.len();
-            (rest, known)
+        let begin = if self.dry_run {
+            // Reads only; the bookkeeping in temporary tables takes no
+            // lock on the store.
+            "BEGIN"
+        } else if let Conn::Postgres(_) = self.conn {
+            // Row locks: other writers wait only for the rows this chunk
+            // touches, so no pause.
+            "BEGIN"
         } else {
-            let known = self.known(&unique).await?;
-            let (rest, new): (Vec<_>, Vec<_>) = unique
-                .into_iter()
-                .partition(|r| known.contains_key(r.email.as_str()));
-            let added = self.insert_new(&new).await?;
-            anyhow::ensure!(
-                added.len() == new.len(),
-                "the store changed during the import"
-            );
-            self.mostly_new = rest.len() * 2 <= added.len();
-            (rest, known)
+            let gap = if self.chunks.is_multiple_of(LONG_GAP_EVERY) {
+                LONG_GAP
+            } else {
+                CHUNK_GAP
+            };
+            if let Some(pause) = self.last_commit.and_then(|t| gap.checked_sub(t.elapsed())) {
+                tokio::time::sleep(pause).await;
+            }
+            "BEGIN IMMEDIATE"
         };
-        Ok((rest, known))
+        on_exec!(&mut self.conn, c => sqlx::query(begin).execute(&mut *c).await.map(|_| ()))
+            .context(
+                "cannot start a write transaction (is another process holding the database?)",
+            )?;
+        self.chunk_began = Some(Instant::now());
+        Ok(())
     }
 
-    /// Inserts the addresses the store does not have; returns them.
-    async fn insert_new(&mut self, rows: &[&ImportRecord]) -> anyhow::Result<HashSet<String>> {
-        if rows.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let now = self.now;
-        let added: Vec<(String, i64)> = match &mut self.tx {
-            Tx::Sqlite(t) => {
-                let mut sql = Sql::new(
-                    "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
-                     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
-                );
-                for (i, r) in rows.iter().enumerate() {
-                    let c = &r.consent;
-                    sql.push(if i == 0 { "(" } else { ", (" });
-                    sql.param(r.email.as_str()).push(", ");
-                    sql.param(r.name.as_deref()).push(", ");
-                    sql.status(r.status()).push(", ");
-                    sql.int(now).push(", ").int(now).push(", ");
-                    sql.param(c.source.to_string()).push(", ");
-                    sql.param(seconds(c.at)).push(", ");
-                    sql.param(ip_text(c.ip)).push(", ");
-                    sql.param(c.confirmed_at.map(seconds)).push(", ");
-                    sql.param(ip_text(c.confirm_ip)).push(")");
-                }
-                sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
-                let rows = sql.build()?.fetch_all(&mut **t).await?;
-                email_ids(&rows)?
-            }
-            Tx::Postgres(t) => {
-                let rows = sqlx::query(
-                    "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
-                     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
-                     SELECT e, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
-                     $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
-                     $7::BIGINT[], $8::TEXT[]) AS u(e, n, st, src, at, ip, cat, cip) \
-                     ON CONFLICT (email) DO NOTHING RETURNING id, email",
-                )
-                .bind(rows.iter().map(|r| r.email.as_str()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.name.as_deref()).collect::<Vec<_>>())
-                .bind(rows.iter().map(|r| r.status().as_str()).collect::<Vec<_>>())
-                .bind(
-                    rows.iter()
-                        .map(|r| r.consent.source.to_string())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    rows.iter()
-                        .map(|r| seconds(r.consent.at))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    rows.iter()
-                        .map(|r| ip_text(r.consent.ip))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    rows.iter()
-                        .map(|r| r.consent.confirmed_at.map(seconds))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    rows.iter()
-                        .map(|r| ip_text(r.consent.confirm_ip))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(now)
-                .fetch_all(&mut **t)
-                .await?;
-                email_ids(&rows)?
-            }
-        };
-        let ids: HashMap<String, SubscriberId> = added
-            .into_iter()
-            .map(|(email, id)| (email, SubscriberId::new(id)))
-            .collect();
-        let changes: Vec<_> = rows
-            .iter()
-            .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
-            .flat_map(|(id, r)| r.history.iter().map(move |c| (id, c)))
-            .collect();
-        for part in changes.chunks(IMPORT_BATCH) {
-            history::append(&mut self.tx, part).await?;
-        }
-        self.summary.added += ids.len() as u64;
-        Ok(ids.into_keys().collect())
+    async fn commit_chunk(&mut self) -> anyhow::Result<()> {
+        on_exec!(&mut self.conn, c => sqlx::query("COMMIT").execute(&mut *c).await.map(|_| ()))
+            .context("cannot commit the import")?;
+        self.chunk_began = None;
+        self.last_commit = Some(Instant::now());
+        self.chunks += 1;
+        Ok(())
     }
 
+    /// The index of `file` in [`ImportSession::files`], added if new.
     pub(super) fn file_index(&mut self, file: &Arc<str>) -> i64 {
         let i = match self.files.iter().rposition(|f| f == file) {
             Some(i) => i,
@@ -318,11 +243,4 @@ impl ImportSession {
         };
         i as i64
     }
-}
-
-/// (email, id) of each row returned by an insert.
-fn email_ids(rows: &[impl Cols]) -> anyhow::Result<Vec<(String, i64)>> {
-    rows.iter()
-        .map(|r| Ok((r.text("email")?, r.int("id")?)))
-        .collect()
 }

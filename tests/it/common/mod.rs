@@ -10,6 +10,7 @@ pub mod project;
 pub mod relay;
 pub mod sink;
 pub mod web;
+pub mod web_conns;
 
 use mailroom::config::Settings;
 use mailroom::model::{Issue, Rendered};

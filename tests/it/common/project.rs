@@ -132,6 +132,22 @@ impl Project {
     }
 }
 
+/// `send --format json`'s stdout: one JSON event per line, the final
+/// `report` last.
+pub fn events(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The final `report` event of `send --format json`.
+pub fn report(out: &Output) -> serde_json::Value {
+    let last = events(out).pop().expect("send printed no events");
+    assert_eq!(last["event"], "report", "{last}");
+    last
+}
+
 /// The n-th test subscriber's address.
 pub fn email(i: usize) -> String {
     format!("user{i}@example.com")

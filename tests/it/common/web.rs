@@ -33,13 +33,37 @@ impl Server {
     /// Starts `mailroom <flags> serve` for `p` (configured with
     /// [`configure`]) and waits until `/healthz` answers.
     pub fn start(p: &Project, port: u16, flags: &[&str]) -> Server {
-        let log = p.path(&format!("serve-{port}.log"));
         let mut args = flags.to_vec();
         args.push("serve");
-        let child = p
-            .command(&args)
+        Self::start_command(p, port, p.command(&args))
+    }
+
+    /// Starts `mailroom serve` under an open-file limit of `nofile` (soft
+    /// and hard, as `ulimit -n` sets them), through util-linux's `prlimit`.
+    pub fn start_with_nofile(p: &Project, port: u16, nofile: u64) -> Server {
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={nofile}:{nofile}"))
+            .arg(env!("CARGO_BIN_EXE_mailroom"))
+            .arg("serve")
+            .current_dir(p.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(p.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        Self::start_command(p, port, cmd)
+    }
+
+    fn start_command(p: &Project, port: u16, mut command: Command) -> Server {
+        let log = p.path(&format!("serve-{port}.log"));
+        let child = command
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("create the log file"))
+            .stderr(
+                // Appended: a restarted server keeps the earlier run's lines.
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .expect("open the log file"),
+            )
             .spawn()
             .expect("spawn mailroom serve");
         let server = Server {
@@ -184,6 +208,16 @@ fn try_request_with(
         headers,
         body: body.to_owned(),
     })
+}
+
+/// Sends `request` as is on a new connection; the whole answer as text.
+pub fn raw(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to serve");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).expect("send a request");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw).into_owned()
 }
 
 /// The path of `url` (`http://host:port/a/b` → `/a/b`).

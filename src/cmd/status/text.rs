@@ -1,0 +1,191 @@
+//! `status` for people (a short table whatever the list's size) and as CSV
+//! (the failure groups).
+use super::{State, StatusReport};
+use crate::domain::now_ms;
+use crate::send::wording::{self, count};
+
+/// Failure groups shown in the table; `--format json` or `csv` list all.
+const GROUPS_SHOWN: usize = 10;
+
+/// Prints the summary table.
+pub fn print(r: &StatusReport) {
+    let now = now_ms();
+    println!("issue {}: {}", r.issue, r.subject);
+    if r.rehearsal {
+        println!(
+            "  transport: {} (a rehearsal: nobody was mailed; the first SMTP send starts the \
+             real campaign)",
+            r.transport
+        );
+    } else {
+        println!("  transport: {} (the real campaign)", r.transport);
+    }
+    println!("  state: {}", state_line(r, now));
+    if let Some(cmd) = &r.resume {
+        match r.state {
+            State::Complete => println!("  retry: {cmd}"),
+            State::Waiting => {
+                println!("  resume: {cmd} (add `--retry-now` to retry the deferred at once)")
+            }
+            _ => println!("  resume: {cmd}"),
+        }
+    }
+    println!("  runs: {}", runs_line(r));
+    let c = &r.counts;
+    println!(
+        "  {}: {} sent, {} failed, {} deferred, {} pending, {} sending, {} skipped",
+        count(r.total, "recipient", "recipients"),
+        c.sent,
+        c.failed,
+        c.deferred,
+        c.pending,
+        c.sending,
+        c.skipped
+    );
+    if c.failed > 0 {
+        println!("  failed: {}", failed_line(r));
+    }
+    if r.sending_secs > 0.0 {
+        println!(
+            "  sending time: {}, {} (sent or failed per second sending, over all runs)",
+            wording::duration(r.sending_secs),
+            wording::rate(r.rate_per_sec)
+        );
+    }
+    println!(
+        "  possible duplicates: {} (handed to the relay when a run died, or whose reply was \
+         lost; sent again)",
+        r.possible_duplicates
+    );
+    for ch in &r.content_changes {
+        println!(
+            "  changed mid-campaign (accepted {}): {} got the earlier version",
+            wording::date_time(ch.changed_at * 1000),
+            count(ch.sent_before, "recipient", "recipients")
+        );
+    }
+    print_groups(r);
+}
+
+fn state_line(r: &StatusReport, now: i64) -> String {
+    match r.state {
+        State::Running => {
+            let runs: Vec<String> = r
+                .live_runs
+                .iter()
+                .map(|run| {
+                    format!(
+                        "pid {} on host `{}` since {}, {} sent or failed, {} (heartbeat {} ago)",
+                        run.pid,
+                        run.host,
+                        wording::clock(run.started_unix_ms, now),
+                        run.messages,
+                        wording::rate(run.rate_per_sec),
+                        wording::duration(run.renewed_secs_ago)
+                    )
+                })
+                .collect();
+            format!("running: {}", runs.join("; "))
+        }
+        State::Interrupted => {
+            let left = r.counts.pending + r.counts.sending;
+            let why = match r.last_run_end.as_deref() {
+                None => "the last run stopped without finishing (killed or crashed)",
+                Some("interrupted") => "the last run was interrupted (Ctrl-C)",
+                Some("relay_unavailable") => "the relay stayed unreachable",
+                Some("relay_refused") => "the relay refused us",
+                Some(_) => "the last run stopped",
+            };
+            format!(
+                "interrupted: {why}; {} left",
+                count(left, "recipient", "recipients")
+            )
+        }
+        State::Waiting => match r.waiting {
+            Some(w) => wording::waiting_line(&w, now),
+            None => "waiting for deferred recipients".to_owned(),
+        },
+        State::Complete => "complete".to_owned(),
+    }
+}
+
+fn runs_line(r: &StatusReport) -> String {
+    let when = |t: Option<i64>| t.map(wording::date_time).unwrap_or_default();
+    let mut s = match r.runs {
+        0 => return "none yet".to_owned(),
+        1 => format!("1, started {}", when(r.first_run_unix_ms)),
+        n => format!(
+            "{n}, first {}, last {}",
+            when(r.first_run_unix_ms),
+            when(r.last_run_unix_ms)
+        ),
+    };
+    if let Some(end) = &r.last_run_end {
+        let last = if r.runs == 1 { "" } else { "the last " };
+        s.push_str(&format!("; {last}ended {}", end.replace('_', " ")));
+    }
+    s
+}
+
+fn failed_line(r: &StatusReport) -> String {
+    let f = &r.failed;
+    let mut parts = Vec::new();
+    if f.bounced > 0 {
+        parts.push(format!("{} bounced (never retried)", f.bounced));
+    }
+    if f.suppressed > 0 {
+        parts.push(format!(
+            "{} unsubscribed since (never retried)",
+            f.suppressed
+        ));
+    }
+    if f.retryable > 0 {
+        parts.push(format!("{} can be retried (`--retry-failed`)", f.retryable));
+    }
+    parts.join(", ")
+}
+
+fn print_groups(r: &StatusReport) {
+    if r.failures.is_empty() {
+        return;
+    }
+    println!("failed and deferred, by reply:");
+    for g in r.failures.iter().take(GROUPS_SHOWN) {
+        println!("  {:>6} {:<8}  {}", g.count, g.state, g.reply);
+        println!("  {:>6} {:<8}  e.g. {}", "", "", g.examples.join(", "));
+    }
+    if r.failures.len() > GROUPS_SHOWN {
+        let rest = &r.failures[GROUPS_SHOWN..];
+        let n: u64 = rest.iter().map(|g| g.count).sum();
+        println!(
+            "  … {} more ({}); `--format json` or `--format csv` lists them all",
+            count(rest.len() as u64, "reply", "replies"),
+            count(n, "recipient", "recipients")
+        );
+    }
+}
+
+/// Prints the failure groups as CSV.
+pub fn print_csv(r: &StatusReport) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    w.write_record([
+        "state",
+        "count",
+        "code",
+        "enhanced_code",
+        "reply",
+        "examples",
+    ])?;
+    for g in &r.failures {
+        w.write_record([
+            g.state.clone(),
+            g.count.to_string(),
+            g.code.map(|c| c.to_string()).unwrap_or_default(),
+            g.enhanced_code.clone().unwrap_or_default(),
+            g.reply.clone(),
+            g.examples.join(" "),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}

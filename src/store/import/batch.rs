@@ -1,0 +1,206 @@
+//! One batch of an import: a handful of multi-row statements (sqlx-sqlite
+//! sends every statement through a worker thread, so per-row statements
+//! would be the bottleneck; PostgreSQL binds one array per column). Insert the new addresses, look up the rest,
+//! mark each address's first row, update the few known ones that change.
+use std::collections::HashMap;
+
+use anyhow::Context;
+
+use super::ImportSession;
+use super::known::Known;
+use super::seen::Earlier;
+use crate::domain::SubscriberId;
+use crate::import::{ImportRecord, Notice};
+use crate::store::history;
+use crate::store::sql::Sql;
+use crate::store::{Cols, Conn, ip_text, seconds};
+
+/// Rows new to the store (with their ids, unless a dry run), and rows for
+/// known subscribers.
+type Split<'r> = (
+    Vec<(&'r ImportRecord, Option<SubscriberId>)>,
+    Vec<(&'r ImportRecord, Known)>,
+);
+
+impl ImportSession {
+    pub(super) async fn apply_batch(
+        &mut self,
+        batch: &[ImportRecord],
+        notices: &mut Vec<Notice>,
+    ) -> anyhow::Result<()> {
+        let mut first: HashMap<&str, &ImportRecord> = HashMap::with_capacity(batch.len());
+        let mut unique = Vec::with_capacity(batch.len());
+        for r in batch {
+            match first.get(r.email.as_str()) {
+                Some(earlier) => {
+                    let earlier = Earlier::of(earlier);
+                    notices.push(self.repeat(r, earlier));
+                }
+                None => {
+                    first.insert(r.email.as_str(), r);
+                    unique.push(r);
+                }
+            }
+        }
+        let (new, known) = self.split(unique).await?;
+        let fresh = self.mark_seen(new, known, notices).await?;
+        for (r, k) in fresh {
+            self.update(&k, r).await?;
+        }
+        Ok(())
+    }
+
+    /// Splits rows into addresses new to the store and known ones. Outside
+    /// a dry run the new ones are inserted here: while most rows are new,
+    /// the insert goes first and only the conflicts are looked up; while
+    /// most are known (a re-import), the lookup goes first.
+    async fn split<'r>(&mut self, unique: Vec<&'r ImportRecord>) -> anyhow::Result<Split<'r>> {
+        let (mut known, ids) = if self.dry_run {
+            (self.known(&unique).await?, HashMap::new())
+        } else if self.mostly_new {
+            let ids = self.insert_new(&unique).await?;
+            let rest: Vec<_> = unique
+                .iter()
+                .copied()
+                .filter(|r| !ids.contains_key(r.email.as_str()))
+                .collect();
+            let known = if rest.is_empty() {
+                HashMap::new()
+            } else {
+                self.known(&rest).await?
+            };
+            if let Some(r) = rest.iter().find(|r| !known.contains_key(r.email.as_str())) {
+                anyhow::bail!("{}: `{}` vanished during the import", r.origin, r.email);
+            }
+            (known, ids)
+        } else {
+            let known = self.known(&unique).await?;
+            let new: Vec<_> = unique
+                .iter()
+                .copied()
+                .filter(|r| !known.contains_key(r.email.as_str()))
+                .collect();
+            let ids = self.insert_new(&new).await?;
+            anyhow::ensure!(
+                ids.len() == new.len(),
+                "the store changed during the import"
+            );
+            (known, ids)
+        };
+        if !self.dry_run {
+            self.mostly_new = known.len() * 2 <= ids.len();
+        }
+        let mut new = Vec::new();
+        let mut old = Vec::with_capacity(known.len());
+        for r in unique {
+            match known.remove(r.email.as_str()) {
+                Some(k) => old.push((r, k)),
+                None => new.push((r, ids.get(r.email.as_str()).copied())),
+            }
+        }
+        Ok((new, old))
+    }
+
+    /// Inserts the addresses the store does not have, with their history;
+    /// returns their ids by address.
+    async fn insert_new(
+        &mut self,
+        rows: &[&ImportRecord],
+    ) -> anyhow::Result<HashMap<String, SubscriberId>> {
+        if rows.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let now = self.now;
+        let context = "cannot add the new addresses";
+        let inserted: Vec<(String, i64)> = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let rows = insert_sql(rows, now)?
+                    .fetch_all(&mut *c)
+                    .await
+                    .context(context)?;
+                email_ids(&rows)?
+            }
+            Conn::Postgres(c) => {
+                let rows = insert_unnest(rows, now)
+                    .fetch_all(&mut *c)
+                    .await
+                    .context(context)?;
+                email_ids(&rows)?
+            }
+        };
+        let ids: HashMap<String, SubscriberId> = inserted
+            .into_iter()
+            .map(|(email, id)| (email, SubscriberId::new(id)))
+            .collect();
+        let changes: Vec<_> = rows
+            .iter()
+            .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
+            .flat_map(|(id, r)| r.history.iter().map(move |c| (id, c)))
+            .collect();
+        for part in changes.chunks(super::IMPORT_BATCH) {
+            history::append(&mut self.conn, part).await?;
+        }
+        self.summary.added += ids.len() as u64;
+        Ok(ids)
+    }
+}
+
+/// The insert of new addresses on SQLite: one multi-row `VALUES`.
+fn insert_sql(
+    rows: &[&ImportRecord],
+    now: i64,
+) -> anyhow::Result<sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>> {
+    let mut sql = Sql::new(
+        "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let c = &r.consent;
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.param(r.email.as_str()).push(", ");
+        sql.param(r.name.as_deref()).push(", ");
+        sql.status(r.status()).push(", ");
+        sql.int(now).push(", ").int(now).push(", ");
+        sql.param(c.source.to_string()).push(", ");
+        sql.param(seconds(c.at)).push(", ");
+        sql.param(ip_text(c.ip)).push(", ");
+        sql.param(c.confirmed_at.map(seconds)).push(", ");
+        sql.param(ip_text(c.confirm_ip)).push(")");
+    }
+    sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+    sql.build()
+}
+
+/// The insert of new addresses on PostgreSQL: one array per column.
+fn insert_unnest<'q>(
+    rows: &[&ImportRecord],
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn column<T>(rows: &[&ImportRecord], f: impl Fn(&ImportRecord) -> T) -> Vec<T> {
+        rows.iter().map(|r| f(r)).collect()
+    }
+    sqlx::query(
+        "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
+         SELECT e, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
+         $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
+         $7::BIGINT[], $8::TEXT[]) AS u(e, n, st, src, at, ip, cat, cip) \
+         ON CONFLICT (email) DO NOTHING RETURNING id, email",
+    )
+    .bind(column(rows, |r| r.email.as_str().to_owned()))
+    .bind(column(rows, |r| r.name.clone()))
+    .bind(column(rows, |r| r.status().as_str()))
+    .bind(column(rows, |r| r.consent.source.to_string()))
+    .bind(column(rows, |r| seconds(r.consent.at)))
+    .bind(column(rows, |r| ip_text(r.consent.ip)))
+    .bind(column(rows, |r| r.consent.confirmed_at.map(seconds)))
+    .bind(column(rows, |r| ip_text(r.consent.confirm_ip)))
+    .bind(now)
+}
+
+/// (email, id) of each row returned by an insert.
+fn email_ids(rows: &[impl Cols]) -> anyhow::Result<Vec<(String, i64)>> {
+    rows.iter()
+        .map(|r| Ok((r.text("email")?, r.int("id")?)))
+        .collect()
+}
