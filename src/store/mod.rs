@@ -133,8 +133,8 @@ enum Exec<'a> {
 impl<'a> From<&'a mut Tx> for Exec<'a> {
     fn from(tx: &'a mut Tx) -> Self {
         match tx {
-            Tx::Sqlite(t) => Exec::Sqlite(&mut **t),
-            Tx::Postgres(t) => Exec::Postgres(&mut **t),
+            Tx::Sqlite(t) => Exec::Sqlite(t),
+            Tx::Postgres(t) => Exec::Postgres(t),
         }
     }
 }

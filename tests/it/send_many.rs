@@ -213,6 +213,7 @@ fn three_senders_on_postgres_share_one_campaign_and_mail_everyone_once() {
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "60");
     p.set("MAILROOM_SEND__LEASE_SECS", "6");
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
+    let began = Instant::now();
     let mut children = senders(&p, 3);
     assert!(
         saw_live_runs(&p, &mut children, 3),
@@ -227,12 +228,17 @@ fn three_senders_on_postgres_share_one_campaign_and_mail_everyone_once() {
             "every run sent some: {report}"
         );
     }
+    let wall = began.elapsed().as_secs_f64();
     let counts = tally([sink.messages().as_slice()]);
     assert_eq!(counts.len(), n, "every recipient got the issue");
     assert!(counts.values().all(|&c| c == 1), "nobody got it twice");
     let status = p.status();
     assert_eq!(status["counts"]["sent"], n as u64);
     assert_eq!(status["runs"], 3);
+    // The runs overlapped: the campaign's time counts their shared time
+    // once, so it fits in the time the three took together.
+    let elapsed = status["elapsed_secs"].as_f64().unwrap();
+    assert!(elapsed > 0.0 && elapsed <= wall, "{elapsed} s of {wall} s");
     assert_eq!(status["possible_duplicates"], 0);
     assert_eq!(status["live_runs"].as_array().unwrap().len(), 0);
 }

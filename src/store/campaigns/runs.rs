@@ -42,35 +42,34 @@ pub(super) async fn note_run(store: &Store, n: &RunNote) -> anyhow::Result<()> {
 }
 
 impl Store {
-    /// The campaign's run history, summed, with its latest run.
+    /// The campaign's run history with its latest run; the pace over all
+    /// runs counts time that runs shared once ([`Pace::over_runs`]).
     pub async fn run_history(&self, campaign: CampaignId) -> anyhow::Result<RunHistory> {
-        let (runs, first, last, messages, elapsed, waited) = on_pool!(self, p => {
-            let row = sqlx::query(
-                "SELECT COUNT(*) AS runs, MIN(started_at) AS first, MAX(started_at) AS last, \
-                 CAST(COALESCE(SUM(sent + failed), 0) AS BIGINT) AS messages, \
-                 CAST(COALESCE(SUM(COALESCE(ended_at, updated_at) - started_at), 0) AS BIGINT) \
-                 AS elapsed, \
-                 CAST(COALESCE(SUM(waited_ms), 0) AS BIGINT) AS waited \
-                 FROM campaign_runs WHERE campaign_id = $1",
+        let spans: Vec<(i64, i64, i64, u64)> = on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT started_at, COALESCE(ended_at, updated_at) AS ended, waited_ms, \
+                 sent + failed AS messages FROM campaign_runs WHERE campaign_id = $1",
             )
             .bind(campaign.get())
-            .fetch_one(p)
+            .fetch_all(p)
             .await
             .context("cannot read the campaign's run history")?;
-            (
-                row.count("runs")?,
-                row.opt_int("first")?,
-                row.opt_int("last")?,
-                row.count("messages")?,
-                row.int("elapsed")?,
-                row.int("waited")?,
-            )
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.int("started_at")?,
+                        r.int("ended")?,
+                        r.int("waited_ms")?,
+                        r.count("messages")?,
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()?
         });
         Ok(RunHistory {
-            runs,
-            first_started: first,
-            last_started: last,
-            pace: Pace::new(messages, elapsed, waited),
+            runs: spans.len() as u64,
+            first_started: spans.iter().map(|s| s.0).min(),
+            last_started: spans.iter().map(|s| s.0).max(),
+            pace: Pace::over_runs(&spans),
             last: self.runs(campaign, 1).await?.into_iter().next(),
         })
     }
