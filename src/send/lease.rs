@@ -189,7 +189,7 @@ pub fn heartbeat<L: Ledger>(
                     return;
                 }
                 Ok(b) => on_beat(b),
-                Err(e) => tracing::warn!("cannot renew the campaign's lease: {e:#}"),
+                Err(e) => crate::output::warning!("cannot renew the campaign's lease: {e:#}"),
             }
         }
     })
@@ -215,7 +215,7 @@ async fn beat<L: Ledger>(
     for t in &dropped {
         let line = describe(t).unwrap_or_default();
         let line = line.replace("took the campaign over from", "dropped the dead run");
-        tracing::warn!("{line}; its rows go back to the queue");
+        crate::output::warning!("{line}; its rows go back to the queue");
     }
     let requeued = ledger.requeue_orphans(campaign.id).await?;
     Ok(Beat::Renewed {
@@ -261,7 +261,7 @@ pub async fn release<L: Ledger>(ledger: &L, lease: &Lease) {
         .map_err(anyhow::Error::from)
         .context("at the end of the run")
     {
-        tracing::warn!("{e:#}; the next run takes the lease over");
+        crate::output::warning!("{e:#}; the next run takes the lease over");
     }
 }
 

@@ -7,6 +7,8 @@ pub mod dkim;
 pub mod mta;
 pub mod pg;
 pub mod project;
+pub mod prom;
+pub mod prom_check;
 pub mod relay;
 pub mod sink;
 pub mod web;
