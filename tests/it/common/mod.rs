@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 pub mod chromium;
+pub mod db;
 pub mod dkim;
 pub mod mta;
+pub mod pg;
 pub mod project;
 pub mod prom;
 pub mod prom_check;
