@@ -6,6 +6,7 @@ mod support;
 
 mod browser;
 mod check_cli;
+mod check_rules;
 mod check_seeds;
 mod cli_tools;
 mod config_cli;
@@ -17,6 +18,7 @@ mod init_cli;
 mod pipeline_props;
 mod pipes;
 mod postgres;
+mod preview;
 mod render;
 mod render_cli;
 mod send_breaker;

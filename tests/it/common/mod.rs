@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod chromium;
 pub mod db;
 pub mod dkim;
 pub mod mta;
