@@ -22,6 +22,7 @@ mod campaigns;
 mod confirmations;
 mod history;
 mod import;
+mod inbound;
 mod sql;
 mod subscribers;
 mod web;
@@ -31,6 +32,7 @@ pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirma
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
+pub use inbound::{Applied, BounceCounts, Received, SoftBounceRule};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 

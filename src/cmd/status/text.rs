@@ -45,6 +45,10 @@ pub fn print(r: &StatusReport) {
     if c.failed > 0 {
         println!("  failed: {}", failed_line(r));
     }
+    println!("  bounces and complaints: {}", r.bounces.line());
+    for w in &r.bounces.warnings {
+        eprintln!("warning: issue {}: {w}", r.issue);
+    }
     if r.sending_secs > 0.0 {
         println!(
             "  sending time: {}, {} (sent or failed per second sending, over all runs)",

@@ -60,7 +60,8 @@ impl Store {
             ($filter:literal) => {
                 concat!(
                     "SELECT d.id, s.email, d.state, d.attempts, d.updated_at, \
-                     COALESCE(d.last_reply, '') AS reply \
+                     COALESCE(d.last_reply, '') AS reply, \
+                     d.dsn_status || COALESCE(' ' || d.dsn_diagnostic, '') AS late_bounce \
                      FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
                      WHERE d.campaign_id = $1 AND d.id > $2",
                     $filter,
@@ -94,6 +95,7 @@ impl Store {
                         attempts: u32::try_from(attempts).unwrap_or(0),
                         updated_unix_ms: r.try_get("updated_at")?,
                         reply: r.try_get("reply")?,
+                        late_bounce: r.try_get("late_bounce")?,
                     },
                 ))
             })
