@@ -44,7 +44,7 @@ fn tag_of(sender: &str) -> Option<verp::VerpTag> {
 
 /// A project of `n` subscribers with `[bounces] address` set, after a send
 /// to `smtp-sink`: (project, envelopes by recipient).
-fn sent(n: usize) -> (Project, Vec<(String, String, Vec<u8>)>) {
+pub fn sent(n: usize) -> (Project, Vec<(String, String, Vec<u8>)>) {
     let port = free_port();
     let mut p = Project::new(n, port);
     p.set("MAILROOM_BOUNCES__ADDRESS", BOUNCES);
@@ -75,7 +75,7 @@ fn inbound(p: &Project, args: &[&str], message: &[u8]) -> std::process::Output {
 }
 
 /// A Postfix-style DSN delivered to `to`, about `rcpt`, with `status`.
-fn dsn(to: &str, rcpt: &str, action: &str, status: &str, message_id: &str) -> Vec<u8> {
+pub fn dsn(to: &str, rcpt: &str, action: &str, status: &str, message_id: &str) -> Vec<u8> {
     format!(
         "From: MAILER-DAEMON@mx.example.com\r\nTo: {to}\r\nSubject: Undelivered Mail\r\n\
          Message-ID: <dsn-{status}-{message_id}@mx>\r\nMIME-Version: 1.0\r\n\
@@ -91,7 +91,7 @@ fn dsn(to: &str, rcpt: &str, action: &str, status: &str, message_id: &str) -> Ve
     .into_bytes()
 }
 
-fn message_id(raw: &[u8]) -> String {
+pub fn message_id(raw: &[u8]) -> String {
     let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
     format!("<{}>", msg.message_id().expect("a Message-ID"))
 }

@@ -80,3 +80,89 @@ fn a_real_postfix_bounce_to_the_verp_address_marks_the_unknown_user_bounced() {
         "the bounce is kept, marked read"
     );
 }
+
+/// Hands `message` to the private Postfix for `to` (plain SMTP on loopback).
+fn deliver(port: u16, to: &str, message: &[u8]) {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut w = stream;
+    let mut reply = |w: &mut std::net::TcpStream, line: Option<String>| {
+        if let Some(l) = line {
+            w.write_all(l.as_bytes()).unwrap();
+        }
+        loop {
+            let mut got = String::new();
+            reader.read_line(&mut got).unwrap();
+            assert!(got.starts_with('2') || got.starts_with('3'), "SMTP: {got}");
+            if got.as_bytes().get(3) == Some(&b' ') {
+                break;
+            }
+        }
+    };
+    reply(&mut w, None);
+    for cmd in [
+        "EHLO test\r\n".into(),
+        "MAIL FROM:<>\r\n".into(),
+        format!("RCPT TO:<{to}>\r\n"),
+        "DATA\r\n".into(),
+    ] {
+        reply(&mut w, Some(cmd));
+    }
+    w.write_all(message).unwrap();
+    reply(&mut w, Some("\r\n.\r\n".into()));
+    reply(&mut w, Some("QUIT\r\n".into()));
+}
+
+#[test]
+fn an_imap_sweep_applies_the_bounce_ignores_the_vacation_and_leaves_the_rest_unseen() {
+    let mta = Mta::start();
+    let (mut p, got) = crate::bounces::sent(2);
+    let (verp, rcpt, raw) = &got[0];
+    let id = crate::bounces::message_id(raw);
+    let bounce = crate::bounces::dsn(verp, rcpt, "failed", "5.1.1", &id);
+    let vacation =
+        b"From: a@x.org\r\nAuto-Submitted: auto-replied\r\nSubject: Away\r\n\r\naway\r\n";
+    let person = b"From: a@x.org\r\nSubject: hello\r\n\r\nthanks for the issue\r\n";
+    for m in [&bounce[..], vacation, person] {
+        deliver(mta.smtp_port, "preview@example.test", m);
+    }
+    mta.wait_for(3);
+    p.set(
+        "MAILROOM_IMAP_URL",
+        &format!("imap://127.0.0.1:{}/INBOX", mta.imap_port),
+    );
+    p.set("MAILROOM_IMAP_USER", "preview");
+    p.set("MAILROOM_IMAP_PASSWORD", "preview");
+
+    let out = p.run(&["inbound", "--imap"]);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(65),
+        "the person's message is kept: {err}"
+    );
+    assert!(err.contains("3 messages in"), "{err}");
+    assert!(err.contains("1 hard bounce (1 marked bounced)"), "{err}");
+    assert!(err.contains("1 ignored, 1 left in place"), "{err}");
+    assert_eq!(show(&p, rcpt)["status"], "bounced");
+
+    let rerun = p.run(&["inbound", "--imap"]);
+    let err = stderr(&rerun);
+    assert!(
+        err.contains("1 message in"),
+        "only the kept one is still unseen: {err}"
+    );
+    assert!(err.contains("1 left in place"), "{err}");
+    // (The harness's FETCH BODY[] marks messages seen: only after the sweeps.)
+    assert_eq!(mta.fetch_all().len(), 3, "nothing is deleted");
+
+    p.set("MAILROOM_IMAP_URL", "imap://192.0.2.1/INBOX");
+    let refused = p.run(&["inbound", "--imap"]);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("only allowed on loopback") && err.contains("imaps://"),
+        "{err}"
+    );
+}
