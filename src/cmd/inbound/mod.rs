@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::inbound::{self, MAX_MESSAGE_BYTES, Unrecognised, Verdict};
+use crate::output::note;
 use crate::store::{Applied, Received, SoftBounceRule, Store};
 use crate::token::Keyring;
 use report::Tally;
@@ -97,7 +98,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         let store = match Store::open_durable(&settings.database.url).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("inbound: {e:#}; the message stays queued");
+                note!("inbound: {e:#}; the message stays queued");
                 return Ok(ExitCode::from(EX_TEMPFAIL));
             }
         };
@@ -173,7 +174,7 @@ async fn from_stdin(inputs: &Inputs<'_>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(if kept { EX_DATAERR } else { 0 }))
         }
         Err(e) => {
-            eprintln!("inbound: stdin: {e:#}; the message stays queued");
+            note!("inbound: stdin: {e:#}; the message stays queued");
             Ok(ExitCode::from(EX_TEMPFAIL))
         }
     }

@@ -2,6 +2,7 @@
 //! or was kept (by subscriber id, never by address), and a summary.
 use std::process::ExitCode;
 
+use crate::output::{note, plural};
 use crate::store::Applied;
 
 /// Says what one message did, on stderr.
@@ -62,7 +63,7 @@ pub fn line(what: &str, a: &Applied) {
         Applied::Ignored(why) => format!("{why}: ignored"),
         Applied::Kept(why) => format!("{why}; left in place"),
     };
-    eprintln!("inbound: {what}: {said}");
+    note!("inbound: {what}: {said}");
 }
 
 /// Counts over a sweep.
@@ -125,18 +126,15 @@ impl Tally {
 
     /// The closing line.
     pub fn summary(&self, source: &str) {
-        let n = |count: u64, one: &str, many: &str| {
-            format!("{count} {}", if count == 1 { one } else { many })
-        };
-        eprintln!(
+        note!(
             "inbound: {} in {source}: {} ({} marked bounced), {}, {}, {}, {} ignored, {} left \
              in place, {} handled before",
-            n(self.total, "message", "messages"),
-            n(self.hard, "hard bounce", "hard bounces"),
+            plural(self.total, "message"),
+            plural(self.hard, "hard bounce"),
             self.marked,
-            n(self.soft, "soft bounce", "soft bounces"),
-            n(self.complaints, "complaint", "complaints"),
-            n(self.unsubscribes, "unsubscribe", "unsubscribes"),
+            plural(self.soft, "soft bounce"),
+            plural(self.complaints, "complaint"),
+            plural(self.unsubscribes, "unsubscribe"),
             self.ignored,
             self.kept,
             self.again,
