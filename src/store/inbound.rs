@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::{Row, SqliteConnection};
 
-use super::{Store, history, seconds};
+use super::{Cols, Store, Tx, history, seconds};
 use crate::domain::{IssueNumber, Source, Status, StatusChange, SubscriberId, now};
 use crate::inbound::{Effect, Verdict, Who};
 
@@ -115,12 +114,13 @@ impl Store {
                 });
                 continue;
             }
-            let seen: Option<String> =
-                sqlx::query_scalar("SELECT kind FROM inbound_messages WHERE digest = $1")
-                    .bind(&r.digest)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context("cannot look up a received message")?;
+            let seen: Option<String> = on_tx!(&mut tx, t => sqlx::query_scalar(
+                "SELECT kind FROM inbound_messages WHERE digest = $1",
+            )
+            .bind(&r.digest)
+            .fetch_optional(&mut **t)
+            .await)
+            .context("cannot look up a received message")?;
             if let Some(kind) = seen {
                 out.push(Applied::AlreadyDone { kind });
                 continue;
@@ -146,7 +146,7 @@ struct Noted {
 }
 
 async fn apply_one(
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     verdict: &Verdict,
     rule: SoftBounceRule,
 ) -> anyhow::Result<(Applied, Option<Noted>)> {
@@ -214,7 +214,7 @@ async fn apply_one(
 
 /// The ledger row of `who`: their delivery in the latest campaign of the
 /// issue that has one (the real send over a rehearsal: the latest wins).
-async fn find(tx: &mut SqliteConnection, who: &Who) -> anyhow::Result<Option<Target>> {
+async fn find(tx: &mut Tx, who: &Who) -> anyhow::Result<Option<Target>> {
     let (issue, sql, bind): (IssueNumber, &str, String) = match who {
         Who::Subscriber(issue, id) => (*issue, "s.id = $2", id.get().to_string()),
         Who::Address(issue, email) => (*issue, "s.email = $2", email.as_str().to_owned()),
@@ -225,41 +225,45 @@ async fn find(tx: &mut SqliteConnection, who: &Who) -> anyhow::Result<Option<Tar
          WHERE c.issue_number = $1 AND {sql} \
          ORDER BY (c.transport = 'smtp') DESC, c.id DESC LIMIT 1"
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(query)).bind(i64::from(issue.get()));
-    q = match who {
-        Who::Subscriber(_, id) => q.bind(id.get()),
-        Who::Address(..) => q.bind(bind),
-    };
-    let row = q
-        .fetch_optional(&mut *tx)
-        .await
-        .context("cannot find the ledger row of a bounce")?;
-    row.map(|r| {
-        Ok(Target {
-            subscriber: SubscriberId::new(r.try_get("sid")?),
-            issue,
-            campaign: r.try_get("cid")?,
-            delivery: r.try_get("did")?,
-        })
+    let found: Option<(i64, i64, i64)> = on_tx!(&mut *tx, t => {
+        let q = sqlx::query(sqlx::AssertSqlSafe(query)).bind(i64::from(issue.get()));
+        let q = match who {
+            Who::Subscriber(_, id) => q.bind(id.get()),
+            Who::Address(..) => q.bind(bind),
+        };
+        match q.fetch_optional(&mut **t).await {
+            Ok(Some(r)) => Ok(Some((r.int("sid")?, r.int("cid")?, r.int("did")?))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e)),
+        }
     })
-    .transpose()
+    .context("cannot find the ledger row of a bounce")?;
+    Ok(found.map(|(sid, cid, did)| Target {
+        subscriber: SubscriberId::new(sid),
+        issue,
+        campaign: cid,
+        delivery: did,
+    }))
 }
 
 async fn bounce(
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     t: &Target,
     hard: bool,
     status: &Option<String>,
     diagnostic: &Option<String>,
     rule: SoftBounceRule,
 ) -> anyhow::Result<(Applied, Noted)> {
-    sqlx::query("UPDATE deliveries SET dsn_status = $2, dsn_diagnostic = $3 WHERE id = $1")
-        .bind(t.delivery)
-        .bind(status.as_deref())
-        .bind(diagnostic.as_deref())
-        .execute(&mut *tx)
-        .await
-        .context("cannot note the bounce in the ledger")?;
+    on_tx!(&mut *tx, c => sqlx::query(
+        "UPDATE deliveries SET dsn_status = $2, dsn_diagnostic = $3 WHERE id = $1",
+    )
+    .bind(t.delivery)
+    .bind(status.as_deref())
+    .bind(diagnostic.as_deref())
+    .execute(&mut **c)
+    .await
+    .map(|_| ()))
+    .context("cannot note the bounce in the ledger")?;
     let row = Noted {
         campaign: Some(t.campaign),
         subscriber: Some(t.subscriber.get()),
@@ -271,15 +275,15 @@ async fn bounce(
     let mut soft = None;
     if !hard {
         let since = seconds(now()) - i64::from(rule.days) * 86_400;
-        let before: i64 = sqlx::query_scalar(
+        let before: i64 = on_tx!(&mut *tx, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM inbound_messages \
              WHERE subscriber_id = $1 AND kind IN ('soft_bounce', 'soft_bounce_limit') \
              AND received_at >= $2",
         )
         .bind(t.subscriber.get())
         .bind(since)
-        .fetch_one(&mut *tx)
-        .await
+        .fetch_one(&mut **c)
+        .await)
         .context("cannot count soft bounces")?;
         let count = before as u64 + 1;
         if rule.limit == 0 || count < u64::from(rule.limit) {
@@ -313,7 +317,7 @@ async fn bounce(
 }
 
 async fn complaint(
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     t: &Target,
     feedback_type: &str,
 ) -> anyhow::Result<(Applied, Noted)> {
@@ -345,36 +349,40 @@ async fn complaint(
 /// Sets `id` to `change.status` when its status is one of `from`, with
 /// the history entry. `None`: no such subscriber; `Some(changed)`.
 async fn set_status(
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     id: SubscriberId,
     from: &[Status],
     change: &StatusChange,
 ) -> anyhow::Result<Option<bool>> {
-    let current: Option<String> =
-        sqlx::query_scalar("SELECT status FROM subscribers WHERE id = $1")
-            .bind(id.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .with_context(|| format!("cannot read subscriber {id}"))?;
+    let current: Option<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(
+        "SELECT status FROM subscribers WHERE id = $1",
+    )
+    .bind(id.get())
+    .fetch_optional(&mut **c)
+    .await)
+    .with_context(|| format!("cannot read subscriber {id}"))?;
     let Some(current) = current else {
         return Ok(None);
     };
     if !from.iter().any(|s| s.as_str() == current) {
         return Ok(Some(false));
     }
-    sqlx::query("UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1")
-        .bind(id.get())
-        .bind(change.status.as_str())
-        .bind(seconds(change.at))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("cannot change subscriber {id}"))?;
-    history::append(tx, &[(id, change)]).await?;
+    on_tx!(&mut *tx, c => sqlx::query(
+        "UPDATE subscribers SET status = $2, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id.get())
+    .bind(change.status.as_str())
+    .bind(seconds(change.at))
+    .execute(&mut **c)
+    .await
+    .map(|_| ()))
+    .with_context(|| format!("cannot change subscriber {id}"))?;
+    history::append(&mut *tx, &[(id, change)]).await?;
     Ok(Some(true))
 }
 
 async fn record(
-    tx: &mut SqliteConnection,
+    tx: &mut Tx,
     digest: &str,
     applied: &Applied,
     row: Option<&Noted>,
@@ -383,7 +391,7 @@ async fn record(
         Applied::Kept(why) | Applied::Ignored(why) => Some(why.clone()),
         _ => row.and_then(|r| r.detail.clone()),
     };
-    sqlx::query(
+    on_tx!(&mut *tx, c => sqlx::query(
         "INSERT INTO inbound_messages \
          (digest, kind, campaign_id, subscriber_id, status, detail, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -393,10 +401,11 @@ async fn record(
     .bind(row.and_then(|r| r.campaign))
     .bind(row.and_then(|r| r.subscriber))
     .bind(row.and_then(|r| r.status.clone()))
-    .bind(detail)
+    .bind(detail.clone())
     .bind(seconds(now()))
-    .execute(&mut *tx)
+    .execute(&mut **c)
     .await
+    .map(|_| ()))
     .context("cannot record a received message")?;
     Ok(())
 }
@@ -415,7 +424,8 @@ pub struct BounceCounts {
 impl Store {
     /// The hard bounces, soft bounces and complaints of campaign `id`.
     pub async fn bounce_counts(&self, campaign: i64) -> anyhow::Result<BounceCounts> {
-        let row = sqlx::query(
+        let counts = on_pool!(self, p => {
+            let row = sqlx::query(
             "SELECT \
              (SELECT COUNT(*) FROM deliveries WHERE campaign_id = $1 \
               AND (bounce IS NOT NULL OR subscriber_id IN (SELECT subscriber_id \
@@ -427,13 +437,15 @@ impl Store {
               AND kind = 'complaint') AS complaints",
         )
         .bind(campaign)
-        .fetch_one(&self.pool)
+        .fetch_one(p)
         .await
         .context("cannot count the campaign's bounces and complaints")?;
-        Ok(BounceCounts {
-            hard_bounces: row.try_get::<i64, _>("hard")? as u64,
-            soft_bounces: row.try_get::<i64, _>("soft")? as u64,
-            complaints: row.try_get::<i64, _>("complaints")? as u64,
-        })
+            BounceCounts {
+                hard_bounces: row.count("hard")?,
+                soft_bounces: row.count("soft")?,
+                complaints: row.count("complaints")?,
+            }
+        });
+        Ok(counts)
     }
 }

@@ -117,7 +117,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let limits = Limits::from_settings(&settings.web)?;
     let backoff = Backoff::from_settings(settings)?;
     let keys = Keyring::load(&settings.web)?;
-    let store = Store::open_durable(&settings.database.url).await?;
+    let store = Store::open_durable(&settings.database).await?;
     let conns = conns::Conns::new(limits.max_connections);
     let metrics = match settings.web.metrics {
         true => Metrics::new(conns.clone()),
