@@ -386,3 +386,44 @@ fn a_maildir_sweep_applies_bounces_ignores_vacations_keeps_the_rest_and_a_rerun_
     let history = show(&p, rcpt)["history"].as_array().unwrap().len();
     assert_eq!(history, 2, "the bounce is in the history once");
 }
+
+#[test]
+fn a_late_bounce_applies_once_and_shows_in_status_on_postgres_too() {
+    let port = free_port();
+    let mut p = Project::postgres(2, port);
+    p.set("MAILROOM_BOUNCES__ADDRESS", BOUNCES);
+    let sink = Sink::start(p.dir.path(), "dump", port, &[]);
+    let out = p.send(&[]);
+    assert!(out.status.success(), "send failed: {}", stderr(&out));
+    let got = envelopes(&sink.dump);
+    let (verp, rcpt, raw) = &got[0];
+    let report = dsn(verp, rcpt, "failed", "5.1.1", &message_id(raw));
+    let out = inbound(&p, &[], &report);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(show(&p, rcpt)["status"], "bounced");
+    assert_eq!(last_history(&p, rcpt)["source"], "bounce:620");
+    let again = inbound(&p, &[], &report);
+    assert!(
+        stderr(&again).contains("already handled"),
+        "{}",
+        stderr(&again)
+    );
+    let status = p.status();
+    assert_eq!(
+        status["bounces"]["hard_bounces"].as_u64(),
+        Some(1),
+        "{status}"
+    );
+    let rows = p.run(&["status", "620", "--recipients", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&rows.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["email"] == rcpt.as_str())
+        .unwrap();
+    assert!(
+        row["late_bounce"].as_str().unwrap().starts_with("5.1.1"),
+        "{row}"
+    );
+}
