@@ -149,6 +149,8 @@ pub const KEYS: &[Key] = &[
     key("dkim", "ed25519_private_key_file", Path),
     key("dkim", "ed25519_private_key", Secret),
     key("bounces", "address", Value),
+    key("bounces", "soft_bounce_limit", Value),
+    key("bounces", "soft_bounce_days", Value),
 ];
 
 /// The key `[section] name`, if there is one.

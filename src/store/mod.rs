@@ -54,6 +54,7 @@ mod campaigns;
 mod confirmations;
 mod history;
 mod import;
+mod inbound;
 mod open;
 mod row;
 mod sql;
@@ -65,6 +66,7 @@ pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirma
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
+pub use inbound::{Applied, BounceCounts, Received, SoftBounceRule};
 pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};

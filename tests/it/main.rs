@@ -4,6 +4,8 @@
 mod common;
 mod support;
 
+mod bounces;
+mod bounces_mta;
 mod browser;
 mod check_cli;
 mod check_rules;
