@@ -5,6 +5,7 @@ mod common;
 mod support;
 
 mod browser;
+mod browser_email;
 mod check_cli;
 mod check_seeds;
 mod config_cli;
