@@ -17,6 +17,7 @@ mod init_cli;
 mod pipeline_props;
 mod render;
 mod render_cli;
+mod render_controls;
 mod send_breaker;
 mod send_changes;
 mod send_cli;
