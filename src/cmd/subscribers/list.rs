@@ -2,8 +2,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::ListFormat;
 use super::output::{JsonArray, Pages, summary_json, time_text};
+use crate::cmd::Format;
 use crate::domain::Status;
 use crate::store::Store;
 
@@ -11,12 +11,12 @@ use crate::store::Store;
 pub async fn list(
     store: &Store,
     status: Option<Status>,
-    format: ListFormat,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let out = crate::output::stdout();
     let mut pages = Pages::new(store, status);
     match format {
-        ListFormat::Table => {
+        Format::Table => {
             let mut out = out;
             writeln!(out, "{:>8}  {:<40}  {:<12}  name", "id", "email", "status")?;
             while let Some(page) = pages.next().await? {
@@ -33,7 +33,7 @@ pub async fn list(
             }
             out.flush()?;
         }
-        ListFormat::Csv => {
+        Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["id", "email", "name", "status", "created_at", "updated_at"])?;
             while let Some(page) = pages.next().await? {
@@ -50,7 +50,7 @@ pub async fn list(
             }
             w.flush()?;
         }
-        ListFormat::Json => {
+        Format::Json => {
             let mut array = JsonArray::new(out);
             while let Some(page) = pages.next().await? {
                 for s in &page {
