@@ -166,3 +166,56 @@ fn an_imap_sweep_applies_the_bounce_ignores_the_vacation_and_leaves_the_rest_uns
         "{err}"
     );
 }
+
+/// A project that mailed one subscriber, and the private Dovecot's mailbox
+/// holding one DSN for them: the subscriber's address and the `Mta`.
+fn one_bounce_over_imaps() -> (Mta, Project, String) {
+    let mta = Mta::start();
+    let (mut p, got) = crate::bounces::sent(1);
+    let (verp, rcpt, raw) = &got[0];
+    let id = crate::bounces::message_id(raw);
+    let bounce = crate::bounces::dsn(verp, rcpt, "failed", "5.1.1", &id);
+    deliver(mta.smtp_port, "preview@example.test", &bounce);
+    mta.wait_for(1);
+    assert_eq!(mta.unseen(), 1);
+    p.set(
+        "MAILROOM_IMAP_URL",
+        &format!("imaps://127.0.0.1:{}/INBOX", mta.imaps_port),
+    );
+    p.set("MAILROOM_IMAP_USER", "preview");
+    p.set("MAILROOM_IMAP_PASSWORD", "preview");
+    (mta, p, rcpt.clone())
+}
+
+#[test]
+fn an_imaps_sweep_trusting_the_harness_ca_marks_the_bounced_subscriber_bounced() {
+    let (mta, mut p, rcpt) = one_bounce_over_imaps();
+    p.set("MAILROOM_IMAP_CA_FILE", mta.cert().to_str().unwrap());
+
+    let out = p.run(&["inbound", "--imap"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("1 message in"), "{err}");
+    assert!(err.contains("1 hard bounce (1 marked bounced)"), "{err}");
+    assert_eq!(show(&p, &rcpt)["status"], "bounced");
+    assert_eq!(mta.unseen(), 0, "the applied bounce is marked seen");
+}
+
+#[test]
+fn an_imaps_sweep_without_the_ca_is_refused_as_untrusted_and_applies_nothing() {
+    let (mta, p, rcpt) = one_bounce_over_imaps();
+
+    let out = p.run(&["inbound", "--imap"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("TLS handshake failed")
+            && err.contains("certificate is not trusted for `127.0.0.1` (no trusted CA issued it)")
+            && err.contains("MAILROOM_IMAP_CA_FILE"),
+        "{err}"
+    );
+    assert!(err.contains("imaps://127.0.0.1:"), "{err}");
+    assert!(!err.contains("message in"), "nothing was read: {err}");
+    assert_eq!(show(&p, &rcpt)["status"], "subscribed");
+    assert_eq!(mta.unseen(), 1, "the bounce is still unseen");
+}

@@ -9,8 +9,10 @@
 # a second listener on SMTPS_PORT speaks implicit TLS (smtpd_tls_wrappermode),
 # both with a self-signed certificate for localhost / 127.0.0.1 made here:
 # BASE/etc/cert.pem is what a client must trust (mailroom's `[smtp] ca_file`).
+# Dovecot serves the same certificate as implicit TLS (imaps) on IMAPS_PORT
+# (MAILROOM_IMAP_CA_FILE); IMAP_PORT stays cleartext (it also offers STARTTLS).
 #
-# usage: mta_setup.sh [BASE=${TMPDIR:-/tmp}/mailroom-anchor-smtp/mta] [SMTP_PORT=2525] [IMAP_PORT=2143] [DOMAINS="example.test preview.test"] [SMTPS_PORT=2465]
+# usage: mta_setup.sh [BASE=${TMPDIR:-/tmp}/mailroom-anchor-smtp/mta] [SMTP_PORT=2525] [IMAP_PORT=2143] [DOMAINS="example.test preview.test"] [SMTPS_PORT=2465] [IMAPS_PORT=2993]
 # then:  postfix -c BASE/etc start      |  postfix -c BASE/etc stop
 #        dovecot -c BASE/dovecot.conf    |  dovecot -c BASE/dovecot.conf stop
 # IMAP login: any user name, password "preview"; mailbox = BASE/vmail/preview (Maildir)
@@ -24,6 +26,7 @@ SMTP_PORT=${2:-2525}
 IMAP_PORT=${3:-2143}
 DOMAINS=${4:-"example.test preview.test"}
 SMTPS_PORT=${5:-2465}
+IMAPS_PORT=${6:-2993}
 VUID=$(id -u nobody); VGID=$(id -g nobody)
 
 mkdir -p "$BASE/etc" "$BASE/spool" "$BASE/data" "$BASE/vmail" "$BASE/dovecot-run" "$BASE/dovecot-state"
@@ -33,8 +36,10 @@ touch "$BASE/postfix.log" "$BASE/dovecot.log"
 # A P-256 key: much faster to make than RSA, and every TLS client takes it.
 # CA:FALSE and serverAuth: rustls (webpki) refuses a server certificate that
 # says it is a CA, which is what `openssl req -x509` writes by default.
+# Not CN=localhost: Debian's ssl-cert snakeoil certificate (in /etc/ssl/certs)
+# has that subject, and a client would then mistake it for this one's issuer.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -keyout "$BASE/etc/key.pem" -out "$BASE/etc/cert.pem" -subj /CN=localhost \
+  -keyout "$BASE/etc/key.pem" -out "$BASE/etc/cert.pem" -subj "/CN=mailroom test MTA" \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
   -addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth 2>/dev/null
 chmod 600 "$BASE/etc/key.pem"
@@ -116,7 +121,9 @@ state_dir = $BASE/dovecot-state
 log_path = $BASE/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <$BASE/etc/cert.pem
+ssl_key = <$BASE/etc/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 passdb {
@@ -135,7 +142,9 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAPS_PORT
+    ssl = yes
   }
 }
 service anvil {
@@ -145,4 +154,4 @@ service imap-login {
   chroot =
 }
 EOF
-echo "configured $BASE (smtp+starttls 127.0.0.1:$SMTP_PORT, smtps 127.0.0.1:$SMTPS_PORT, imap 127.0.0.1:$IMAP_PORT, domains: $DOMAINS)"
+echo "configured $BASE (smtp+starttls 127.0.0.1:$SMTP_PORT, smtps 127.0.0.1:$SMTPS_PORT, imap 127.0.0.1:$IMAP_PORT, imaps 127.0.0.1:$IMAPS_PORT, domains: $DOMAINS)"

@@ -88,8 +88,11 @@ impl Account {
 /// Handles every unseen message of the mailbox.
 pub async fn sweep(inputs: &Inputs<'_>, account: &Account) -> anyhow::Result<ExitCode> {
     let where_ = format!(
-        "imap://{}:{}/{}",
-        account.host, account.port, account.mailbox
+        "{}://{}:{}/{}",
+        if account.tls { "imaps" } else { "imap" },
+        account.host,
+        account.port,
+        account.mailbox
     );
     let tcp = tokio::time::timeout(
         TIMEOUT,
@@ -99,12 +102,14 @@ pub async fn sweep(inputs: &Inputs<'_>, account: &Account) -> anyhow::Result<Exi
     .map_err(|_| anyhow::anyhow!("timed out"))
     .and_then(|r| r.map_err(Into::into))
     .with_context(|| format!("cannot connect to `{where_}`"))?;
-    let tally = if account.tls {
-        let stream = tls(account, tcp).await?;
-        session(inputs, account, stream).await
-    } else {
-        session(inputs, account, tcp).await
+    let tally = async {
+        if account.tls {
+            session(inputs, account, tls(account, tcp).await?).await
+        } else {
+            session(inputs, account, tcp).await
+        }
     }
+    .await
     .with_context(|| format!("IMAP `{where_}`"))?;
     tally.summary(&format!("`{where_}`"));
     Ok(tally.exit())
@@ -134,10 +139,43 @@ async fn tls(
     let name = rustls::pki_types::ServerName::try_from(account.host.clone())
         .with_context(|| format!("`{}` is not a host name", account.host))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    tokio::time::timeout(TIMEOUT, connector.connect(name, tcp))
+    let handshake = tokio::time::timeout(TIMEOUT, connector.connect(name, tcp))
         .await
-        .map_err(|_| anyhow::anyhow!("the TLS handshake timed out"))?
-        .context("the TLS handshake failed (is the certificate trusted? MAILROOM_IMAP_CA_FILE adds a root)")
+        .map_err(|_| anyhow::anyhow!("the TLS handshake timed out"))?;
+    handshake.map_err(|e| {
+        let cert = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .and_then(|r| match r {
+                rustls::Error::InvalidCertificate(c) => Some(c),
+                _ => None,
+            });
+        match cert {
+            Some(c) => anyhow::anyhow!(
+                "the TLS handshake failed: the server's certificate is not trusted for `{}` \
+                 ({}); for a private server, point MAILROOM_IMAP_CA_FILE at the PEM of its CA \
+                 (or self-signed certificate)",
+                account.host,
+                untrusted_because(c)
+            ),
+            None => anyhow::Error::new(e).context(
+                "the TLS handshake failed (is the certificate trusted? MAILROOM_IMAP_CA_FILE adds a root)",
+            ),
+        }
+    })
+}
+
+/// Why a certificate was refused, in words for the common cases.
+fn untrusted_because(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => "no trusted CA issued it".into(),
+        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "it was issued for another name".into()
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 /// One logged-in session.

@@ -1,6 +1,7 @@
 //! A real MTA for tests: a private Postfix instance (STARTTLS on one port,
 //! implicit TLS on another, a self-signed certificate for 127.0.0.1)
-//! delivering into one Maildir, and Dovecot serving it over IMAP, all on
+//! delivering into one Maildir, and Dovecot serving it over IMAP (cleartext
+//! on one port, implicit TLS with the same certificate on another), all on
 //! loopback, set up by the scripts in `tests/mta/`. Stopped on drop.
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -19,7 +20,10 @@ pub struct Mta {
     pub smtp_port: u16,
     /// Implicit TLS (`smtpd_tls_wrappermode`).
     pub smtps_port: u16,
+    /// Cleartext IMAP.
     pub imap_port: u16,
+    /// Implicit TLS IMAP (`imaps`), with the certificate of [`Mta::cert`].
+    pub imaps_port: u16,
 }
 
 impl Mta {
@@ -37,10 +41,18 @@ impl Mta {
         // The virtual delivery agent runs as `nobody` and must reach the Maildir.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let base = dir.path().join("mta");
-        let (smtp_port, smtps_port, imap_port) = (free_port(), free_port(), free_port());
+        let (smtp_port, smtps_port, imap_port, imaps_port) =
+            (free_port(), free_port(), free_port(), free_port());
         let ports = [smtp_port, imap_port].map(|p| p.to_string());
         let domains = "example.test preview.test bounces.test".to_owned();
-        let setup = [&ports[0], &ports[1], &domains, &smtps_port.to_string()].map(|s| s.clone());
+        let setup = [
+            &ports[0],
+            &ports[1],
+            &domains,
+            &smtps_port.to_string(),
+            &imaps_port.to_string(),
+        ]
+        .map(|s| s.clone());
         script("mta_setup.sh", &base, &setup);
         let mta = Mta {
             _dir: dir,
@@ -48,12 +60,14 @@ impl Mta {
             smtp_port,
             smtps_port,
             imap_port,
+            imaps_port,
         };
         script("mta_start.sh", &mta.base, &ports);
         mta
     }
 
-    /// The instance's self-signed certificate (PEM), for `[smtp] ca_file`.
+    /// The instance's self-signed certificate (PEM), for `[smtp] ca_file`
+    /// and MAILROOM_IMAP_CA_FILE.
     pub fn cert(&self) -> PathBuf {
         self.base.join("etc/cert.pem")
     }
@@ -99,6 +113,25 @@ impl Mta {
         let fetched = command(&mut s, "a3", "FETCH 1:* BODY[]");
         command(&mut s, "a4", "LOGOUT");
         literals(&fetched)
+    }
+}
+
+impl Mta {
+    /// How many messages of the mailbox are still unseen (EXAMINE, which
+    /// changes no flag, then SEARCH UNSEEN), over cleartext IMAP.
+    pub fn unseen(&self) -> usize {
+        let mut s = TcpStream::connect(("127.0.0.1", self.imap_port)).expect("connect to IMAP");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        read_until(&mut s, b"* OK");
+        command(&mut s, "a1", "LOGIN preview preview");
+        command(&mut s, "a2", "EXAMINE INBOX");
+        let found = command(&mut s, "a3", "SEARCH UNSEEN");
+        command(&mut s, "a4", "LOGOUT");
+        let text = String::from_utf8_lossy(&found).into_owned();
+        text.lines()
+            .filter_map(|l| l.strip_prefix("* SEARCH"))
+            .map(|rest| rest.split_whitespace().count())
+            .sum()
     }
 }
 
