@@ -157,6 +157,8 @@ pub(crate) fn with_store<T>(
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let store = crate::store::Store::open(&settings.database.url).await?;
+        let store = with_erasure_keys(store, settings);
+        report_merges(&store);
         let result = work(&store).await;
         store.close().await;
         result
@@ -171,10 +173,44 @@ pub(crate) fn with_new_store<T>(
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let store = init::open_or_create(settings).await?;
+        let store = with_erasure_keys(store, settings);
+        report_merges(&store);
         let result = work(&store).await;
         store.close().await;
         result
     })
+}
+
+/// The store, able to recognise erased addresses when the token secret
+/// is set (without it, a store holding erasures refuses to add anyone).
+fn with_erasure_keys(store: crate::store::Store, settings: &Settings) -> crate::store::Store {
+    match crate::token::Keyring::load(&settings.web) {
+        Ok(keys) => store.with_erasure_keys(&keys),
+        Err(_) => store,
+    }
+}
+
+/// Tells the user which subscribers opening the store merged (the first
+/// open after the upgrade that made addresses case-insensitive).
+pub(crate) fn report_merges(store: &crate::store::Store) {
+    let merged = store.merged();
+    if merged.is_empty() {
+        return;
+    }
+    eprintln!(
+        "note: addresses are now one subscriber whatever their letter case or domain \
+         spelling; merged {} subscriber(s) that were the same person (their histories are kept):",
+        merged.len()
+    );
+    for m in merged {
+        let others = m
+            .merged
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        eprintln!("  `{}` ← {others}, now `{}`", m.kept, m.status);
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

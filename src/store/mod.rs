@@ -20,7 +20,9 @@ use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
 
 mod campaigns;
 mod confirmations;
+mod erasure;
 mod history;
+mod identity;
 mod import;
 mod sql;
 mod subscribers;
@@ -28,6 +30,8 @@ mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
 pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use erasure::{EraseOutcome, Erasure};
+pub use identity::Merge;
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
@@ -53,6 +57,10 @@ pub struct Store {
     /// Write connections that try for the lock every [`EAGER_POLL`] (the
     /// web service's); `None`: writers wait in SQLite's busy handler.
     eager: Option<SqlitePool>,
+    /// Subscribers merged when this store was opened (see `identity`).
+    merged: std::sync::Arc<[Merge]>,
+    /// Keys for erasure hashes; `None` until [`Store::with_erasure_keys`].
+    erasure: Option<erasure::ErasureKeys>,
 }
 
 /// There is no store where the settings point. Only `init`,
@@ -149,7 +157,25 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot migrate the database `{url}`"))?;
         }
-        Ok((Self { pool, eager }, opening))
+        let mut store = Self {
+            pool,
+            eager,
+            merged: std::sync::Arc::new([]),
+            erasure: None,
+        };
+        let merged = store
+            .settle_identities()
+            .await
+            .with_context(|| format!("cannot settle the subscribers' identities in `{url}`"))?;
+        store.merged = merged.into();
+        Ok((store, opening))
+    }
+
+    /// The subscribers merged into one when this store was opened, because
+    /// their addresses differ only in letter case or in the spelling of an
+    /// internationalised domain (once, after an upgrade; usually empty).
+    pub fn merged(&self) -> &[Merge] {
+        &self.merged
     }
 
     /// Closes every connection (checkpointing the WAL).

@@ -27,6 +27,9 @@ pub enum SubscribeRequest {
     /// Bounced or complained: a web form does not mail them; an operator
     /// can re-add them with `mailroom subscribers add`.
     Suppressed(SubscriberId),
+    /// The address was erased on request: nothing is recorded or mailed,
+    /// and the visitor sees what anyone sees, so the page reveals nothing.
+    Erased,
     /// The confirmation queue holds its cap: nothing was recorded, whatever
     /// the address (so the answer reveals nothing about it).
     QueueFull,
@@ -61,8 +64,11 @@ impl Store {
         if confirmations::waiting(&mut tx).await? >= u64::from(queue_cap) {
             return Ok(SubscribeRequest::QueueFull);
         }
-        let row = sqlx::query("SELECT id, status FROM subscribers WHERE email = $1")
-            .bind(email.as_str())
+        if self.is_erased(&mut tx, email).await? {
+            return Ok(SubscribeRequest::Erased);
+        }
+        let row = sqlx::query("SELECT id, status FROM subscribers WHERE email_key = $1")
+            .bind(email.key())
             .fetch_optional(&mut *tx)
             .await
             .context("cannot look up a subscribe request's address")?;
@@ -290,10 +296,12 @@ async fn insert_pending(
     at: OffsetDateTime,
 ) -> anyhow::Result<SubscriberId> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO subscribers (email, status, created_at, updated_at, consent_source, \
-         consent_at, consent_ip) VALUES ($1, $2, $3, $3, 'web', $3, $4) RETURNING id",
+        "INSERT INTO subscribers (email, email_key, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip) \
+         VALUES ($1, $2, $3, $4, $4, 'web', $4, $5) RETURNING id",
     )
     .bind(email.as_str())
+    .bind(email.key())
     .bind(Status::Pending.as_str())
     .bind(seconds(at))
     .bind(ip_text(ip))

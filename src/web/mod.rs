@@ -100,7 +100,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let limits = Limits::from_settings(&settings.web)?;
     let backoff = Backoff::from_settings(settings)?;
     let keys = Keyring::load(&settings.web)?;
-    let store = Store::open_durable(&settings.database.url).await?;
+    let store = Store::open_durable(&settings.database.url)
+        .await?
+        .with_erasure_keys(&keys);
+    crate::cmd::report_merges(&store);
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let (unsubscriber, writer) = Unsubscriber::start(store.clone());
     let public_url = settings.web.public_url.trim_end_matches('/').to_owned();

@@ -79,9 +79,11 @@ pub async fn submit(
             app.confirmations.wake();
             accepted(&app)
         }
-        Ok(SubscribeRequest::AlreadySubscribed(_) | SubscribeRequest::Suppressed(_)) => {
-            accepted(&app)
-        }
+        Ok(
+            SubscribeRequest::AlreadySubscribed(_)
+            | SubscribeRequest::Suppressed(_)
+            | SubscribeRequest::Erased,
+        ) => accepted(&app),
         Ok(SubscribeRequest::QueueFull) => queue_full(&app),
         Err(e) => store_error(&app, &e),
     }

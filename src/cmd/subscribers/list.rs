@@ -1,4 +1,5 @@
-//! `subscribers list`: everyone (or one status) as a table, CSV or JSON.
+//! `subscribers list` and `search`: everyone (or one status, or those
+//! matching a text) as a table, CSV or JSON.
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -13,8 +14,21 @@ pub async fn list(
     status: Option<Status>,
     format: ListFormat,
 ) -> anyhow::Result<ExitCode> {
+    print(Pages::new(store, status), format).await
+}
+
+/// `subscribers search`: by address or name, without regard to case.
+pub async fn search(store: &Store, text: &str, format: ListFormat) -> anyhow::Result<ExitCode> {
+    if text.trim().is_empty() {
+        anyhow::bail!(
+            "give some text to search for, e.g. `mailroom subscribers search example.com`"
+        );
+    }
+    print(Pages::new(store, None).matching(text.trim()), format).await
+}
+
+async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<ExitCode> {
     let out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut pages = Pages::new(store, status);
     match format {
         ListFormat::Table => {
             let mut out = out;

@@ -7,13 +7,14 @@ use crate::domain::{EmailAddress, Status};
 use crate::import::Format;
 use crate::store::Store;
 
+mod erase;
 mod export;
 mod import;
 mod list;
 mod manage;
 pub(crate) mod output;
 
-/// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
+/// Manage subscribers: add, remove, list, search, count, show, import, export, erase, unbounce.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -41,6 +42,33 @@ pub enum Command {
         status: Option<Status>,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+    },
+    /// Find subscribers whose address or name contains TEXT (any case).
+    ///
+    ///   mailroom subscribers search example.com
+    ///   mailroom subscribers search "ada lovelace" --format json
+    #[command(verbatim_doc_comment)]
+    Search {
+        /// Part of an address or a name.
+        text: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Erase a person on request (GDPR): delete their address, name, IPs,
+    /// history and delivery records, keeping only a keyed hash of the
+    /// address so that no import, `add` or web form adds them again.
+    ///
+    /// Asks for confirmation on the terminal; without one it refuses
+    /// unless given `--yes`.
+    ///
+    ///   mailroom subscribers erase reader@example.com
+    #[command(verbatim_doc_comment)]
+    Erase {
+        /// The address to erase (any letter case).
+        email: EmailAddress,
+        /// Erase without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
     },
     /// Count subscribers per status.
     Count,
@@ -157,6 +185,8 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
         Command::Count => manage::count(store).await,
         Command::Show { email, format } => manage::show(store, &email, format).await,
         Command::List { status, format } => list::list(store, status, format).await,
+        Command::Search { text, format } => list::search(store, &text, format).await,
+        Command::Erase { email, yes } => erase::erase(store, &email, yes).await,
         Command::Export { format } => export::export(store, format).await,
         Command::Unbounce { campaign } => unbounce(store, campaign).await,
         Command::Import {

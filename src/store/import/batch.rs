@@ -32,23 +32,54 @@ impl ImportSession {
         let mut first: HashMap<&str, &ImportRecord> = HashMap::with_capacity(batch.len());
         let mut unique = Vec::with_capacity(batch.len());
         for r in batch {
-            match first.get(r.email.as_str()) {
+            match first.get(r.email.key()) {
                 Some(earlier) => {
                     let earlier = Earlier::of(earlier);
                     notices.push(self.repeat(r, earlier));
                 }
                 None => {
-                    first.insert(r.email.as_str(), r);
+                    first.insert(r.email.key(), r);
                     unique.push(r);
                 }
             }
         }
+        let unique = self.drop_erased(unique).await?;
         let (new, known) = self.split(unique).await?;
         let fresh = self.mark_seen(new, known, notices).await?;
         for (r, k) in fresh {
             self.update(&k, r).await?;
         }
         Ok(())
+    }
+
+    /// Leaves out the rows for addresses erased on request, counted as
+    /// suppressed: an import never brings an erased person back.
+    async fn drop_erased<'r>(
+        &mut self,
+        rows: Vec<&'r ImportRecord>,
+    ) -> anyhow::Result<Vec<&'r ImportRecord>> {
+        let Some(keys) = &self.erased else {
+            return Ok(rows);
+        };
+        let hashes: Vec<Vec<String>> = rows.iter().map(|r| keys.hashes(&r.email)).collect();
+        let all: Vec<&str> = hashes.iter().flatten().map(String::as_str).collect();
+        let stored: std::collections::HashSet<String> =
+            crate::store::erasure::stored_hashes(&mut self.conn, &all)
+                .await?
+                .into_iter()
+                .collect();
+        if stored.is_empty() {
+            return Ok(rows);
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        for (r, h) in rows.into_iter().zip(&hashes) {
+            if h.iter().any(|h| stored.contains(h)) {
+                self.summary.suppressed += 1;
+            } else {
+                kept.push(r);
+            }
+        }
+        Ok(kept)
     }
 
     /// Splits rows into addresses new to the store and known ones. Outside
@@ -63,14 +94,14 @@ impl ImportSession {
             let rest: Vec<_> = unique
                 .iter()
                 .copied()
-                .filter(|r| !ids.contains_key(r.email.as_str()))
+                .filter(|r| !ids.contains_key(r.email.key()))
                 .collect();
             let known = if rest.is_empty() {
                 HashMap::new()
             } else {
                 self.known(&rest).await?
             };
-            if let Some(r) = rest.iter().find(|r| !known.contains_key(r.email.as_str())) {
+            if let Some(r) = rest.iter().find(|r| !known.contains_key(r.email.key())) {
                 anyhow::bail!("{}: `{}` vanished during the import", r.origin, r.email);
             }
             (known, ids)
@@ -79,7 +110,7 @@ impl ImportSession {
             let new: Vec<_> = unique
                 .iter()
                 .copied()
-                .filter(|r| !known.contains_key(r.email.as_str()))
+                .filter(|r| !known.contains_key(r.email.key()))
                 .collect();
             let ids = self.insert_new(&new).await?;
             anyhow::ensure!(
@@ -94,9 +125,9 @@ impl ImportSession {
         let mut new = Vec::new();
         let mut old = Vec::with_capacity(known.len());
         for r in unique {
-            match known.remove(r.email.as_str()) {
+            match known.remove(r.email.key()) {
                 Some(k) => old.push((r, k)),
-                None => new.push((r, ids.get(r.email.as_str()).copied())),
+                None => new.push((r, ids.get(r.email.key()).copied())),
             }
         }
         Ok((new, old))
@@ -112,7 +143,7 @@ impl ImportSession {
             return Ok(HashMap::new());
         }
         let mut sql = Sql::new(
-            "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+            "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
              consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
         );
         let now = self.now;
@@ -120,6 +151,7 @@ impl ImportSession {
             let c = &r.consent;
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.param(r.email.as_str()).push(", ");
+            sql.param(r.email.key()).push(", ");
             sql.param(r.name.as_deref()).push(", ");
             sql.status(r.status()).push(", ");
             sql.int(now).push(", ").int(now).push(", ");
@@ -129,7 +161,7 @@ impl ImportSession {
             sql.param(c.confirmed_at.map(seconds)).push(", ");
             sql.param(ip_text(c.confirm_ip)).push(")");
         }
-        sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+        sql.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
         let mut ids = HashMap::with_capacity(rows.len());
         let inserted = sql
             .build()?
@@ -138,13 +170,13 @@ impl ImportSession {
             .context("cannot add the new addresses")?;
         for row in inserted {
             ids.insert(
-                row.try_get::<String, _>("email")?,
+                row.try_get::<String, _>("email_key")?,
                 SubscriberId::new(row.try_get("id")?),
             );
         }
         let changes: Vec<_> = rows
             .iter()
-            .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
+            .filter_map(|r| ids.get(r.email.key()).map(|&id| (id, r)))
             .flat_map(|(id, r)| r.history.iter().map(move |c| (id, c)))
             .collect();
         for part in changes.chunks(super::IMPORT_BATCH) {

@@ -19,15 +19,16 @@ pub(super) struct Known {
 }
 
 impl ImportSession {
-    /// What the store holds for these addresses, by address.
+    /// What the store holds for these addresses, by identity key.
     pub(super) async fn known(
         &mut self,
         rows: &[&ImportRecord],
     ) -> anyhow::Result<HashMap<String, Known>> {
-        let mut sql = Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
+        let mut sql =
+            Sql::new("SELECT id, email_key, name, status FROM subscribers WHERE email_key IN (");
         for (i, r) in rows.iter().enumerate() {
             sql.push(if i == 0 { "" } else { ", " })
-                .param(r.email.as_str());
+                .param(r.email.key());
         }
         sql.push(")");
         let mut known = HashMap::with_capacity(rows.len());
@@ -37,7 +38,7 @@ impl ImportSession {
                 name: row.try_get("name")?,
                 status: status_from(row.try_get("status")?)?,
             };
-            known.insert(row.try_get("email")?, k);
+            known.insert(row.try_get("email_key")?, k);
         }
         Ok(known)
     }

@@ -99,6 +99,8 @@ pub struct ImportSession {
     pub(super) mostly_new: bool,
     pub(super) files: Vec<Arc<str>>,
     pub(super) summary: ImportSummary,
+    /// When the store holds erased addresses: the keys to recognise them.
+    pub(super) erased: Option<super::erasure::ErasureKeys>,
 }
 
 impl Store {
@@ -122,7 +124,13 @@ impl Store {
                 .await
                 .context("cannot prepare the import")?;
         }
+        let erased = if super::erasure::any_erased(&mut conn).await? {
+            Some(self.erasure_keys()?)
+        } else {
+            None
+        };
         Ok(ImportSession {
+            erased,
             conn,
             dry_run,
             chunk_began: None,

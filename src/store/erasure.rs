@@ -1,0 +1,233 @@
+//! Erasure on request (GDPR art. 17): remove a person, keep only a keyed
+//! hash of their address as a suppression, so that no import, `add` or web
+//! subscription brings them back.
+//!
+//! Why keyed (HMAC with a secret kept outside the store) and not a plain
+//! hash: addresses are guessable. Anyone holding a leaked store could hash
+//! a list of known addresses and see which were erased here, and so who
+//! had been a subscriber. Without the key, a hash in the store reveals
+//! nothing. The key is derived from the token secret (`[web] secret_file`
+//! or `MAILROOM_WEB__SECRET`), which lives beside the store and is never
+//! in it; the older secrets of `[web] previous_secrets_file` are tried
+//! too, so rotating the secret keeps every suppression.
+use std::sync::Arc;
+
+use anyhow::Context;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use sqlx::{Row, SqliteConnection};
+
+use super::sql::Sql;
+use super::{Store, seconds};
+use crate::domain::EmailAddress;
+use crate::token::Keyring;
+
+/// What is told to the hash so it is never equal to a token's MAC.
+const ERASURE_TAG: &[u8] = b"mailroom-erasure-v1\0";
+
+/// The keys erasure hashes are made with: one per token secret, the
+/// current one first.
+#[derive(Clone)]
+pub(super) struct ErasureKeys(Arc<[Vec<u8>]>);
+
+impl std::fmt::Debug for ErasureKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ErasureKeys({}, redacted)", self.0.len())
+    }
+}
+
+impl ErasureKeys {
+    /// The hashes `email` may be stored under, the current secret's first.
+    pub(super) fn hashes(&self, email: &EmailAddress) -> Vec<String> {
+        self.0.iter().map(|k| hash(k, email)).collect()
+    }
+}
+
+/// What [`Store::erase`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EraseOutcome {
+    /// The subscriber is gone; only the hash is left.
+    Erased(Erasure),
+    /// There is no subscriber with that address, but it was erased before.
+    AlreadyErased,
+    /// No subscriber has that address, and it was never erased.
+    NotFound,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The address as it was stored.
+    pub email: String,
+    /// Whether a name was stored.
+    pub had_name: bool,
+    /// How many IP addresses the consent record held (0 to 2).
+    pub ips: u32,
+    /// History entries removed (with their times, sources, IPs, reasons).
+    pub history: u64,
+    /// Delivery records removed (which issues were sent to the address).
+    pub deliveries: u64,
+}
+
+/// The store holds erased addresses and there is no secret to check an
+/// address against them.
+fn no_key() -> anyhow::Error {
+    anyhow::anyhow!(
+        "this store holds addresses erased on request, and recognising them needs the token \
+         secret they were hashed with; set MAILROOM_WEB__SECRET or point `[web] secret_file` \
+         at the file (`mailroom.secret` beside the store)"
+    )
+}
+
+impl Store {
+    /// The store, able to recognise (and make) erasures with `keyring`'s
+    /// secrets.
+    pub fn with_erasure_keys(mut self, keyring: &Keyring) -> Self {
+        let keys: Vec<Vec<u8>> = keyring
+            .all()
+            .map(|secret| {
+                let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+                    .expect("HMAC takes any key length");
+                mac.update(ERASURE_TAG);
+                mac.finalize().into_bytes().to_vec()
+            })
+            .collect();
+        self.erasure = Some(ErasureKeys(keys.into()));
+        self
+    }
+
+    /// The hashes `email` may be stored under (one per secret, the current
+    /// one first); an error when there is no secret.
+    pub(super) fn erasure_hashes(&self, email: &EmailAddress) -> anyhow::Result<Vec<String>> {
+        Ok(self.erasure_keys()?.hashes(email))
+    }
+
+    /// The erasure keys; an error when there is no secret.
+    pub(super) fn erasure_keys(&self) -> anyhow::Result<ErasureKeys> {
+        self.erasure.clone().ok_or_else(no_key)
+    }
+
+    /// Removes the subscriber with `email` and everything about them, and
+    /// keeps the address's keyed hash as a suppression.
+    pub async fn erase(&self, email: &EmailAddress) -> anyhow::Result<EraseOutcome> {
+        let hashes = self.erasure_hashes(email)?;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT id, email, name, consent_ip, confirm_ip FROM subscribers WHERE email_key = $1",
+        )
+        .bind(email.key())
+        .fetch_optional(&mut *tx)
+        .await
+        .with_context(|| format!("cannot look up `{email}`"))?;
+        let Some(row) = row else {
+            let erased = erased_among(&mut tx, &hashes).await?;
+            return Ok(if erased {
+                EraseOutcome::AlreadyErased
+            } else {
+                EraseOutcome::NotFound
+            });
+        };
+        let id: i64 = row.try_get("id")?;
+        let ips = [
+            row.try_get::<Option<String>, _>("consent_ip")?,
+            row.try_get::<Option<String>, _>("confirm_ip")?,
+        ];
+        let mut counts = [0u64; 2];
+        for (i, statement) in [
+            "DELETE FROM subscriber_history WHERE subscriber_id = $1",
+            "DELETE FROM deliveries WHERE subscriber_id = $1",
+            "DELETE FROM subscribe_requests WHERE subscriber_id = $1",
+            "DELETE FROM confirmation_queue WHERE subscriber_id = $1",
+            "DELETE FROM subscribers WHERE id = $1",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let done = sqlx::query(statement)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("cannot erase `{email}`"))?;
+            if let Some(n) = counts.get_mut(i) {
+                *n = done.rows_affected();
+            }
+        }
+        sqlx::query(
+            "INSERT INTO erased_addresses (hash, erased_at) VALUES ($1, $2) \
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hashes[0])
+        .bind(seconds(crate::domain::now()))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("cannot record the erasure of `{email}`"))?;
+        tx.commit().await.context("cannot commit the erasure")?;
+        Ok(EraseOutcome::Erased(Erasure {
+            email: row.try_get("email")?,
+            had_name: row.try_get::<Option<String>, _>("name")?.is_some(),
+            ips: ips.iter().filter(|ip| ip.is_some()).count() as u32,
+            history: counts[0],
+            deliveries: counts[1],
+        }))
+    }
+
+    /// Whether `email` was erased (checked inside the caller's transaction).
+    pub(super) async fn is_erased(
+        &self,
+        conn: &mut SqliteConnection,
+        email: &EmailAddress,
+    ) -> anyhow::Result<bool> {
+        if !any_erased(conn).await? {
+            return Ok(false);
+        }
+        let hashes = self.erasure_hashes(email)?;
+        erased_among(conn, &hashes).await
+    }
+}
+
+/// Whether the store holds any erasure (then addresses must be checked).
+pub(super) async fn any_erased(conn: &mut SqliteConnection) -> anyhow::Result<bool> {
+    let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM erased_addresses LIMIT 1")
+        .fetch_optional(conn)
+        .await
+        .context("cannot read the erased addresses")?;
+    Ok(any.is_some())
+}
+
+/// Which of `hashes` are stored.
+pub(super) async fn stored_hashes(
+    conn: &mut SqliteConnection,
+    hashes: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT hash FROM erased_addresses WHERE hash IN (");
+    for (i, h) in hashes.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).param(*h);
+    }
+    sql.push(")");
+    let rows = sql
+        .build()?
+        .fetch_all(conn)
+        .await
+        .context("cannot read the erased addresses")?;
+    rows.iter().map(|r| Ok(r.try_get("hash")?)).collect()
+}
+
+async fn erased_among(conn: &mut SqliteConnection, hashes: &[String]) -> anyhow::Result<bool> {
+    let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    Ok(!stored_hashes(conn, &refs).await?.is_empty())
+}
+
+/// HMAC-SHA256 of the address's identity under `key`, as hex.
+fn hash(key: &[u8], email: &EmailAddress) -> String {
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(email.key().as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
