@@ -112,6 +112,11 @@ impl Store {
     pub async fn erase(&self, email: &EmailAddress) -> anyhow::Result<EraseOutcome> {
         let hashes = self.erasure_hashes(email)?;
         let mut tx = self.begin_write().await?;
+        // Deleted rows are overwritten with zeros, not left in free pages.
+        sqlx::query("PRAGMA secure_delete = ON")
+            .execute(&mut *tx)
+            .await
+            .context("cannot prepare the erasure")?;
         let row = sqlx::query(
             "SELECT id, email, name, consent_ip, confirm_ip FROM subscribers WHERE email_key = $1",
         )
@@ -162,6 +167,12 @@ impl Store {
         .await
         .with_context(|| format!("cannot record the erasure of `{email}`"))?;
         tx.commit().await.context("cannot commit the erasure")?;
+        // The write-ahead log still holds the pages as they were before;
+        // copy the zeroed pages into the file and empty the log.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .context("cannot checkpoint the erasure")?;
         Ok(EraseOutcome::Erased(Erasure {
             email: row.try_get("email")?,
             had_name: row.try_get::<Option<String>, _>("name")?.is_some(),

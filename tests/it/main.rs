@@ -37,6 +37,7 @@ mod subscribers_import;
 mod subscribers_import_limits;
 mod subscribers_import_rows;
 mod subscribers_manage;
+mod subscribers_people;
 mod web;
 mod web_browser;
 mod web_limits;
