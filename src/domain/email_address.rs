@@ -15,11 +15,14 @@ use std::str::FromStr;
 /// no mainstream mailbox provider does, and Mailchimp and listmonk treat
 /// such addresses as one: two copies of a newsletter are the worse risk.
 ///
-/// The spelling given is kept (see [`EmailAddress::as_str`]) for display
-/// and for sending; equality, ordering and hashing use the identity.
+/// The local part keeps the spelling given, for display and for sending;
+/// the domain is written in lowercase (its case never matters, and earlier
+/// versions stored it so: Message-IDs, derived from the address, stay the
+/// same across the upgrade). Equality, ordering and hashing use the
+/// identity.
 #[derive(Debug, Clone)]
 pub struct EmailAddress {
-    /// The address as given (trimmed).
+    /// The address as given (trimmed), the domain lowercased.
     text: String,
     /// `lowercase(local)@ascii-lowercase(domain)`.
     key: String,
@@ -60,12 +63,13 @@ impl EmailAddress {
             return Err(fail("the domain needs a dot, like `example.com`"));
         }
         Ok(Self {
-            text: s.to_owned(),
+            text: format!("{local}@{}", domain.to_lowercase()),
             key: format!("{}@{ascii}", local.to_lowercase()),
         })
     }
 
-    /// The address as it was spelled: for display and for sending.
+    /// The address as it was spelled (the domain lowercased): for display
+    /// and for sending.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -152,8 +156,8 @@ mod tests {
         let b = EmailAddress::parse("new.reader@example.test").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.key(), "new.reader@example.test");
-        assert_eq!(a.as_str(), "NEW.READER@Example.Test");
-        assert_eq!(a.to_string(), "NEW.READER@Example.Test");
+        assert_eq!(a.as_str(), "NEW.READER@example.test");
+        assert_eq!(a.to_string(), "NEW.READER@example.test");
         assert_eq!(a.domain(), "example.test");
     }
 
@@ -163,7 +167,7 @@ mod tests {
         let puny = EmailAddress::parse("leser@xn--bcher-kva.test").unwrap();
         assert_eq!(unicode, puny);
         assert_eq!(unicode.key(), "leser@xn--bcher-kva.test");
-        assert_eq!(unicode.as_str(), "Leser@Bücher.Test");
+        assert_eq!(unicode.as_str(), "Leser@bücher.test");
         assert_eq!(unicode.domain(), "xn--bcher-kva.test");
     }
 

@@ -127,7 +127,7 @@ fn erase_asks_refuses_without_a_terminal_and_blocks_every_way_back() {
         "{}",
         String::from_utf8_lossy(&done.stderr)
     );
-    assert!(said.contains("erased `Gone@Example.test`"), "{said}");
+    assert!(said.contains("erased `Gone@example.test`"), "{said}");
     assert!(
         said.contains("the name") && said.contains("1 history entry"),
         "{said}"
@@ -248,8 +248,104 @@ fn search_finds_addresses_and_names_in_any_case() {
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["email"], "ada@example.test");
     let puny = env.ok(&["subscribers", "search", "xn--bcher", "--format", "csv"]);
-    assert!(puny.contains("Leser@Bücher.Test"), "{puny}");
+    assert!(puny.contains("Leser@bücher.test"), "{puny}");
     assert!(!puny.contains("zed@"), "{puny}");
     let table = env.ok(&["subscribers", "search", "EXAMPLE.test"]);
     assert_eq!(table.lines().count(), 2, "{table}");
+}
+
+/// Runs `mailroom subscribers erase EMAIL` under a pseudo-terminal
+/// (util-linux `script`), typing `answer`.
+fn erase_on_a_terminal(env: &Env, email: &str, answer: &str) -> (bool, String) {
+    let cmd = env.command(&["subscribers", "erase", email]);
+    let args: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy()))
+        .collect();
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &args.join(" "), "/dev/null"])
+        .current_dir(env.dir.path())
+        .env("MAILROOM_DATABASE__URL", env.db_url())
+        .env("MAILROOM_WEB__SECRET", SECRET)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run `script` (util-linux)");
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn on_a_terminal_erase_asks_and_only_yes_erases() {
+    let env = Env::new();
+    env.ok(&["subscribers", "add", "ann@example.test"]);
+    let (ok, text) = erase_on_a_terminal(&env, "ann@example.test", "no");
+    assert!(!ok, "{text}");
+    assert!(text.contains("erase `ann@example.test`?"), "{text}");
+    assert!(text.contains("nothing erased"), "{text}");
+    assert_eq!(env.list().len(), 1);
+    let (ok, text) = erase_on_a_terminal(&env, "ann@example.test", "yes");
+    assert!(ok, "{text}");
+    assert!(text.contains("erased `ann@example.test`"), "{text}");
+    assert!(env.list().is_empty());
+}
+
+#[test]
+fn an_erased_address_is_refused_by_the_web_form_and_after_a_secret_rotation() {
+    use mailroom::domain::{Consent, EmailAddress, Source};
+    use mailroom::store::{AddOutcome, EraseOutcome, Store, SubscribeRequest};
+    use mailroom::token::Keyring;
+    let env = Env::new();
+    let old = Keyring::new(SECRET.as_bytes().to_vec(), vec![]);
+    let rotated = Keyring::new(
+        b"fedcba9876543210fedcba9876543210".to_vec(),
+        vec![SECRET.as_bytes().to_vec()],
+    );
+    let email = EmailAddress::parse("Web.Reader@Bücher.test").unwrap();
+    let now = mailroom::domain::now();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&env.db_url())
+            .await
+            .unwrap()
+            .with_erasure_keys(&old);
+        let consent = Consent::new(Source::Cli, now);
+        store
+            .add_subscriber(&email, None, consent.clone())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.erase(&email).await.unwrap(),
+            EraseOutcome::Erased(_)
+        ));
+        store.close().await;
+
+        let store = Store::open_durable(&env.db_url())
+            .await
+            .unwrap()
+            .with_erasure_keys(&rotated);
+        let puny = EmailAddress::parse("web.reader@xn--bcher-kva.test").unwrap();
+        let asked = store
+            .request_subscription(&puny, Some("W"), None, now, 100)
+            .await
+            .unwrap();
+        assert_eq!(asked, SubscribeRequest::Erased);
+        assert_eq!(
+            store.add_subscriber(&puny, None, consent).await.unwrap(),
+            AddOutcome::Erased
+        );
+        assert_eq!(
+            store.erase(&puny).await.unwrap(),
+            EraseOutcome::AlreadyErased
+        );
+        assert!(store.confirmation_queue().await.unwrap().is_empty());
+        assert!(store.list(None, None, 10).await.unwrap().is_empty());
+        store.close().await;
+    });
 }

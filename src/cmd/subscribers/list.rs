@@ -14,7 +14,8 @@ pub async fn list(
     status: Option<Status>,
     format: ListFormat,
 ) -> anyhow::Result<ExitCode> {
-    print(Pages::new(store, status), format).await
+    print(Pages::new(store, status), format).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `subscribers search`: by address or name, without regard to case.
@@ -24,16 +25,24 @@ pub async fn search(store: &Store, text: &str, format: ListFormat) -> anyhow::Re
             "give some text to search for, e.g. `mailroom subscribers search example.com`"
         );
     }
-    print(Pages::new(store, None).matching(text.trim()), format).await
+    let text = text.trim();
+    let found = print(Pages::new(store, None).matching(text), format).await?;
+    if found == 0 {
+        eprintln!("note: no subscriber's address or name contains `{text}`");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<ExitCode> {
+/// Prints every page; returns how many subscribers were printed.
+async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<u64> {
+    let mut printed = 0u64;
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     match format {
         ListFormat::Table => {
             let mut out = out;
             writeln!(out, "{:>8}  {:<40}  {:<12}  name", "id", "email", "status")?;
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in page {
                     let name = s.name.as_deref().unwrap_or("");
                     writeln!(
@@ -51,6 +60,7 @@ async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<ExitC
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["id", "email", "name", "status", "created_at", "updated_at"])?;
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in page {
                     w.write_record([
                         s.id.to_string(),
@@ -67,6 +77,7 @@ async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<ExitC
         ListFormat::Json => {
             let mut array = JsonArray::new(out);
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in &page {
                     array.push(&summary_json(s))?;
                 }
@@ -74,5 +85,5 @@ async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<ExitC
             array.finish()?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(printed)
 }

@@ -89,8 +89,10 @@ pub enum Command {
     Import {
         /// The zip, or one CSV file.
         file: PathBuf,
-        /// The layout; by default a zip or a CSV with an `Email Address`
-        /// header is Mailchimp, anything else plain.
+        /// The layout; by default a zip, or a CSV with an `Email Address`
+        /// header and a status word in its name, is Mailchimp; a JSON
+        /// array is mailroom's export; anything else plain (a header maps
+        /// columns by name, and mailroom's CSV export is recognised).
         #[arg(long, value_enum)]
         format: Option<Format>,
         /// Report what would happen; write nothing.
