@@ -230,14 +230,14 @@ fn the_status_comes_from_a_whole_word_of_the_file_name() {
 #[test]
 fn plain_headers_are_mapped_by_name_in_any_order_and_spelling() {
     let input = "Phone,Last Name,FIRST_NAME,E-Mail Address\n1,Lovelace,Ada,ada@example.com\n";
-    let rows = rows(input.as_bytes(), "people.csv", Format::Plain);
-    assert_eq!(rows.len(), 1);
-    assert_eq!(accepted(&rows[0]).email.as_str(), "ada@example.com");
-    assert_eq!(accepted(&rows[0]).name.as_deref(), Some("Ada Lovelace"));
-    assert_eq!(accepted(&rows[0]).origin.line, 2);
+    let mapped = rows(input.as_bytes(), "people.csv", Format::Plain);
+    assert_eq!(mapped.len(), 1);
+    assert_eq!(accepted(&mapped[0]).email.as_str(), "ada@example.com");
+    assert_eq!(accepted(&mapped[0]).name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(accepted(&mapped[0]).origin.line, 2);
     let input = "\u{feff}name,email\nAnn,ann@example.com\n";
-    let rows = rows(input.as_bytes(), "x.csv", Format::Plain);
-    assert_eq!(accepted(&rows[0]).name.as_deref(), Some("Ann"));
+    let bom = rows(input.as_bytes(), "x.csv", Format::Plain);
+    assert_eq!(accepted(&bom[0]).name.as_deref(), Some("Ann"));
 }
 
 #[test]
