@@ -51,10 +51,14 @@ pub(super) fn is_export_header(fields: &[&str]) -> bool {
 
 /// One CSV row: the subscriber's id in the exporting store and a record
 /// whose history is this row's one entry.
-pub(super) fn csv_row(record: &Record, cx: &RowContext) -> Result<(String, ImportRecord), Row> {
+pub(super) fn csv_row(
+    record: &Record,
+    cx: &RowContext,
+) -> Result<(String, ImportRecord), Box<Row>> {
+    let reject = |line, reason: String| Box::new(cx.reject(line, reason));
     let line = record.first_line;
     if record.len() != CSV_HEADER.len() {
-        return Err(cx.reject(
+        return Err(reject(
             line,
             format!(
                 "wrong column count: {} fields, the header has {}",
@@ -63,7 +67,7 @@ pub(super) fn csv_row(record: &Record, cx: &RowContext) -> Result<(String, Impor
             ),
         ));
     }
-    let f = utf8_fields(record).map_err(|reason| cx.reject(line, reason))?;
+    let f = utf8_fields(record).map_err(|reason| reject(line, reason))?;
     let parsed = (|| -> Result<ImportRecord, String> {
         let consent = Consent {
             source: parse(f[6], "consent_source")?,
@@ -87,8 +91,8 @@ pub(super) fn csv_row(record: &Record, cx: &RowContext) -> Result<(String, Impor
             history: vec![event],
         })
     })();
-    let mut record = parsed.map_err(|reason| cx.reject(line, reason))?;
-    let status: Status = parse(f[3], "status").map_err(|reason| cx.reject(line, reason))?;
+    let mut record = parsed.map_err(|reason| reject(line, reason))?;
+    let status: Status = parse(f[3], "status").map_err(|reason| reject(line, reason))?;
     finish(&mut record, status, cx.now);
     Ok((f[0].to_owned(), record))
 }

@@ -265,7 +265,7 @@ fn gather(
 ) -> Option<Row> {
     let (id, row) = match mailroom::csv_row(record, cx) {
         Ok(parsed) => parsed,
-        Err(rejected) => return Some(rejected),
+        Err(rejected) => return Some(*rejected),
     };
     match gathering {
         Some((current, into)) if *current == id && into.email == row.email => {
