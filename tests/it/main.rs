@@ -33,6 +33,7 @@ mod send_smtp;
 mod status_report;
 mod store;
 mod store_web;
+mod subscribers_erase;
 mod subscribers_import;
 mod subscribers_import_limits;
 mod subscribers_import_rows;
