@@ -57,8 +57,8 @@ impl EmailAddress {
             return Err(fail("expected `local@domain`, like `reader@example.com`"));
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(|| fail("it has no `@`"))?;
-        let ascii = idna::domain_to_ascii(domain)
-            .map_err(|_| fail("the domain is not a valid internationalised domain name"))?;
+        let ascii = ascii_domain(domain)
+            .ok_or_else(|| fail("the domain is not a valid internationalised domain name"))?;
         if !ascii.contains('.') && ascii != "localhost" {
             return Err(fail("the domain needs a dot, like `example.com`"));
         }
@@ -88,6 +88,24 @@ impl EmailAddress {
             .map(|(_, d)| d)
             .unwrap_or_default()
     }
+}
+
+/// The domain in lowercase ASCII. An ASCII domain without punycode
+/// labels maps to its lowercase under UTS 46 (its syntax was checked by
+/// then), so only the rest goes through `idna`: every stored address is
+/// parsed when read, and `idna` (through ICU) for every address doubled
+/// the time to list 200,000 subscribers (debug build: 39 s against 19 s
+/// without it, the same as before identities).
+fn ascii_domain(domain: &str) -> Option<String> {
+    let punycode = domain.split('.').any(|label| {
+        label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    });
+    if domain.is_ascii() && !punycode {
+        return Some(domain.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(domain).ok()
 }
 
 impl PartialEq for EmailAddress {
