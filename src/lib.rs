@@ -5,6 +5,9 @@
 //! [`model`] and [`domain`]; `send` reaches the store only through
 //! [`domain::Ledger`].
 #![forbid(unsafe_code)]
+// Output goes through `output` (`outln!`, `note!`, `warning!`): `println!`
+// panics when a reader closes the pipe, and stray lines escape the voice.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
 pub mod cmd;
@@ -15,6 +18,7 @@ pub mod inbound;
 pub mod issue;
 pub mod message;
 pub mod model;
+pub mod output;
 pub mod render;
 pub mod send;
 pub mod store;

@@ -2,17 +2,21 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use mailroom::output;
 
 fn main() -> ExitCode {
     let cli = mailroom::cmd::Cli::parse();
     mailroom::cmd::init_logging_for(&cli);
-    match mailroom::cmd::run(cli) {
+    let result = mailroom::cmd::run(cli);
+    // A reader that went away (`mailroom status | head`) is not an error
+    // to report, whatever the command was doing when it noticed.
+    if output::stdout_closed() {
+        return ExitCode::from(output::CLOSED_PIPE_EXIT);
+    }
+    match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            output::error_chain(&err);
             ExitCode::from(mailroom::cmd::exit_code_for(&err))
         }
     }

@@ -1,13 +1,15 @@
 //! `mailroom campaigns`: every campaign, real and rehearsal, live and reset;
 //! `mailroom campaigns reset ISSUE` retires one so the issue can start over.
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::cmd::Format;
 use crate::config::Settings;
 use crate::domain::{CampaignCounts, CampaignTransport, IssueNumber, Ledger, now_ms};
+use crate::output::{self, outln};
 use crate::send::lease;
 use crate::store::Store;
 
@@ -21,6 +23,7 @@ use crate::store::Store;
 /// Examples:
 ///   mailroom campaigns
 ///   mailroom campaigns --format json
+///   mailroom campaigns --format csv > campaigns.csv
 ///   mailroom campaigns reset 663                 # asks; --yes in scripts
 ///   mailroom campaigns reset 663 --transport outbox
 #[derive(Debug, clap::Args)]
@@ -28,7 +31,8 @@ use crate::store::Store;
 pub struct Args {
     #[command(subcommand)]
     pub action: Option<Action>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// `table` for people, `json` or `csv` for programs.
+    #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
 
@@ -41,6 +45,7 @@ pub enum Action {
     /// then, including those the old one reached. For a campaign started
     /// against the wrong store or list, or a rehearsal to run again.
     Reset {
+        /// The issue number whose campaign to reset.
         issue: IssueNumber,
         /// Only this transport's campaign (default: every live one of the issue).
         #[arg(long, value_enum)]
@@ -54,16 +59,12 @@ pub enum Action {
 /// `--transport` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TransportArg {
+    /// The real campaign.
     Smtp,
+    /// The outbox rehearsal.
     Outbox,
+    /// The discard rehearsal.
     Discard,
-}
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 /// One campaign as `--format json` prints it.
@@ -113,26 +114,39 @@ async fn list(store: &Store, format: Format) -> anyhow::Result<ExitCode> {
             }
         })
         .collect();
-    if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(ExitCode::SUCCESS);
+    match format {
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&rows)?)?,
+        Format::Csv => print_csv(&rows)?,
+        Format::Table => print_table(&rows)?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(rows: &[Row]) -> anyhow::Result<()> {
     if rows.is_empty() {
-        println!("no campaigns yet; `mailroom send ISSUE.md` creates one");
-        return Ok(ExitCode::SUCCESS);
+        outln!("no campaigns yet; `mailroom send ISSUE.md` creates one")?;
+        return Ok(());
     }
-    println!(
+    outln!(
         "{:>6}  {:<8} {:<12} {:>8} {:>8} {:>7} {:>8}  {:<17} {:<17}",
-        "issue", "via", "state", "total", "sent", "failed", "left", "created", "last run"
-    );
-    for r in &rows {
+        "issue",
+        "via",
+        "state",
+        "total",
+        "sent",
+        "failed",
+        "left",
+        "created",
+        "last run"
+    )?;
+    for r in rows {
         let c = &r.counts;
         let via = if r.transport.is_rehearsal() {
             format!("{}*", r.transport)
         } else {
             r.transport.to_string()
         };
-        println!(
+        outln!(
             "{:>6}  {:<8} {:<12} {:>8} {:>8} {:>7} {:>8}  {:<17} {:<17}",
             r.issue,
             via,
@@ -143,12 +157,55 @@ async fn list(store: &Store, format: Format) -> anyhow::Result<ExitCode> {
             c.pending + c.sending + c.deferred,
             when(Some(r.created_at)),
             when(r.last_run_at)
-        );
+        )?;
     }
     if rows.iter().any(|r| r.transport.is_rehearsal()) {
-        println!("* a rehearsal: nobody was mailed");
+        outln!("* a rehearsal: nobody was mailed")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// One CSV row per campaign; times as unix seconds, empty when absent.
+fn print_csv(rows: &[Row]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(output::stdout());
+    w.write_record([
+        "issue",
+        "subject",
+        "transport",
+        "state",
+        "total",
+        "sent",
+        "failed",
+        "skipped",
+        "deferred",
+        "pending",
+        "possible_duplicates",
+        "created_at",
+        "last_run_at",
+        "reset_at",
+    ])?;
+    let opt = |t: Option<i64>| t.map(|t| t.to_string()).unwrap_or_default();
+    for r in rows {
+        let c = &r.counts;
+        w.write_record([
+            r.issue.to_string(),
+            r.subject.clone(),
+            r.transport.to_string(),
+            r.state.to_owned(),
+            c.total().to_string(),
+            c.sent.to_string(),
+            c.failed.to_string(),
+            c.skipped.to_string(),
+            c.deferred.to_string(),
+            (c.pending + c.sending).to_string(),
+            r.possible_duplicates.to_string(),
+            r.created_at.to_string(),
+            opt(r.last_run_at),
+            opt(r.reset_at),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn state(reset: bool, c: &CampaignCounts) -> &'static str {
@@ -198,9 +255,9 @@ async fn reset(
         }
         let n = store.campaign_counts(c.id).await?;
         lines.push(format!(
-            "the {} campaign ({} recipients, {} sent)",
+            "the {} campaign ({}, {} sent)",
             c.transport,
-            n.total(),
+            output::plural(n.total(), "recipient"),
             n.sent
         ));
     }
@@ -218,7 +275,7 @@ async fn reset(
     for c in &live {
         store.reset_campaign(c.id).await?;
     }
-    println!("reset {what} of issue {issue}; `mailroom campaigns` keeps it in the history");
+    outln!("reset {what} of issue {issue}; `mailroom campaigns` keeps it in the history")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -230,8 +287,7 @@ fn confirm(question: &str, issue: IssueNumber) -> anyhow::Result<()> {
              `--yes` to confirm in a script"
         );
     }
-    eprint!("{question}: ");
-    std::io::stderr().flush().ok();
+    output::prompt(question);
     let mut answer = String::new();
     std::io::stdin()
         .lock()

@@ -10,6 +10,7 @@ use crate::check::{self, CheckContext, report};
 use crate::config::Settings;
 use crate::issue::IssueError;
 use crate::model::Diagnostic;
+use crate::output::{note, plural};
 
 /// Check ISSUE.md for leftover placeholders, empty sections, mis-encoded
 /// text, broken links and more.
@@ -21,9 +22,9 @@ use crate::model::Diagnostic;
 pub struct Args {
     /// The issue file.
     pub issue: PathBuf,
-    /// `human` (compiler style, coloured on a terminal) or `json` (one
+    /// `table` (compiler style, coloured on a terminal) or `json` (one
     /// object per line: file, rule, severity, line, column, len, message, fix).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Treat warnings as errors.
     #[arg(long)]
@@ -36,7 +37,10 @@ pub struct Args {
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    Human,
+    /// Compiler-style diagnostics for people (`human` and `text` work too).
+    #[value(alias = "human", alias = "text")]
+    Table,
+    /// One JSON object per line.
     Json,
 }
 
@@ -67,17 +71,14 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 fn print(args: &Args, source: &str, diagnostics: &[Diagnostic]) -> anyhow::Result<()> {
     let file = args.issue.display().to_string();
     let text = match args.format {
-        Format::Human => report::human(&file, source, diagnostics),
+        Format::Table => report::human(&file, source, diagnostics),
         Format::Json => report::json(&file, diagnostics),
     };
     let mut out = anstream::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A reader that stopped early (`| head`) is not an error.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write the diagnostics to stdout")
-        }
-        _ => Ok(()),
-    }
+    // A reader that stopped early (`| head`) ends the run quietly in `main`.
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(crate::output::stdout_error)
 }
 
 /// Repairs mojibake in `path`, keeping `<path>.bak`; reports what it did
@@ -99,7 +100,7 @@ fn fix(path: &Path) -> anyhow::Result<()> {
     let fixed = findings.iter().filter(|m| m.repair().is_some()).count();
     let left = findings.len() - fixed;
     if fixed == 0 {
-        eprintln!("fix: nothing to repair in `{}`", path.display());
+        note!("fix: nothing to repair in `{}`", path.display());
         return Ok(());
     }
     let mut backup = path.as_os_str().to_owned();
@@ -113,12 +114,13 @@ fn fix(path: &Path) -> anyhow::Result<()> {
         )
     })?;
     std::fs::write(path, repaired).with_context(|| format!("cannot write `{}`", path.display()))?;
-    eprintln!(
-        "fix: repaired {fixed} mis-encoded run(s) in `{}`; the original is `{}`{}",
+    note!(
+        "fix: repaired {} in `{}`; the original is `{}`{}",
+        plural(fixed as u64, "mis-encoded run"),
         path.display(),
         backup.display(),
         if left > 0 {
-            format!("; {left} ambiguous run(s) left for you")
+            format!("; {} left for you", plural(left as u64, "ambiguous run"))
         } else {
             String::new()
         }

@@ -26,6 +26,7 @@ use crate::config::{Loaded, Source};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
+    /// `toml` (annotated; itself a valid config file) or `json`.
     #[arg(long, value_enum, default_value_t = Format::Toml)]
     pub format: Format,
 }
@@ -33,7 +34,9 @@ pub struct Args {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Annotated TOML, itself a valid config file.
     Toml,
+    /// One JSON object: each key's value and source.
     Json,
 }
 
@@ -43,7 +46,7 @@ pub fn run(args: Args, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         Format::Toml => toml_text(loaded)?,
         Format::Json => json_text(loaded)?,
     };
-    print!("{text}");
+    crate::output::out(format_args!("{text}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

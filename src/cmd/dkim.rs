@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::message::dkim::{Algorithm, PrivateKey, key};
+use crate::output::{note, outln};
 
 /// DKIM keys: make one, or print the DNS record of one you have.
 ///
@@ -48,6 +49,8 @@ pub struct Keygen {
     /// The signing domain: the From domain or a parent of it.
     #[arg(long)]
     pub domain: String,
+    /// `rsa` (2048 bits, what every receiver verifies) or `ed25519` (for
+    /// a second signature only).
     #[arg(long, value_enum, default_value = "rsa")]
     pub algorithm: Algorithm,
     /// Where to write the key [default: dkim-<selector>.pem].
@@ -103,17 +106,17 @@ fn keygen(args: Keygen) -> anyhow::Result<ExitCode> {
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write `{}`", out.display()))?;
     let key = PrivateKey::from_pem(pem.as_bytes()).context("the new key")?;
-    eprintln!(
+    note!(
         "dkim: wrote a new {} private key to `{}` (mode 0600; keep it secret and back it up)",
         args.algorithm.tag(),
         out.display()
     );
-    print_record(&name, &key);
+    print_record(&name, &key)?;
     let (sel_key, file_key) = match args.algorithm {
         Algorithm::Rsa => ("selector", "private_key_file"),
         Algorithm::Ed25519 => ("ed25519_selector", "ed25519_private_key_file"),
     };
-    eprintln!(
+    note!(
         "\nthen, once the record resolves, in config.toml:\n\n  [dkim]\n  domain = \"{}\"\n  \
          {sel_key} = \"{}\"\n  {file_key} = \"{}\"\n",
         args.domain,
@@ -144,7 +147,7 @@ fn record(args: Record, config: Option<&Path>) -> anyhow::Result<ExitCode> {
             (name, signer.into_keys().swap_remove(0))
         }
     };
-    print_record(&name, &key);
+    print_record(&name, &key)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -159,9 +162,9 @@ fn record_name(selector: &str, domain: &str) -> anyhow::Result<String> {
 }
 
 /// The record on stdout in zone-file form; how to read it on stderr.
-fn print_record(name: &str, key: &PrivateKey) {
+fn print_record(name: &str, key: &PrivateKey) -> anyhow::Result<()> {
     let value = key.dns_record();
-    eprintln!("\npublish this DNS TXT record:\n\n  name:  {name}\n  value: {value}\n");
-    eprintln!("in zone-file form (strings of at most 255 characters):\n");
-    println!("{name}. IN TXT ( {} )", key::txt_strings(&value).join(" "));
+    note!("\npublish this DNS TXT record:\n\n  name:  {name}\n  value: {value}\n");
+    note!("in zone-file form (strings of at most 255 characters):\n");
+    outln!("{name}. IN TXT ( {} )", key::txt_strings(&value).join(" "))
 }

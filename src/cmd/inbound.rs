@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::domain::{Source, Status, StatusChange, SubscriberId, now};
 use crate::inbound::{self, Event, MAX_MESSAGE_BYTES, Unrecognised};
+use crate::output::{note, plural};
 use crate::store::{Store, Transition};
 use crate::token::verp::VerpTag;
 use crate::token::{Keyring, Purpose};
@@ -78,7 +79,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
                 s
             }
             Err(e) => {
-                eprintln!("inbound: {e:#}; the message stays queued");
+                note!("inbound: {e:#}; the message stays queued");
                 return Ok(ExitCode::from(EX_TEMPFAIL));
             }
         };
@@ -103,7 +104,7 @@ async fn from_stdin(store: &Store, ctx: &inbound::Context<'_>) -> anyhow::Result
             Ok(exit_for([&outcome]))
         }
         Err(e) => {
-            eprintln!("inbound: stdin: {e:#}; the message stays queued");
+            note!("inbound: stdin: {e:#}; the message stays queued");
             Ok(ExitCode::from(EX_TEMPFAIL))
         }
     }
@@ -126,9 +127,9 @@ async fn from_maildir(
         }
         outcomes.push(outcome);
     }
-    eprintln!(
-        "inbound: {} message(s) in `{}`",
-        outcomes.len(),
+    note!(
+        "inbound: {} in `{}`",
+        plural(outcomes.len() as u64, "message"),
         dir.display()
     );
     Ok(exit_for(&outcomes))
@@ -148,11 +149,11 @@ fn exit_for<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> ExitCode {
 /// Reports an outcome by subscriber id: never the token or the address.
 fn report(what: &str, outcome: &Outcome) {
     match outcome {
-        Outcome::Unsubscribed(id) => eprintln!("inbound: {what}: unsubscribed subscriber {id}"),
+        Outcome::Unsubscribed(id) => note!("inbound: {what}: unsubscribed subscriber {id}"),
         Outcome::AlreadyDone(id) => {
-            eprintln!("inbound: {what}: subscriber {id} was already unsubscribed")
+            note!("inbound: {what}: subscriber {id} was already unsubscribed")
         }
-        Outcome::Unusable(why) => eprintln!("inbound: {what}: {why}; left in place"),
+        Outcome::Unusable(why) => note!("inbound: {what}: {why}; left in place"),
     }
 }
 

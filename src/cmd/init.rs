@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::output::{note, outln, warning};
 use crate::store::{Opening, Store};
 
 mod gitignore;
@@ -135,9 +136,9 @@ fn write_config(file: &Path, force: bool) -> anyhow::Result<()> {
 pub async fn open_or_create(settings: &Settings) -> anyhow::Result<Store> {
     let (store, opening) = Store::create(&settings.database.url).await?;
     if opening == Opening::Created {
-        eprintln!("created the store `{}`", settings.database.url.describe());
+        note!("created the store `{}`", settings.database.url.describe());
         match ensure_key(settings, &store, opening).await {
-            Ok(Key::Created(path)) => eprintln!(
+            Ok(Key::Created(path)) => note!(
                 "created the signing key `{}` (mode 0600); back it up with the store",
                 path.display()
             ),
@@ -226,8 +227,8 @@ fn warn_if_readable(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path) {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            eprintln!(
-                "warning: the signing key `{}` is readable by others (mode {mode:o}); \
+            warning!(
+                "the signing key `{}` is readable by others (mode {mode:o}); \
                  run `chmod 600 {}`",
                 path.display(),
                 path.display()
@@ -237,17 +238,20 @@ fn warn_if_readable(path: &Path) {
 }
 
 /// One line of what `init` did: `created  PATH  (why)`.
+/// `init` does its work whatever happens to stdout: a write that fails is
+/// dropped here (a closed pipe still ends the run with its exit status).
 fn say(what: &str, subject: &str, note: &str) {
-    println!("{what:<8} {subject} ({note})");
+    let _ = outln!("{what:<8} {subject} ({note})");
 }
 
 /// What to do next; `dir` as the user gave it, when not the current one.
 fn next_steps(dir: Option<&Path>) {
-    println!("\nnext:");
-    if let Some(dir) = dir {
-        println!("  cd {}", dir.display());
-    }
-    println!("  mailroom subscribers add you@example.org   # or: subscribers import list.csv");
-    println!("  mailroom send ISSUE.md --test              # to [preview] recipients");
-    println!("  mailroom send ISSUE.md                     # to every subscriber");
+    let cd = dir.map(|d| format!("  cd {}\n", d.display()));
+    let _ = outln!(
+        "\nnext:\n{}{}\n{}\n{}",
+        cd.unwrap_or_default(),
+        "  mailroom subscribers add you@example.org   # or: subscribers import list.csv",
+        "  mailroom send ISSUE.md --test              # to [preview] recipients",
+        "  mailroom send ISSUE.md                     # to every subscriber"
+    );
 }

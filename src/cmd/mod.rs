@@ -5,13 +5,20 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Loaded, Settings, Transport};
+use crate::output::note;
+pub use format::Format;
+pub use logging::LogFormat;
 
 pub mod campaigns;
 pub mod check;
+pub mod completions;
 pub mod config;
 pub mod dkim;
+pub mod format;
 pub mod inbound;
 pub mod init;
+mod logging;
+pub mod man;
 pub mod render;
 pub mod send;
 pub mod serve;
@@ -34,8 +41,17 @@ pub mod subscribers;
 /// `mailroom serve` answers the unsubscribe and subscribe links.
 /// Settings: built-in defaults, then config.toml (optional), then MAILROOM_<SECTION>__<KEY>;
 /// `mailroom config` prints them. `mailroom <command> --help` explains each command.
+///
+/// Exit status: 0 done, 1 an error (`error: …` on stderr), 2 unreadable
+/// input, 3 a send finished with failed recipients, 75 retry later, 130
+/// interrupted, 141 stdout closed early (`mailroom … | head`).
 #[derive(Debug, Parser)]
-#[command(name = "mailroom", version, about, verbatim_doc_comment)]
+#[command(
+    name = "mailroom",
+    version = env!("MAILROOM_VERSION"),
+    about,
+    verbatim_doc_comment
+)]
 pub struct Cli {
     /// The config file (TOML); relative paths in it follow its directory.
     /// Default: ./config.toml if it exists, else the built-in defaults.
@@ -45,6 +61,16 @@ pub struct Cli {
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How lines on stderr look: `text`, or `json` (one JSON object per
+    /// line with a timestamp, notes and warnings included; for services).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -62,6 +88,8 @@ pub enum Command {
     Campaigns(campaigns::Args),
     Serve(serve::Args),
     Inbound(inbound::Args),
+    Completions(completions::Args),
+    Man(man::Args),
     Dkim(dkim::Args),
 }
 
@@ -72,6 +100,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dkim(args) => dkim::run(args, cli.config.as_deref()),
         // `init` writes the config file, so it cannot read it first.
         Command::Init(args) => init::run(args, cli.config.as_deref()),
+        // These describe the command line itself and need no settings.
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
         command => dispatch(command, &crate::config::load(cli.config.as_deref())?),
     }
 }
@@ -106,6 +137,8 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
             campaigns::run(args, settings)
         }
         Command::Inbound(args) => inbound::run(args, settings),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 
@@ -114,8 +147,8 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
 fn say_store(loaded: &Loaded) {
     let url = &loaded.settings.database.url;
     match &loaded.file {
-        Some(_) => eprintln!("store: {}", url.describe()),
-        None => eprintln!(
+        Some(_) => note!("store: {}", url.describe()),
+        None => note!(
             "store: {} (no config file: built-in defaults)",
             url.describe()
         ),
@@ -193,14 +226,16 @@ fn with_erasure_keys(store: crate::store::Store, settings: &Settings) -> crate::
 /// Tells the user which subscribers opening the store merged (the first
 /// open after the upgrade that made addresses case-insensitive).
 pub(crate) fn report_merges(store: &crate::store::Store) {
+    use crate::output::{note, plural};
     let merged = store.merged();
     if merged.is_empty() {
         return;
     }
-    eprintln!(
-        "note: addresses are now one subscriber whatever their letter case or domain \
-         spelling; merged {} subscriber(s) that were the same person (their histories are kept):",
-        merged.len()
+    let folded: usize = merged.iter().map(|m| m.merged.len()).sum();
+    note!(
+        "store: merged {} into the subscriber with the same address (letter case and the \
+         spelling of a domain no longer matter; histories kept):",
+        plural(folded as u64, "subscriber")
     );
     for m in merged {
         let others = m
@@ -209,7 +244,7 @@ pub(crate) fn report_merges(store: &crate::store::Store) {
             .map(|e| format!("`{e}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        eprintln!("  `{}` ← {others}, now `{}`", m.kept, m.status);
+        note!("  `{}` ← {others}, now `{}`", m.kept, m.status);
     }
 }
 
@@ -221,32 +256,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Sets up `tracing` for `cli`: `serve` logs one line per request by default.
+/// Sets up `tracing` for `cli` (see `logging`): `serve` logs one line per
+/// request by default.
 pub fn init_logging_for(cli: &Cli) {
-    if matches!(cli.command, Command::Serve(_)) && cli.verbose == 0 {
-        init_filter("mailroom=info,warn");
-    } else {
-        init_logging(cli.verbose);
-    }
+    let serve = matches!(cli.command, Command::Serve(_));
+    logging::init(serve, cli.verbose, cli.log_format);
 }
 
-/// Sets up `tracing` on stderr: warnings by default, more with `-v`.
-pub fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "mailroom=debug,info",
-        _ => "trace",
-    };
-    init_filter(default);
-}
-
-fn init_filter(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .try_init();
-}
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
 use crate::model::{Rendered, Slot};
+use crate::output::{outln, plural, warning};
 use crate::render::{RenderContext, render_issue};
 
 /// The unsubscribe token shown in preview output (real sends use signed tokens).
@@ -78,21 +79,21 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let r = &preview.rendered;
     let budget = settings.render.html_size_budget;
     if preview.html.len() > budget {
-        eprintln!(
-            "warning: the HTML part is {} bytes, over the {budget}-byte budget; Gmail clips \
+        warning!(
+            "the HTML part is {} bytes, over the {budget}-byte budget; Gmail clips \
              messages over about 102 KB and hides the unsubscribe footer, so shorten the issue",
             preview.html.len()
         );
     }
-    println!(
-        "{}: html {} bytes ({:.1} KB), text {} bytes, {} links -> {}/{stem}.{{html,txt,eml}}",
+    outln!(
+        "{}: html {} bytes ({:.1} KB), text {} bytes, {} -> {}/{stem}.{{html,txt,eml}}",
         r.subject,
         preview.html.len(),
         preview.html.len() as f64 / 1024.0,
         preview.text.len(),
-        r.links,
+        plural(r.links as u64, "link"),
         args.out.display(),
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

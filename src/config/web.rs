@@ -51,6 +51,14 @@ pub struct WebSettings {
     pub confirm_retry_max_secs: f64,
     /// Attempts before a confirmation is given up.
     pub confirm_max_attempts: u32,
+    /// Whether `serve` keeps Prometheus metrics and answers `/metrics`.
+    pub metrics: bool,
+    /// A separate address for `/metrics` (e.g. `127.0.0.1:9464`); unset,
+    /// `/metrics` is on `bind`.
+    pub metrics_bind: Option<String>,
+    /// Who may read `/metrics` besides this machine (loopback): addresses
+    /// or ranges. Requests a proxy forwarded are refused whatever this says.
+    pub metrics_allow: Vec<super::Network>,
 }
 
 impl Default for WebSettings {
@@ -80,6 +88,9 @@ impl Default for WebSettings {
             confirm_retry_base_secs: 30.0,
             confirm_retry_max_secs: 3600.0,
             confirm_max_attempts: 30,
+            metrics: true,
+            metrics_bind: None,
+            metrics_allow: Vec::new(),
         }
     }
 }

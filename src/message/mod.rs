@@ -115,7 +115,7 @@ fn warn_unaligned(signer: &dkim::Signer, from: &EmailAddress) {
     let (d, f) = (signer.domain(), from.domain());
     let aligned = d == f || f.ends_with(&format!(".{d}")) || d.ends_with(&format!(".{f}"));
     if !aligned {
-        tracing::warn!(
+        crate::output::warning!(
             "`[dkim] domain` `{d}` does not align with the From domain `{f}`: DMARC will not \
              pass on this signature; sign with `{f}` or a parent domain of it"
         );

@@ -143,7 +143,11 @@ async fn wind_down(shared: &Shared, mut workers: Vec<tokio::task::JoinHandle<()>
         let until = deadline.expect("set above");
         if tokio::time::timeout_at(until, &mut *w).await.is_err() {
             w.abort();
-            tracing::warn!("an in-flight message did not finish within {grace:?}; abandoned");
+            crate::output::warning!(
+                "an in-flight message did not finish within {:.1}s (`[send] shutdown_grace_secs`); \
+                 abandoned",
+                grace.as_secs_f64()
+            );
         }
     }
 }

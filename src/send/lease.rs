@@ -132,7 +132,7 @@ pub fn heartbeat<L: Ledger>(
                     lost();
                     return;
                 }
-                Err(e) => tracing::warn!("cannot renew the campaign's lease: {e:#}"),
+                Err(e) => crate::output::warning!("cannot renew the campaign's lease: {e:#}"),
             }
         }
     })
@@ -146,7 +146,7 @@ pub async fn release<L: Ledger>(ledger: &L, lease: &Lease) {
         .map_err(anyhow::Error::from)
         .context("at the end of the run")
     {
-        tracing::warn!("{e:#}; the next run takes the lease over");
+        crate::output::warning!("{e:#}; the next run takes the lease over");
     }
 }
 

@@ -223,8 +223,8 @@ impl<L: Ledger> Reporter<L> {
                 (None, _) if due => {
                     let issue = reading.issue;
                     match line {
-                        Some(l) => eprintln!("send {issue}: {l}"),
-                        None => eprintln!(
+                        Some(l) => crate::output::note!("send {issue}: {l}"),
+                        None => crate::output::note!(
                             "send {issue}: {}/{} done; this run {}",
                             reading.done,
                             reading.total,

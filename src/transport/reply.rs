@@ -25,6 +25,32 @@ pub enum Delivery {
     RelayRefused(String),
 }
 
+/// One line for people: what happened, then the relay's reply.
+impl std::fmt::Display for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delivery::Sent(reply) => write!(f, "sent: {reply}"),
+            Delivery::Deferred(reply) => write!(f, "deferred, to retry later: {reply}"),
+            Delivery::Unconfirmed(reply) => {
+                write!(
+                    f,
+                    "no reply after the whole message (it may have arrived): {reply}"
+                )
+            }
+            Delivery::Failed {
+                reply,
+                bounce: true,
+            } => write!(f, "refused, no such mailbox: {reply}"),
+            Delivery::Failed {
+                reply,
+                bounce: false,
+            } => write!(f, "refused: {reply}"),
+            Delivery::NotTried(why) => write!(f, "not tried: {why}"),
+            Delivery::RelayRefused(reply) => write!(f, "the relay refused the sender: {reply}"),
+        }
+    }
+}
+
 /// The relay refused us before any recipient: a 5xx to the greeting, EHLO,
 /// AUTH or MAIL FROM, a failed TLS handshake (an unverifiable
 /// certificate), or no STARTTLS when it is required. Retrying cannot help

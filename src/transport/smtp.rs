@@ -21,6 +21,7 @@ use lettre::transport::smtp::response::Response;
 use super::data::DataBlock;
 use super::reply::{self, ConnectError, Delivery};
 
+mod cause;
 mod helo;
 mod open;
 use crate::config::{SmtpSettings, TlsMode};
@@ -115,7 +116,7 @@ impl Relay {
         let limit = t.connect + t.command * 4;
         match tokio::time::timeout(limit, self.connect_inner()).await {
             Ok(result) => result,
-            Err(_) => Err(self.away(anyhow::anyhow!("no answer within {limit:?}"))),
+            Err(_) => Err(self.away(anyhow::anyhow!("no answer within {}s", limit.as_secs()))),
         }
     }
 

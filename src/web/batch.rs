@@ -7,6 +7,8 @@
 //! one-click requests a second.
 use tokio::sync::{mpsc, oneshot};
 
+use super::metrics::Metrics;
+use super::metrics_labels::StoreOp;
 use crate::domain::{Source, Status, StatusChange, SubscriberId};
 use crate::store::{Store, Transition, UNSUBSCRIBE_BATCH};
 
@@ -23,11 +25,11 @@ pub struct Unsubscriber {
 }
 
 impl Unsubscriber {
-    /// Starts the writer task on `store`; it ends once every handle is
-    /// dropped and the queue is drained.
-    pub fn start(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+    /// Starts the writer task on `store` (timing each batch in `metrics`);
+    /// it ends once every handle is dropped and the queue is drained.
+    pub fn start(store: Store, metrics: Metrics) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(UNSUBSCRIBE_BATCH * 4);
-        let task = tokio::spawn(run(store, rx));
+        let task = tokio::spawn(run(store, metrics, rx));
         (Self { tx }, task)
     }
 
@@ -49,7 +51,7 @@ impl Unsubscriber {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, metrics: Metrics, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(UNSUBSCRIBE_BATCH);
     while rx.recv_many(&mut jobs, UNSUBSCRIBE_BATCH).await > 0 {
         let at = crate::domain::now();
@@ -66,7 +68,8 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
                 (j.id, change)
             })
             .collect();
-        match store.unsubscribe_batch(&changes).await {
+        let batch = store.unsubscribe_batch(&changes);
+        match metrics.store(StoreOp::UnsubscribeBatch, batch).await {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.drain(..).zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));

@@ -20,6 +20,8 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 
 use super::mailer::{Job, Mailer};
+use super::metrics::Metrics;
+use super::metrics_labels::{ConfirmationEvent as Event, StoreOp};
 use crate::config::Settings;
 use crate::domain::now;
 use crate::store::{ClaimedConfirmation, ConfirmationOutcome as Outcome, Store};
@@ -106,6 +108,7 @@ pub struct Worker {
     pub backoff: Backoff,
     /// `[send] shutdown_grace_secs`.
     pub grace: Duration,
+    pub metrics: Metrics,
 }
 
 impl Worker {
@@ -125,8 +128,10 @@ impl Worker {
     }
 
     async fn run(self, queue: Queue, mut stop: watch::Receiver<bool>) {
+        let m = &self.metrics;
         while !*stop.borrow() {
-            let batch = match self.store.claim_confirmations(now(), LEASE, BATCH).await {
+            let claim = self.store.claim_confirmations(now(), LEASE, BATCH);
+            let batch = match m.store(StoreOp::ClaimConfirmations, claim).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(
@@ -138,7 +143,8 @@ impl Worker {
                 }
             };
             if batch.is_empty() {
-                let wait = match self.store.next_confirmation_due().await {
+                let next = self.store.next_confirmation_due();
+                let wait = match m.store(StoreOp::NextConfirmationDue, next).await {
                     Ok(Some(at)) => duration_until(at).min(POLL),
                     _ => POLL,
                 };
@@ -146,7 +152,8 @@ impl Worker {
                 continue;
             }
             let outcomes = self.work(batch, &queue, &stop).await;
-            if let Err(e) = self.store.finish_confirmations(&outcomes, now()).await {
+            let finish = self.store.finish_confirmations(&outcomes, now());
+            if let Err(e) = m.store(StoreOp::FinishConfirmations, finish).await {
                 // The rows keep their lease and are tried again after it.
                 tracing::error!(error = format!("{e:#}"), "cannot record confirmations");
             }
@@ -182,7 +189,15 @@ impl Worker {
                 link: format!("{}/confirm/{token}", self.public_url),
             };
             let outcome = match self.deliver(&job, stop).await {
-                Some(delivery) => self.judge(&row, delivery, queue),
+                Some(delivery) => {
+                    let outcome = self.judge(&row, delivery, queue);
+                    self.metrics.confirmation(match &outcome {
+                        Outcome::Done => Event::Sent,
+                        Outcome::GiveUp { .. } => Event::GivenUp,
+                        Outcome::Retry { .. } | Outcome::Postpone { .. } => Event::Retried,
+                    });
+                    outcome
+                }
                 None => Outcome::Retry {
                     at: now(),
                     error: "interrupted by a shutdown; it may have been sent".into(),
@@ -218,7 +233,9 @@ impl Worker {
         let retry = match delivery {
             Delivery::Sent(_) => {
                 if !queue.relay_ok.swap(true, Ordering::Relaxed) {
-                    eprintln!("serve: the relay accepts mail again; sending queued confirmations");
+                    crate::output::note!(
+                        "serve: the relay accepts mail again; sending queued confirmations"
+                    );
                 }
                 tracing::info!(subscriber = id, "confirmation mailed");
                 return Outcome::Done;
@@ -236,7 +253,7 @@ impl Worker {
             | Delivery::RelayRefused(r) => r,
         };
         if queue.relay_ok.swap(false, Ordering::Relaxed) {
-            eprintln!(
+            crate::output::note!(
                 "serve: cannot deliver confirmations now; they stay queued and are retried \
                  with backoff (the reply is in the store's `confirmation_queue.last_error`)"
             );

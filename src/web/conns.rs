@@ -11,25 +11,29 @@
 //! a full table would make a new visitor wait in the listen backlog until
 //! some idle client's header timeout ran out.
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The open connections, oldest first.
+#[derive(Debug)]
 pub struct Conns {
     slots: Arc<Semaphore>,
     cap: usize,
     open: Mutex<Open>,
+    /// Idle connections closed to make room, since the start.
+    evicted: AtomicU64,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Open {
     next: u64,
     /// By admission order, so the first idle one is the oldest.
     conns: BTreeMap<u64, Slot>,
 }
 
+#[derive(Debug)]
 struct Slot {
     busy: Arc<AtomicUsize>,
     close: Arc<Notify>,
@@ -70,6 +74,7 @@ impl Conns {
             slots: Arc::new(Semaphore::new(cap)),
             cap,
             open: Mutex::new(Open::default()),
+            evicted: AtomicU64::new(0),
         })
     }
 
@@ -117,6 +122,7 @@ impl Conns {
         match idle.and_then(|id| open.conns.remove(&id)) {
             Some(slot) => {
                 slot.close.notify_one();
+                self.evicted.fetch_add(1, Ordering::Relaxed);
                 true
             }
             None => false,
@@ -139,6 +145,16 @@ impl Conns {
     /// Connections open now.
     pub fn len(&self) -> usize {
         self.cap - self.slots.available_permits()
+    }
+
+    /// The cap.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Idle connections closed to make room so far.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
@@ -179,6 +195,7 @@ mod tests {
         // Next in line is c, older than d.
         assert!(conns.close_oldest_idle());
         closed_c.notified().await;
+        assert_eq!(conns.evicted(), 2, "b and c were evicted");
         let d_told = tokio::time::timeout(Duration::ZERO, d.close.notified()).await;
         assert!(d_told.is_err(), "the newer idle connection was kept");
         drop((a, c, d));

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::metrics_labels::{StoreOp, UnsubscribeVia};
 use super::{App, pages};
 use crate::domain::{Source, Status, StatusChange, SubscriberId, now};
 use crate::store::{Confirmation, Transition};
@@ -62,13 +63,16 @@ pub async fn unsubscribe(
         Ok(b) => b,
         Err(e) => return super::ops::unreadable_body(&app, &e),
     };
-    let reason = if body.trim_ascii() == ONE_CLICK {
-        "one-click"
+    let (reason, via) = if body.trim_ascii() == ONE_CLICK {
+        ("one-click", UnsubscribeVia::OneClick)
     } else {
-        "web form"
+        ("web form", UnsubscribeVia::Form)
     };
     match app.unsubscriber.unsubscribe(id, reason).await {
-        Ok(_) => {
+        Ok(done) => {
+            if matches!(done, Transition::Changed { .. }) {
+                app.metrics.unsubscribed(via);
+            }
             let undo = app
                 .keys
                 .sign(Purpose::Resubscribe, id, now() + app.token_life);
@@ -95,13 +99,25 @@ pub async fn resubscribe(State(app): State<Arc<App>>, path: TokenPath) -> Respon
         reason: Some("undo unsubscribe".into()),
         ..StatusChange::now(Status::Subscribed, Source::Web)
     };
-    match app.store.undo_unsubscribe(id, &change).await {
-        Ok(Transition::Changed { .. }) => page(pages::subscribed(&app.page)),
-        Ok(Transition::Unchanged(_)) => match app.store.status_of(id).await {
-            Ok(Some(Status::Subscribed)) => page(pages::subscribed(&app.page)),
-            Ok(_) => invalid(&app),
-            Err(e) => try_later(&app, "resubscribe", &e),
-        },
+    let m = &app.metrics;
+    match m
+        .store(
+            StoreOp::UndoUnsubscribe,
+            app.store.undo_unsubscribe(id, &change),
+        )
+        .await
+    {
+        Ok(Transition::Changed { .. }) => {
+            m.undone();
+            page(pages::subscribed(&app.page))
+        }
+        Ok(Transition::Unchanged(_)) => {
+            match m.store(StoreOp::StatusOf, app.store.status_of(id)).await {
+                Ok(Some(Status::Subscribed)) => page(pages::subscribed(&app.page)),
+                Ok(_) => invalid(&app),
+                Err(e) => try_later(&app, "resubscribe", &e),
+            }
+        }
         Ok(Transition::NotFound) => invalid(&app),
         Err(e) => try_later(&app, "resubscribe", &e),
     }
@@ -125,7 +141,12 @@ pub async fn confirm(
     let Some(id) = verified(&app, Purpose::Confirm, path) else {
         return invalid(&app);
     };
-    match app.store.confirm_subscription(id, Some(ip), now()).await {
+    let confirm = app.store.confirm_subscription(id, Some(ip), now());
+    match app
+        .metrics
+        .store(StoreOp::ConfirmSubscription, confirm)
+        .await
+    {
         Ok(Confirmation::Confirmed | Confirmation::AlreadySubscribed) => {
             page(pages::subscribed(&app.page))
         }

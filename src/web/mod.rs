@@ -13,6 +13,9 @@ mod limit;
 mod limits;
 mod links;
 mod mailer;
+mod metrics;
+mod metrics_access;
+pub mod metrics_labels;
 mod ops;
 pub mod pages;
 mod server;
@@ -33,6 +36,7 @@ pub use confirmations::Backoff;
 pub use limit::KeyedLimiter;
 pub use limits::Limits;
 pub use mailer::Mailer;
+pub use metrics::Metrics;
 
 use crate::config::Settings;
 use crate::domain::EmailAddress;
@@ -53,13 +57,23 @@ pub struct App {
     /// `[web] trusted_proxies`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: Limits,
+    /// Prometheus metrics (a no-op handle when `[web] metrics` is off).
+    pub metrics: Metrics,
+    /// Whether `/metrics` is on this listener (metrics on, no `metrics_bind`).
+    pub metrics_here: bool,
+    /// `[web] metrics_allow`: who may read `/metrics` besides loopback.
+    pub metrics_allow: Vec<crate::config::Network>,
 }
 
 /// The service's routes, with security headers, request logs, and the
 /// request limits (body size, body pauses, time per request).
 pub fn router(app: Arc<App>) -> Router {
     let l = &app.limits;
-    Router::new()
+    let mut routes = Router::new();
+    if app.metrics_here {
+        routes = routes.route("/metrics", get(metrics_access::public));
+    }
+    routes
         .route("/", get(subscribe::form))
         .route("/subscribe", get(subscribe::form).post(subscribe::submit))
         .route(
@@ -88,7 +102,10 @@ pub fn router(app: Arc<App>) -> Router {
             app.clone(),
             ops::error_pages,
         ))
-        .layer(axum::middleware::from_fn(ops::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            app.metrics.clone(),
+            ops::log_request,
+        ))
         .layer(axum::middleware::from_fn(ops::security_headers))
         .with_state(app)
 }
@@ -104,8 +121,13 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .await?
         .with_erasure_keys(&keys);
     crate::cmd::report_merges(&store);
+    let conns = conns::Conns::new(limits.max_connections);
+    let metrics = match settings.web.metrics {
+        true => Metrics::new(conns.clone()),
+        false => Metrics::off(),
+    };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let (unsubscriber, writer) = Unsubscriber::start(store.clone());
+    let (unsubscriber, writer) = Unsubscriber::start(store.clone(), metrics.clone());
     let public_url = settings.web.public_url.trim_end_matches('/').to_owned();
     let token_life = time::Duration::days(i64::from(settings.web.confirm_token_days.max(1)));
     let worker = confirmations::Worker {
@@ -116,11 +138,13 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         token_life,
         backoff,
         grace: Duration::from_secs_f64(settings.send.shutdown_grace_secs.clamp(0.0, 3600.0)),
+        metrics: metrics.clone(),
     };
     let listener = tokio::net::TcpListener::bind(&settings.web.bind)
         .await
         .with_context(|| format!("cannot listen on `[web] bind` `{}`", settings.web.bind))?;
     let local = listener.local_addr()?;
+    let metrics_listener = metrics_access::bind(&settings.web).await?;
     let (queue, worker) = worker.start(settings.web.confirm_queue_max, stop.clone());
     report_queue(&store, "queued from before, to send now").await;
     let app = Arc::new(App {
@@ -137,6 +161,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         per_address: KeyedLimiter::new(3, Duration::from_secs(20 * 60)),
         trusted_proxies: settings.web.trusted_proxies.clone(),
         limits: limits.clone(),
+        metrics_here: metrics.is_on() && metrics_listener.is_none(),
+        metrics_allow: settings.web.metrics_allow.clone(),
+        metrics,
     });
     let described = limits.describe(settings.web.max_connections);
     tracing::info!(
@@ -145,19 +172,24 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         open_files = limits.open_files,
         "listening"
     );
-    eprintln!("serve: listening on http://{local}");
-    eprintln!("serve: {described}");
+    crate::output::note!("serve: listening on http://{local}");
+    crate::output::note!("serve: {described}");
+    let metrics_server =
+        metrics_access::start(metrics_listener, &app, local, &limits, stop.clone())?;
     tokio::spawn(async move {
         ops::shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    server::run(listener, router(app), &limits, stop).await;
+    server::run(listener, router(app), conns, limits, stop).await;
+    if let Some(task) = metrics_server {
+        let _ = task.await;
+    }
     // Every connection is closed, so every handle to the writer is gone.
     let _ = writer.await;
     let _ = worker.await;
     report_queue(&store, "left queued for the next start").await;
     store.close().await;
-    eprintln!("serve: stopped");
+    crate::output::note!("serve: stopped");
     Ok(())
 }
 
@@ -169,9 +201,10 @@ async fn report_queue(store: &Store, waiting_means: &str) {
     let given_up = rows.iter().filter(|r| r.failed).count();
     let waiting = rows.len() - given_up;
     if waiting + given_up > 0 {
-        eprintln!(
-            "serve: {waiting} confirmation(s) {waiting_means}; \
-             {given_up} given up (see `confirmation_queue.last_error`)"
+        crate::output::note!(
+            "serve: {} {waiting_means}; {given_up} given up (see \
+             `confirmation_queue.last_error`)",
+            crate::output::plural(waiting as u64, "confirmation")
         );
     }
 }

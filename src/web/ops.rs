@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::App;
+use super::metrics::Metrics;
+use super::metrics_labels::{StoreOp, route_label};
 
 /// Scripts: none. Styles: only `/style.css`. Forms: only back to us.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
@@ -34,21 +36,23 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 /// One structured line per request: method, route pattern (never the
-/// path, which holds tokens), status and latency.
-pub async fn log_request(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+/// path, which holds tokens), status and latency; and the same in the
+/// metrics, when they are on (one layer for both, so metrics add no layer).
+pub async fn log_request(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
+    // A pattern from the fixed list (no allocation per request).
+    let route = route_label(req.extensions().get::<MatchedPath>().map(|m| m.as_str()));
     let method = req.method().clone();
     let start = Instant::now();
     let resp = next.run(req).await;
+    let took = start.elapsed();
+    let status = resp.status().as_u16();
+    metrics.request(&method, route, status, took);
     tracing::info!(
         target: "mailroom::web::access",
         method = %method,
         route,
-        status = resp.status().as_u16(),
-        micros = start.elapsed().as_micros() as u64,
+        status,
+        micros = took.as_micros() as u64,
         "request"
     );
     resp
@@ -92,11 +96,8 @@ pub fn unreadable_body(app: &App, e: &BytesRejection) -> Response {
 
 /// `/healthz`: 200 when the store answers, 503 otherwise.
 pub async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app
-        .store
-        .status_of(crate::domain::SubscriberId::new(0))
-        .await
-    {
+    let probe = app.store.status_of(crate::domain::SubscriberId::new(0));
+    match app.metrics.store(StoreOp::StatusOf, probe).await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "health check failed");
@@ -139,5 +140,5 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
-    eprintln!("serve: stopping: finishing requests in flight");
+    crate::output::note!("serve: stopping: finishing requests in flight");
 }

@@ -9,6 +9,7 @@
 //! hyper's header-read timeout does not cover HTTP/2, and the reverse
 //! proxy in front of `serve` speaks HTTP/1.1 to it.
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -29,10 +30,10 @@ use super::limits::Limits;
 pub async fn run(
     listener: TcpListener,
     router: Router,
-    limits: &Limits,
+    conns: Arc<Conns>,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
-    let conns = Conns::new(limits.max_connections);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
@@ -149,7 +150,7 @@ impl AcceptErrors {
         {
             self.last_logged = Some(Instant::now());
             tracing::error!(error = %e, open = conns.len(), "cannot accept a connection; retrying");
-            eprintln!("serve: cannot accept a connection ({e}); retrying");
+            crate::output::note!("serve: cannot accept a connection ({e}); retrying");
         }
         conns.close_oldest_idle();
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -15,6 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::metrics_labels::{ConfirmationEvent, StoreOp, SubscribeOutcome as Outcome};
 use super::{App, pages};
 use crate::domain::{EmailAddress, now};
 use crate::store::SubscribeRequest;
@@ -44,7 +45,9 @@ pub async fn submit(
     ClientIp(ip): ClientIp,
     form: Result<Form<SubscribeForm>, FormRejection>,
 ) -> Response {
+    let m = &app.metrics;
     if !app.per_ip.allow(ip, Instant::now()) {
+        m.subscribe(Outcome::Throttled);
         let page = pages::try_later(&app.page);
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -55,38 +58,52 @@ pub async fn submit(
     }
     let form = match form {
         Ok(Form(form)) => form,
-        Err(e) => return unreadable_form(&app, &e),
+        Err(e) => {
+            m.subscribe(Outcome::Invalid);
+            return unreadable_form(&app, &e);
+        }
     };
     let (email, name) = match validate(&form) {
         Ok(valid) => valid,
-        Err(message) => return bad_form(&app, StatusCode::BAD_REQUEST, message),
+        Err(message) => {
+            m.subscribe(Outcome::Invalid);
+            return bad_form(&app, StatusCode::BAD_REQUEST, message);
+        }
     };
     let cap = app.confirmations.cap;
-    if !form.website.is_empty() || !app.per_address.allow(email.clone(), Instant::now()) {
+    let honeypot = !form.website.is_empty();
+    if honeypot || !app.per_address.allow(email.clone(), Instant::now()) {
+        m.subscribe(match honeypot {
+            true => Outcome::Honeypot,
+            false => Outcome::Throttled,
+        });
         // Nothing is stored, but the answer must match a real request's.
-        return match app.store.confirmation_queue_full(cap).await {
+        let full = app.store.confirmation_queue_full(cap);
+        return match m.store(StoreOp::QueueFull, full).await {
             Ok(false) => accepted(&app),
             Ok(true) => queue_full(&app),
             Err(e) => store_error(&app, &e),
         };
     }
-    match app
+    let request = app
         .store
-        .request_subscription(&email, name, Some(ip), now(), cap)
-        .await
-    {
+        .request_subscription(&email, name, Some(ip), now(), cap);
+    let (outcome, answer) = match m.store(StoreOp::RequestSubscription, request).await {
         Ok(SubscribeRequest::Confirm(_)) => {
+            m.confirmation(ConfirmationEvent::Queued);
             app.confirmations.wake();
-            accepted(&app)
+            (Outcome::Queued, accepted(&app))
         }
-        Ok(
-            SubscribeRequest::AlreadySubscribed(_)
-            | SubscribeRequest::Suppressed(_)
-            | SubscribeRequest::Erased,
-        ) => accepted(&app),
-        Ok(SubscribeRequest::QueueFull) => queue_full(&app),
-        Err(e) => store_error(&app, &e),
-    }
+        Ok(SubscribeRequest::AlreadySubscribed(_)) => (Outcome::AlreadySubscribed, accepted(&app)),
+        // An erased address is counted as suppressed: the label reveals nothing.
+        Ok(SubscribeRequest::Suppressed(_) | SubscribeRequest::Erased) => {
+            (Outcome::Suppressed, accepted(&app))
+        }
+        Ok(SubscribeRequest::QueueFull) => (Outcome::QueueFull, queue_full(&app)),
+        Err(e) => (Outcome::StoreError, store_error(&app, &e)),
+    };
+    m.subscribe(outcome);
+    answer
 }
 
 /// The address and the name (trimmed, `None` when empty), or what to tell

@@ -119,7 +119,7 @@ fn a_maildir_run_uses_what_it_can_and_leaves_the_rest_in_new() {
     let rerun = p.run(&["inbound", "--maildir", dir.to_str().unwrap()]);
     assert_eq!(rerun.status.code(), Some(65));
     assert!(
-        stderr(&rerun).contains("1 message(s)"),
+        stderr(&rerun).contains("1 message in"),
         "{}",
         stderr(&rerun)
     );

@@ -124,7 +124,7 @@ fn dead_addresses_are_bounced_after_the_run_and_unbounce_restores_them() {
     let out = p.run(&["subscribers", "unbounce", "--campaign", "620"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("restored 20 subscriber(s)"),
+        String::from_utf8_lossy(&out.stdout).contains("restored 20 subscribers"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

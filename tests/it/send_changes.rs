@@ -42,7 +42,7 @@ fn a_changed_issue_is_refused_mid_campaign_until_the_change_is_accepted() {
     assert!(String::from_utf8_lossy(&dry.stdout).contains("--accept-changes"));
     let refused = p.run(&["send", "issue.md"]);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
-    let want = format!("{sent} of {n} recipient(s) already got the earlier version");
+    let want = format!("{sent} of {n} recipients already got the earlier version");
     assert!(stderr(&refused).contains(&want), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("--accept-changes"));
     assert_eq!(p.status()["counts"]["sent"], sent, "nothing more was sent");

@@ -64,7 +64,10 @@ fn opening_an_old_store_merges_case_and_idn_duplicates_keeping_both_histories() 
     let out = env.run(&["subscribers", "count"]);
     assert!(out.status.success());
     let note = String::from_utf8_lossy(&out.stderr);
-    assert!(note.contains("merged 2 subscriber(s)"), "{note}");
+    assert!(
+        note.contains("store: merged 2 subscribers into the subscriber with the same address"),
+        "{note}"
+    );
     assert!(
         note.contains("`NEW.READER@example.test` ← `new.reader@example.test`, now `unsubscribed`"),
         "{note}"

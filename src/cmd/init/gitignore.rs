@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::output::outln;
 
 /// The comment above the lines `init` adds.
 const HEADER: &str = "# mailroom: the store (subscriber data), the signing key and generated files";
@@ -14,12 +15,12 @@ const HEADER: &str = "# mailroom: the store (subscriber data), the signing key a
 pub fn update(dir: &Path, settings: &Settings) -> anyhow::Result<()> {
     let wanted = lines(dir, settings);
     if !in_git_checkout(dir) {
-        println!(
+        outln!(
             "\n{} is not in a git checkout; if you put it under version control, ignore these:",
             dir.display()
-        );
+        )?;
         for line in &wanted {
-            println!("  {line}");
+            outln!("  {line}")?;
         }
         return Ok(());
     }
@@ -56,7 +57,11 @@ pub fn update(dir: &Path, settings: &Settings) -> anyhow::Result<()> {
     super::say(
         "added",
         &shown,
-        &format!("{} lines: {}", missing.len(), missing.join(" ")),
+        &format!(
+            "{}: {}",
+            crate::output::plural(missing.len() as u64, "line"),
+            missing.join(" ")
+        ),
     );
     Ok(())
 }

@@ -7,14 +7,16 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{Campaign, Lease, Ledger};
 use crate::model::Rendered;
+use crate::output::{note, plural};
 use crate::store::Store;
 
 /// This run's render differs from what the campaign has been sending.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "`{file}` changed since the campaign for issue {issue} started: {sent} of {total} \
-     recipient(s) already got the earlier version; rerun with `--accept-changes` to send the \
-     other {rest} the new version, or restore the earlier text"
+    "`{file}` changed since the campaign for issue {issue} started: {sent} of {} already \
+     got the earlier version; rerun with `--accept-changes` to send the other {rest} the new \
+     version, or restore the earlier text",
+    plural(*.total, "recipient")
 )]
 pub struct ContentChanged {
     pub file: String,
@@ -69,11 +71,11 @@ pub async fn reconcile(
             }
             .into());
         }
-        eprintln!(
-            "send: `{}` changed after {} recipient(s) got the earlier version; the other {rest} \
-             get this one (`mailroom status` records the change)",
+        note!(
+            "send: `{}` changed after {} got the earlier version; the other {rest} get this \
+             one (`mailroom status` records the change)",
             file.display(),
-            counts.sent
+            plural(counts.sent, "recipient")
         );
     }
     store

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use super::{Args, Prepared, campaign_transport, guard};
 use crate::config::{Settings, Transport};
 use crate::domain::{CampaignTransport, IssueNumber, Ledger};
+use crate::output::outln;
 use crate::store::Store;
 
 /// Prints recipients, message size and the estimated duration; changes
@@ -39,48 +40,48 @@ pub async fn run(
     // Slots add the address, a Message-ID and three unsubscribe URLs.
     let size = template.len() + 400;
     let s = &settings.send;
-    println!("issue {number}: {}", p.rendered.subject);
-    println!("recipients: {recipients} {note}");
+    outln!("issue {number}: {}", p.rendered.subject)?;
+    outln!("recipients: {recipients} {note}")?;
     if let Some(c) = &existing
         && c.content_hash
             .as_deref()
             .is_some_and(|h| h != super::content::content_hash(&p.rendered))
     {
-        println!(
+        outln!(
             "changed: the issue differs from what the campaign has sent so far; `mailroom send` \
              refuses without `--accept-changes`"
-        );
+        )?;
     }
-    println!(
+    outln!(
         "message: about {:.1} KB each, {:.1} MB in all",
         size as f64 / 1024.0,
         (size as f64 * recipients as f64) / 1_048_576.0
-    );
+    )?;
     let via = match s.transport {
         Transport::Outbox => format!("outbox `{}`", settings.outbox.dir.display()),
         Transport::Discard => "discard (nothing leaves the machine)".to_owned(),
         Transport::Smtp => format!("smtp {}", guard::relay_line(settings)),
     };
-    println!("transport: {via}, concurrency {}", s.concurrency);
-    println!("store: `{}`", settings.database.url);
+    outln!("transport: {via}, concurrency {}", s.concurrency)?;
+    outln!("store: `{}`", settings.database.url)?;
     match (&existing, kind.is_rehearsal()) {
-        (Some(_), _) => println!("confirmation: none needed (resuming the campaign)"),
-        (None, true) => println!("confirmation: none needed (a rehearsal mails nobody)"),
-        (None, false) => println!(
-            "confirmation: `send` asks on a terminal (type {number}); scripts pass `--yes`"
-        ),
+        (Some(_), _) => outln!("confirmation: none needed (resuming the campaign)")?,
+        (None, true) => outln!("confirmation: none needed (a rehearsal mails nobody)")?,
+        (None, false) => {
+            outln!("confirmation: `send` asks on a terminal (type {number}); scripts pass `--yes`")?
+        }
     }
     if s.rate_per_second > 0.0 {
         let secs = recipients as f64 / s.rate_per_second;
-        println!(
+        outln!(
             "estimated duration: {} at {} msg/s",
             human_secs(secs),
             s.rate_per_second
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "estimated duration: rate unlimited (`[send] rate_per_second = 0`); the relay sets the pace"
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@
 //! old issue, or the whole list without a yes refuses or asks. A resume of
 //! a campaign that already started passes (it was confirmed when it
 //! started, and cron must be able to rerun it after a crash).
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 
@@ -43,8 +43,7 @@ pub async fn first_send(
             args.issue.display()
         );
     }
-    eprint!("{question}: ");
-    std::io::stderr().flush().ok();
+    crate::output::prompt(&question);
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -80,7 +79,10 @@ pub async fn audience(
          import FILE`)"
             .to_owned()
     } else {
-        format!("none of its {others} subscriber(s) is subscribed (`mailroom subscribers count`)")
+        format!(
+            "none of its {} is subscribed (`mailroom subscribers count`)",
+            crate::output::plural(others, "subscriber")
+        )
     };
     anyhow::bail!(
         "refusing to send issue {number} to nobody: the store `{}` has no subscribed address; \

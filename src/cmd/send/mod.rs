@@ -12,6 +12,7 @@ use crate::check::{self, CheckContext};
 use crate::config::Settings;
 use crate::domain::{Campaign, CampaignTransport, EmailAddress, Lease, Ledger};
 use crate::model::{Issue, Rendered, Severity};
+use crate::output::{note, plural};
 use crate::render::{RenderContext, render_issue};
 use crate::send::lease::Taken;
 use crate::send::{self, ProgressMode, SendContext};
@@ -189,9 +190,10 @@ fn refuse_errors(args: &Args, p: &Prepared) -> anyhow::Result<()> {
     rules.sort_unstable();
     rules.dedup();
     anyhow::bail!(
-        "refusing to mail subscribers: `{}` has {errors} checker error(s) ({}); fix them \
-         (`mailroom check {}`), or send a test with `--test`",
+        "refusing to mail subscribers: `{}` has {} ({}); fix them (`mailroom check {}`), or \
+         send a test with `--test`",
         args.issue.display(),
+        plural(errors as u64, "checker error"),
         rules.join(", "),
         args.issue.display()
     )
@@ -280,18 +282,18 @@ async fn deliver(
         "the campaign".to_owned()
     };
     if created {
-        eprintln!(
+        note!(
             "send: created {what} for issue {number} in `{}`",
             settings.database.url
         );
         if kind.is_rehearsal() {
-            eprintln!(
+            note!(
                 "send: a rehearsal mails nobody; the first send with `[send] transport = \
                  \"smtp\"` starts the real campaign"
             );
         }
     } else {
-        eprintln!(
+        note!(
             "send: resuming {what} for issue {number} in `{}`",
             settings.database.url
         );
@@ -317,7 +319,7 @@ fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
+            note!(
                 "\nsend: stopping: no new recipients; finishing the messages in flight \
                  (Ctrl-C again to quit now)"
             );
@@ -325,7 +327,7 @@ fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
             if tokio::signal::ctrl_c().await.is_ok() {
                 // Rows still `sending` are re-queued (and those handed to
                 // the relay counted as possible duplicates) by the next run.
-                eprintln!("send: quitting now; resume with the same command");
+                note!("send: quitting now; resume with the same command");
                 std::process::exit(130);
             }
         }
@@ -336,13 +338,15 @@ fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
 fn say_taken(taken: &Taken) {
     match taken {
         Taken::Free => {}
-        Taken::FromDeadProcess(o) => eprintln!(
+        Taken::FromDeadProcess(o) => note!(
             "send: took the campaign over from pid {} on host `{}`, which is gone",
-            o.pid, o.host
+            o.pid,
+            o.host
         ),
-        Taken::FromExpired(o, ago) => eprintln!(
+        Taken::FromExpired(o, ago) => note!(
             "send: took the campaign over from pid {} on host `{}`, silent for {ago} s",
-            o.pid, o.host
+            o.pid,
+            o.host
         ),
     }
 }
@@ -382,16 +386,13 @@ async fn deliver_leased(
     .await?;
     if args.retry_failed {
         let n = store.retry_failed(campaign.id).await?;
-        eprintln!(
-            "send: re-queued {}",
-            send::wording::count(n, "failed recipient", "failed recipients")
-        );
+        note!("send: re-queued {}", plural(n, "failed recipient"));
     }
     if args.retry_now {
         let n = store
             .retry_deferred_now(campaign.id, crate::domain::now_ms())
             .await?;
-        eprintln!(
+        note!(
             "send: {} due now",
             send::wording::count(n, "deferred recipient is", "deferred recipients are")
         );

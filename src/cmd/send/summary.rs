@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::domain::{FailedSplit, now_ms};
+use crate::output::note;
 use crate::send::wording::{self, count};
 use crate::send::{RunEnd, RunReport, progress};
 
@@ -18,16 +19,16 @@ pub fn print(
     if json {
         progress::emit("report", report);
     }
-    eprintln!("send: issue {}: {}", report.issue, totals(report));
+    note!("send: issue {}: {}", report.issue, totals(report));
     for change in &report.content_changes {
-        eprintln!(
+        note!(
             "send: the issue changed mid-campaign: {} got the earlier version, the rest the \
              later one",
             count(change.sent_before, "recipient", "recipients")
         );
     }
     if report.recovered > 0 {
-        eprintln!(
+        note!(
             "send: {} in flight when an earlier run died; sent again, so they may have \
              arrived twice (`mailroom status` counts them)",
             count(report.recovered, "message was", "messages were")
@@ -45,7 +46,7 @@ pub fn print(
                 .waiting
                 .map(|w| wording::waiting_line(&w, now_ms()))
                 .unwrap_or_else(|| "waiting for deferred recipients".to_owned());
-            eprintln!(
+            note!(
                 "send: {line}\nsend: the next retry is later than `[send] max_wait_secs`, so \
                  this run stops here: rerun `mailroom send {issue}` then, or `mailroom send \
                  {issue} --retry-now` to try them at once"
@@ -53,25 +54,25 @@ pub fn print(
             75
         }
         RunEnd::Interrupted => {
-            eprintln!("send: interrupted; resume with `mailroom send {issue}`");
+            note!("send: interrupted; resume with `mailroom send {issue}`");
             130
         }
         RunEnd::RelayRefused { reason } => {
-            eprintln!(
+            note!(
                 "send: stopped: {reason}\nsend: nobody was marked failed and the campaign is \
                  intact: rerun `mailroom send {issue}` once the relay or `[smtp]` is fixed"
             );
             1
         }
         RunEnd::LeaseLost => {
-            eprintln!(
+            note!(
                 "send: another run took this campaign over after this one stalled past `[send] \
                  lease_secs`; it carries on (`mailroom status {issue}`)"
             );
             75
         }
         RunEnd::RelayUnavailable { reason } => {
-            eprintln!(
+            note!(
                 "send: the relay stayed unreachable ({reason}); the campaign is intact: rerun \
                  `mailroom send {issue}` when it is back"
             );
@@ -115,27 +116,27 @@ fn totals(report: &RunReport) -> String {
 /// retry that re-queues nobody.
 fn failure_hint(f: &FailedSplit, issue: &str) {
     if f.bounced > 0 {
-        eprintln!(
+        note!(
             "send: {} bounced: the relay said the address does not exist; marked bounced, \
              never retried",
             count(f.bounced, "recipient", "recipients")
         );
     }
     if f.suppressed > 0 {
-        eprintln!(
+        note!(
             "send: {} failed and unsubscribed since; never retried",
             count(f.suppressed, "recipient", "recipients")
         );
     }
     if f.retryable > 0 {
-        eprintln!(
+        note!(
             "send: {} failed for another reason (a rejected message, retries used up) and can \
              be tried again: `mailroom send {issue} --retry-failed`",
             count(f.retryable, "recipient", "recipients")
         );
     }
     if f.bounced + f.suppressed + f.retryable > 0 {
-        eprintln!(
+        note!(
             "send: `mailroom status {issue} --recipients --state failed` lists them with the \
              relay's replies"
         );

@@ -9,6 +9,7 @@ use super::Prepared;
 use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
+use crate::output::note;
 use crate::transport::{Delivery, Transport, outbox};
 
 /// The unsubscribe token in test messages (the web service rejects it).
@@ -51,10 +52,10 @@ pub async fn run(
             (Transport::Smtp(_), None) => unreachable!("connected above"),
         };
         match delivery {
-            Delivery::Sent(reply) => eprintln!("test: sent to `{addr}`: {reply}"),
+            Delivery::Sent(reply) => note!("test: sent to `{addr}`: {reply}"),
             other => {
                 failed += 1;
-                eprintln!("test: not sent to `{addr}`: {other:?}");
+                note!("test: not sent to `{addr}`: {other}");
             }
         }
     }

@@ -174,9 +174,9 @@ pub fn run(args: Args, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         let resume = gather::Resume::new(&args, loaded);
         let report = gather::gather(store, &campaign, settings, &resume).await?;
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            Format::Json => crate::output::outln!("{}", serde_json::to_string_pretty(&report)?)?,
             Format::Csv => text::print_csv(&report)?,
-            Format::Table => text::print(&report),
+            Format::Table => text::print(&report)?,
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -187,7 +187,7 @@ async fn find(store: &Store, number: Option<IssueNumber>) -> anyhow::Result<Opti
     let Some(n) = number else {
         let latest = store.latest_campaign().await?;
         if latest.is_none() {
-            eprintln!(
+            crate::output::note!(
                 "status: no campaigns yet; `mailroom send ISSUE.md --dry-run` shows what a send \
                  would do, `mailroom send ISSUE.md` starts one"
             );

@@ -20,7 +20,7 @@ pub async fn list(
     state: Option<DeliveryState>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let out = std::io::stdout().lock();
+    let out = crate::output::stdout();
     let mut sink = match format {
         Format::Table => Sink::Table(out),
         Format::Csv => {
@@ -44,7 +44,7 @@ pub async fn list(
     sink.finish()?;
     if shown == 0 && format == Format::Table {
         let which = state.map_or(String::new(), |s| format!(" {s}"));
-        eprintln!("status: issue {} has no{which} recipients", c.issue);
+        crate::output::note!("status: issue {} has no{which} recipients", c.issue);
     }
     Ok(())
 }

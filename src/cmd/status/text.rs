@@ -2,37 +2,38 @@
 //! (the failure groups).
 use super::{State, StatusReport};
 use crate::domain::now_ms;
+use crate::output::outln;
 use crate::send::wording::{self, count};
 
 /// Failure groups shown in the table; `--format json` or `csv` list all.
 const GROUPS_SHOWN: usize = 10;
 
 /// Prints the summary table.
-pub fn print(r: &StatusReport) {
+pub fn print(r: &StatusReport) -> anyhow::Result<()> {
     let now = now_ms();
-    println!("issue {}: {}", r.issue, r.subject);
+    outln!("issue {}: {}", r.issue, r.subject)?;
     if r.rehearsal {
-        println!(
+        outln!(
             "  transport: {} (a rehearsal: nobody was mailed; the first SMTP send starts the \
              real campaign)",
             r.transport
-        );
+        )?;
     } else {
-        println!("  transport: {} (the real campaign)", r.transport);
+        outln!("  transport: {} (the real campaign)", r.transport)?;
     }
-    println!("  state: {}", state_line(r, now));
+    outln!("  state: {}", state_line(r, now))?;
     if let Some(cmd) = &r.resume {
         match r.state {
-            State::Complete => println!("  retry: {cmd}"),
+            State::Complete => outln!("  retry: {cmd}")?,
             State::Waiting => {
-                println!("  resume: {cmd} (add `--retry-now` to retry the deferred at once)")
+                outln!("  resume: {cmd} (add `--retry-now` to retry the deferred at once)")?
             }
-            _ => println!("  resume: {cmd}"),
+            _ => outln!("  resume: {cmd}")?,
         }
     }
-    println!("  runs: {}", runs_line(r));
+    outln!("  runs: {}", runs_line(r))?;
     let c = &r.counts;
-    println!(
+    outln!(
         "  {}: {} sent, {} failed, {} deferred, {} pending, {} sending, {} skipped",
         count(r.total, "recipient", "recipients"),
         c.sent,
@@ -41,30 +42,30 @@ pub fn print(r: &StatusReport) {
         c.pending,
         c.sending,
         c.skipped
-    );
+    )?;
     if c.failed > 0 {
-        println!("  failed: {}", failed_line(r));
+        outln!("  failed: {}", failed_line(r))?;
     }
     if r.sending_secs > 0.0 {
-        println!(
+        outln!(
             "  sending time: {}, {} (sent or failed per second sending, over all runs)",
             wording::duration(r.sending_secs),
             wording::rate(r.rate_per_sec)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "  possible duplicates: {} (handed to the relay when a run died, or whose reply was \
          lost; sent again)",
         r.possible_duplicates
-    );
+    )?;
     for ch in &r.content_changes {
-        println!(
+        outln!(
             "  changed mid-campaign (accepted {}): {} got the earlier version",
             wording::date_time(ch.changed_at * 1000),
             count(ch.sent_before, "recipient", "recipients")
-        );
+        )?;
     }
-    print_groups(r);
+    print_groups(r)
 }
 
 fn state_line(r: &StatusReport, now: i64) -> String {
@@ -145,29 +146,30 @@ fn failed_line(r: &StatusReport) -> String {
     parts.join(", ")
 }
 
-fn print_groups(r: &StatusReport) {
+fn print_groups(r: &StatusReport) -> anyhow::Result<()> {
     if r.failures.is_empty() {
-        return;
+        return Ok(());
     }
-    println!("failed and deferred, by reply:");
+    outln!("failed and deferred, by reply:")?;
     for g in r.failures.iter().take(GROUPS_SHOWN) {
-        println!("  {:>6} {:<8}  {}", g.count, g.state, g.reply);
-        println!("  {:>6} {:<8}  e.g. {}", "", "", g.examples.join(", "));
+        outln!("  {:>6} {:<8}  {}", g.count, g.state, g.reply)?;
+        outln!("  {:>6} {:<8}  e.g. {}", "", "", g.examples.join(", "))?;
     }
     if r.failures.len() > GROUPS_SHOWN {
         let rest = &r.failures[GROUPS_SHOWN..];
         let n: u64 = rest.iter().map(|g| g.count).sum();
-        println!(
+        outln!(
             "  … {} more ({}); `--format json` or `--format csv` lists them all",
             count(rest.len() as u64, "reply", "replies"),
             count(n, "recipient", "recipients")
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Prints the failure groups as CSV.
 pub fn print_csv(r: &StatusReport) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+    let mut w = csv::Writer::from_writer(crate::output::stdout());
     w.write_record([
         "state",
         "count",

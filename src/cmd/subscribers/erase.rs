@@ -1,9 +1,10 @@
 //! `subscribers erase`: remove a person on request (GDPR art. 17), after a
 //! confirmation, keeping only what stops them being added again.
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use crate::domain::EmailAddress;
+use crate::output::{outln, plural};
 use crate::store::{EraseOutcome, Erasure, Store};
 
 /// `subscribers erase`.
@@ -11,7 +12,7 @@ pub async fn erase(store: &Store, email: &EmailAddress, yes: bool) -> anyhow::Re
     let Some(sub) = store.find(email).await? else {
         return match store.erase(email).await? {
             EraseOutcome::AlreadyErased => {
-                println!("`{email}` was already erased; nothing is stored about it but its hash");
+                outln!("`{email}` was already erased; nothing is stored about it but its hash")?;
                 Ok(ExitCode::SUCCESS)
             }
             _ => anyhow::bail!(
@@ -24,8 +25,8 @@ pub async fn erase(store: &Store, email: &EmailAddress, yes: bool) -> anyhow::Re
         confirm(&sub.email)?;
     }
     match store.erase(email).await? {
-        EraseOutcome::Erased(done) => tell(&done),
-        EraseOutcome::AlreadyErased => println!("`{email}` was already erased"),
+        EraseOutcome::Erased(done) => tell(&done)?,
+        EraseOutcome::AlreadyErased => outln!("`{email}` was already erased")?,
         EraseOutcome::NotFound => anyhow::bail!("`{email}` was removed by someone else meanwhile"),
     }
     Ok(ExitCode::SUCCESS)
@@ -39,13 +40,10 @@ fn confirm(email: &EmailAddress) -> anyhow::Result<()> {
              terminal to ask on; pass `--yes` to erase from a script"
         );
     }
-    let mut err = std::io::stderr().lock();
-    write!(
-        err,
+    crate::output::prompt(&format!(
         "erase `{email}`? Its address, name, IPs, history and delivery records are deleted \
-         for good. Type `yes` to erase: "
-    )?;
-    err.flush()?;
+         for good. Type `yes` to erase"
+    ));
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if answer.trim().eq_ignore_ascii_case("yes") {
@@ -56,27 +54,29 @@ fn confirm(email: &EmailAddress) -> anyhow::Result<()> {
 }
 
 /// Says what went and what stays.
-fn tell(done: &Erasure) {
-    println!("erased `{}`", done.email);
+fn tell(done: &Erasure) -> anyhow::Result<()> {
+    outln!("erased `{}`", done.email)?;
     let mut removed = vec!["the address".to_owned()];
     if done.had_name {
         removed.push("the name".to_owned());
     }
     if done.ips > 0 {
-        removed.push(format!("{} consent IP address(es)", done.ips));
+        removed.push(format!(
+            "{} of consent",
+            plural(u64::from(done.ips), "IP address")
+        ));
     }
     removed.push(format!(
-        "{} history entr{} (times, sources, IPs, reasons)",
-        done.history,
-        if done.history == 1 { "y" } else { "ies" }
+        "{} (times, sources, IPs, reasons)",
+        plural(done.history, "history entry")
     ));
     removed.push(format!(
-        "{} delivery record(s) (which issues were sent)",
-        done.deliveries
+        "{} (which issues were sent)",
+        plural(done.deliveries, "delivery record")
     ));
-    println!("  removed: {}", removed.join(", "));
-    println!(
+    outln!("  removed: {}", removed.join(", "))?;
+    outln!(
         "  kept:    a keyed hash of the address (not the address), so that no import, \
          `subscribers add` or web subscription adds it again"
-    );
+    )
 }

@@ -10,11 +10,11 @@ use crate::store::Store;
 
 /// The CSV columns: the subscriber's, then one history entry's (what
 /// `subscribers import` reads back).
-const CSV_HEADER: [&str; 16] = crate::import::EXPORT_CSV_HEADER;
+pub(super) const CSV_HEADER: [&str; 16] = crate::import::EXPORT_CSV_HEADER;
 
 /// `subscribers export`.
 pub async fn export(store: &Store, format: ExportFormat) -> anyhow::Result<ExitCode> {
-    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let out = crate::output::stdout();
     let mut pages = Pages::new(store, None);
     match format {
         ExportFormat::Json => {
@@ -64,7 +64,8 @@ async fn with_histories(
     Ok(out)
 }
 
-fn write_csv_rows<W: Write>(
+/// One CSV row per history entry of `s` (also `show --format csv`).
+pub(super) fn write_csv_rows<W: Write>(
     w: &mut csv::Writer<W>,
     s: &Subscriber,
     history: &[StatusChange],

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use time::OffsetDateTime;
 
 use crate::import::{Format, Row, files::Input};
+use crate::output::{note, outln, plural, warning};
 use crate::store::{IMPORT_BATCH, ImportSession, ImportSummary, Store};
 
 /// Batches in flight between the reader and the store; bounds memory.
@@ -64,7 +65,7 @@ pub async fn run(
         match applied {
             Ok(notices) => {
                 for notice in notices {
-                    progress.suspend(|| eprintln!("warning: {notice}"));
+                    progress.suspend(|| warning!("{notice}"));
                 }
             }
             Err(e) => {
@@ -80,7 +81,7 @@ pub async fn run(
         return Err(stopped(session, e, dry_run).await);
     }
     let summary = session.finish().await?;
-    report(&summary, rows, started, dry_run);
+    report(&summary, rows, started, dry_run)?;
     Ok(if summary.rejected > 0 {
         ExitCode::from(EXIT_REJECTED)
     } else {
@@ -152,15 +153,15 @@ fn counts(s: &ImportSummary) -> String {
     )
 }
 
-fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) {
-    println!("{}", counts(s));
+fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) -> anyhow::Result<()> {
+    outln!("{}", counts(s))?;
     if dry_run {
-        println!("dry run: nothing was written");
+        outln!("dry run: nothing was written")?;
     }
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{rows} {} in {secs:.2} s ({:.0} rows/s)",
-        plural(rows, "row", "rows"),
+    note!(
+        "{} in {secs:.2} s ({:.0} rows/s)",
+        plural(rows, "row"),
         rows as f64 / secs.max(1e-9)
     );
     if s.rejected > 0 {
@@ -169,15 +170,12 @@ fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) {
         } else {
             "were imported"
         };
-        eprintln!(
-            "warning: {} of {rows} {} rejected (listed above); the other {} {applied}",
+        warning!(
+            "{} of {} rejected (listed above); the other {} {applied}",
             s.rejected,
-            plural(rows, "row", "rows"),
+            plural(rows, "row"),
             rows - s.rejected,
         );
     }
-}
-
-fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
+    Ok(())
 }

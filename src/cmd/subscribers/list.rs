@@ -3,23 +3,24 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::ListFormat;
 use super::output::{JsonArray, Pages, summary_json, time_text};
+use crate::cmd::Format;
 use crate::domain::Status;
+use crate::output::note;
 use crate::store::Store;
 
 /// `subscribers list`.
 pub async fn list(
     store: &Store,
     status: Option<Status>,
-    format: ListFormat,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
     print(Pages::new(store, status), format).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `subscribers search`: by address or name, without regard to case.
-pub async fn search(store: &Store, text: &str, format: ListFormat) -> anyhow::Result<ExitCode> {
+pub async fn search(store: &Store, text: &str, format: Format) -> anyhow::Result<ExitCode> {
     if text.trim().is_empty() {
         anyhow::bail!(
             "give some text to search for, e.g. `mailroom subscribers search example.com`"
@@ -28,17 +29,17 @@ pub async fn search(store: &Store, text: &str, format: ListFormat) -> anyhow::Re
     let text = text.trim();
     let found = print(Pages::new(store, None).matching(text), format).await?;
     if found == 0 {
-        eprintln!("note: no subscriber's address or name contains `{text}`");
+        note!("search: no subscriber's address or name contains `{text}`");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints every page; returns how many subscribers were printed.
-async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<u64> {
+async fn print(mut pages: Pages<'_>, format: Format) -> anyhow::Result<u64> {
     let mut printed = 0u64;
-    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let out = crate::output::stdout();
     match format {
-        ListFormat::Table => {
+        Format::Table => {
             let mut out = out;
             writeln!(out, "{:>8}  {:<40}  {:<12}  name", "id", "email", "status")?;
             while let Some(page) = pages.next().await? {
@@ -56,7 +57,7 @@ async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<u64> 
             }
             out.flush()?;
         }
-        ListFormat::Csv => {
+        Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["id", "email", "name", "status", "created_at", "updated_at"])?;
             while let Some(page) = pages.next().await? {
@@ -74,7 +75,7 @@ async fn print(mut pages: Pages<'_>, format: ListFormat) -> anyhow::Result<u64> 
             }
             w.flush()?;
         }
-        ListFormat::Json => {
+        Format::Json => {
             let mut array = JsonArray::new(out);
             while let Some(page) = pages.next().await? {
                 printed += page.len() as u64;

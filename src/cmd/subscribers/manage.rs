@@ -1,9 +1,10 @@
 //! `add`, `remove`, `count`, `show`: one subscriber at a time.
 use std::process::ExitCode;
 
-use super::ShowFormat;
 use super::output::{subscriber_json, time_text};
+use crate::cmd::Format;
 use crate::domain::{Consent, EmailAddress, Source, Status, StatusChange, Subscriber};
+use crate::output::outln;
 use crate::store::{AddOutcome, Store, Transition};
 
 /// `subscribers add`.
@@ -28,11 +29,9 @@ pub async fn add(
         .add_subscriber(email, name.as_deref(), consent)
         .await?
     {
-        AddOutcome::Added(_) => println!("added `{email}`"),
-        AddOutcome::AlreadySubscribed(_) => println!("`{email}` is already subscribed"),
-        AddOutcome::Resubscribed { was, .. } => {
-            println!("resubscribed `{email}` (was `{was}`)")
-        }
+        AddOutcome::Added(_) => outln!("added `{email}`")?,
+        AddOutcome::AlreadySubscribed(_) => outln!("`{email}` is already subscribed")?,
+        AddOutcome::Resubscribed { was, .. } => outln!("resubscribed `{email}` (was `{was}`)")?,
         AddOutcome::Erased => anyhow::bail!(
             "`{email}` was erased on request (`mailroom subscribers erase`), so it is never \
              added again; only its keyed hash is kept, to honour that"
@@ -45,8 +44,8 @@ pub async fn add(
 pub async fn remove(store: &Store, email: &EmailAddress) -> anyhow::Result<ExitCode> {
     let change = StatusChange::now(Status::Unsubscribed, Source::Cli);
     match store.set_status(email, &change).await? {
-        Transition::Changed { from, .. } => println!("unsubscribed `{email}` (was `{from}`)"),
-        Transition::Unchanged(_) => println!("`{email}` is already unsubscribed"),
+        Transition::Changed { from, .. } => outln!("unsubscribed `{email}` (was `{from}`)")?,
+        Transition::Unchanged(_) => outln!("`{email}` is already unsubscribed")?,
         Transition::NotFound => return Err(not_found(store, email).await),
     }
     Ok(ExitCode::SUCCESS)
@@ -64,41 +63,43 @@ pub async fn count(store: &Store) -> anyhow::Result<ExitCode> {
     let counts = store.counts().await?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     for (status, n) in counts {
-        println!("{:<13} {n}", status.as_str());
+        outln!("{:<13} {n}", status.as_str())?;
     }
-    println!("{:<13} {total}", "total");
+    outln!("{:<13} {total}", "total")?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `subscribers show`.
-pub async fn show(
-    store: &Store,
-    email: &EmailAddress,
-    format: ShowFormat,
-) -> anyhow::Result<ExitCode> {
+pub async fn show(store: &Store, email: &EmailAddress, format: Format) -> anyhow::Result<ExitCode> {
     let Some(sub) = store.find(email).await? else {
         return Err(not_found(store, email).await);
     };
     let history = store.history(sub.id).await?;
     match format {
-        ShowFormat::Json => {
+        Format::Json => {
             let json = subscriber_json(&sub, &history);
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?)?;
         }
-        ShowFormat::Text => print_text(&sub, &history),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(crate::output::stdout());
+            w.write_record(super::export::CSV_HEADER)?;
+            super::export::write_csv_rows(&mut w, &sub, &history)?;
+            w.flush()?;
+        }
+        Format::Table => print_text(&sub, &history)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_text(sub: &Subscriber, history: &[StatusChange]) {
+fn print_text(sub: &Subscriber, history: &[StatusChange]) -> anyhow::Result<()> {
     match &sub.name {
-        Some(name) => println!("{} ({name})", sub.email),
-        None => println!("{}", sub.email),
+        Some(name) => outln!("{} ({name})", sub.email)?,
+        None => outln!("{}", sub.email)?,
     }
-    println!("status   {}", sub.status);
-    println!("id       {}", sub.id);
-    println!("created  {}", time_text(sub.created_at));
-    println!("updated  {}", time_text(sub.updated_at));
+    outln!("status   {}", sub.status)?;
+    outln!("id       {}", sub.id)?;
+    outln!("created  {}", time_text(sub.created_at))?;
+    outln!("updated  {}", time_text(sub.updated_at))?;
     let c = &sub.consent;
     let mut consent = format!("{} at {}", c.source, time_text(c.at));
     if let Some(ip) = c.ip {
@@ -110,8 +111,8 @@ fn print_text(sub: &Subscriber, history: &[StatusChange]) {
     if let Some(ip) = c.confirm_ip {
         consent.push_str(&format!(" from {ip}"));
     }
-    println!("consent  {consent}");
-    println!("history");
+    outln!("consent  {consent}")?;
+    outln!("history")?;
     for h in history {
         let mut line = format!(
             "  {}  {:<12}  {}",
@@ -125,6 +126,7 @@ fn print_text(sub: &Subscriber, history: &[StatusChange]) {
         if let Some(reason) = &h.reason {
             line.push_str(&format!("  ({reason})"));
         }
-        println!("{line}");
+        outln!("{line}")?;
     }
+    Ok(())
 }

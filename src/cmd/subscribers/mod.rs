@@ -2,9 +2,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cmd::Format;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, Status};
-use crate::import::Format;
+use crate::import::Format as ImportFormat;
+use crate::output::{outln, plural};
 use crate::store::Store;
 
 mod erase;
@@ -26,7 +28,9 @@ pub struct Args {
 pub enum Command {
     /// Subscribe an address (an explicit opt-in, recorded as source `cli`).
     Add {
+        /// The address to subscribe.
         email: EmailAddress,
+        /// The person's name, as emails greet them.
         #[arg(long)]
         name: Option<String>,
         /// Also re-add an address that bounced or complained.
@@ -34,14 +38,18 @@ pub enum Command {
         force: bool,
     },
     /// Mark an address unsubscribed; its history is kept.
-    Remove { email: EmailAddress },
+    Remove {
+        /// The address to unsubscribe.
+        email: EmailAddress,
+    },
     /// List subscribers, by id.
     List {
         /// Only this status: subscribed, unsubscribed, bounced, complained, pending.
         #[arg(long)]
         status: Option<Status>,
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        /// `table` for people, `csv` or `json` for programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Find subscribers whose address or name contains TEXT (any case).
     ///
@@ -51,8 +59,9 @@ pub enum Command {
     Search {
         /// Part of an address or a name.
         text: String,
-        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        /// `table` for people, `csv` or `json` for programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Erase a person on request (GDPR): delete their address, name, IPs,
     /// history and delivery records, keeping only a keyed hash of the
@@ -74,9 +83,12 @@ pub enum Command {
     Count,
     /// Show one subscriber: status, consent and the full history.
     Show {
+        /// The subscriber's address.
         email: EmailAddress,
-        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
-        format: ShowFormat,
+        /// `table` for people; `json`; or `csv`, one row per history entry
+        /// (the columns of `export --format csv`).
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Import a Mailchimp export (the zip or its CSVs) or a plain CSV.
     ///
@@ -87,14 +99,14 @@ pub enum Command {
     /// that stops part-way keeps what it did, and running it again
     /// completes it.
     Import {
-        /// The zip, or one CSV file.
+        /// The Mailchimp zip, one of its CSVs, or a plain CSV.
         file: PathBuf,
         /// The layout; by default a zip, or a CSV with an `Email Address`
         /// header and a status word in its name, is Mailchimp; a JSON
         /// array is mailroom's export; anything else plain (a header maps
         /// columns by name, and mailroom's CSV export is recognised).
         #[arg(long, value_enum)]
-        format: Option<Format>,
+        format: Option<ImportFormat>,
         /// Report what would happen; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -117,24 +129,11 @@ pub enum Command {
     },
     /// Export everyone, with consent records and full histories.
     Export {
+        /// `json` (one object per subscriber) or `csv` (one row per
+        /// history entry).
         #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
         format: ExportFormat,
     },
-}
-
-/// Output formats of `list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Csv,
-    Json,
-}
-
-/// Output formats of `show`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ShowFormat {
-    Text,
-    Json,
 }
 
 /// Output formats of `export`.
@@ -152,15 +151,15 @@ async fn unbounce(store: &Store, issue: crate::domain::IssueNumber) -> anyhow::R
         anyhow::bail!("no campaign for issue {issue} (`mailroom campaigns` lists them)");
     }
     let done = store.unbounce_campaign(issue).await?;
-    println!(
-        "restored {} subscriber(s) bounced by the campaign of issue {issue}",
-        done.restored
-    );
+    outln!(
+        "restored {} bounced by the campaign of issue {issue}",
+        plural(done.restored, "subscriber")
+    )?;
     if done.left > 0 {
-        println!(
+        outln!(
             "left {} alone: their status changed since the bounce (`mailroom subscribers show`)",
             done.left
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -58,7 +58,7 @@ impl Relay {
                     if e.is_permanent() || e.is_client() {
                         self.refused("AUTH", error_text(&e), BAD_AUTH)
                     } else {
-                        self.away(e)
+                        self.away(anyhow::anyhow!(error_text(&e)))
                     }
                 })?;
         }
@@ -96,7 +96,7 @@ impl Relay {
         } else if tls && (e.is_tls() || is_handshake_failure(&e)) {
             self.refused(stage, error_text(&e), BAD_CERT)
         } else {
-            self.away(e)
+            self.away(anyhow::anyhow!(error_text(&e)))
         }
     }
 
@@ -159,9 +159,9 @@ pub(super) fn read_roots(path: &std::path::Path) -> anyhow::Result<Certificate> 
     Ok(cert)
 }
 
-/// The text of an SMTP error (lettre's `Display` includes its cause).
+/// The text of an SMTP error, each cause once (see `cause`).
 fn error_text(e: &SmtpError) -> String {
-    e.to_string()
+    super::cause::describe(e)
 }
 
 /// Whether a TLS handshake failed on the certificate or the protocol

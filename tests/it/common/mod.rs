@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 pub mod dkim;
 pub mod mta;
 pub mod project;
+pub mod prom;
+pub mod prom_check;
 pub mod relay;
 pub mod sink;
 pub mod web;

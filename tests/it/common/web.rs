@@ -161,6 +161,11 @@ pub fn try_request(
     try_request_with(port, method, path, body, &[])
 }
 
+/// GET `path` with extra header lines (`Name: value`).
+pub fn get_with(port: u16, path: &str, headers: &[&str]) -> Reply {
+    try_request_with(port, "GET", path, None, headers).expect("an HTTP exchange with serve")
+}
+
 /// POST `body` as a form to `path`, with extra header lines (`Name: value`).
 pub fn post_with(port: u16, path: &str, body: &str, headers: &[&str]) -> Reply {
     try_request_with(port, "POST", path, Some(body), headers).expect("an HTTP exchange with serve")
