@@ -73,7 +73,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let store = match Store::open_durable(&settings.database.url).await {
+        let store = match Store::open_durable(&settings.database).await {
             Ok(s) => {
                 crate::cmd::report_merges(&s);
                 s

@@ -55,7 +55,7 @@ pub fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let (store, opening) = Store::create(&settings.database.url).await?;
+        let (store, opening) = Store::create(&settings.database).await?;
         match opening {
             Opening::Created => say(
                 "created",
@@ -134,7 +134,7 @@ fn write_config(file: &Path, force: bool) -> anyhow::Result<()> {
 /// signing key (unless one exists or `MAILROOM_WEB__SECRET` is set). For
 /// the commands that add subscribers; says on stderr what it created.
 pub async fn open_or_create(settings: &Settings) -> anyhow::Result<Store> {
-    let (store, opening) = Store::create(&settings.database.url).await?;
+    let (store, opening) = Store::create(&settings.database).await?;
     if opening == Opening::Created {
         note!("created the store `{}`", settings.database.url.describe());
         match ensure_key(settings, &store, opening).await {

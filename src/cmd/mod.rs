@@ -189,7 +189,7 @@ pub(crate) fn with_store<T>(
     work: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
-        let store = crate::store::Store::open(&settings.database.url).await?;
+        let store = crate::store::Store::open(&settings.database).await?;
         let store = with_erasure_keys(store, settings);
         report_merges(&store);
         let result = work(&store).await;

@@ -254,6 +254,9 @@ fn secret_message(parts: &[String]) -> String {
         .position(|w| SECRET_NAMES.contains(&w.as_str()))
         .unwrap_or(0);
     let instead = match parts[secret].as_str() {
+        "password" | "passwd" if parts[0] == "database" => {
+            "set MAILROOM_DATABASE__PASSWORD in the environment".to_owned()
+        }
         "password" | "passwd" => "set MAILROOM_SMTP__PASSWORD in the environment".to_owned(),
         "secret" => "set MAILROOM_WEB__SECRET in the environment, or put it in the file that \
                      `[web] secret_file` names"
@@ -275,7 +278,8 @@ fn password_in_url(value: &toml::Value) -> Option<String> {
     let url = url::Url::parse(value.as_str()?).ok()?;
     url.password().map(|_| {
         "`[database] url` holds a password, and secrets never go in the config file; \
-         set the whole URL in MAILROOM_DATABASE__URL (or the password in PGPASSWORD)"
+         remove it from the URL and set MAILROOM_DATABASE__PASSWORD (or PGPASSWORD, or \
+         ~/.pgpass) in the environment, or set the whole URL in MAILROOM_DATABASE__URL"
             .to_owned()
     })
 }

@@ -111,6 +111,7 @@ pub const KEYS: &[Key] = &[
     key("web", "metrics_bind", Value),
     key("web", "metrics_allow", Value),
     key("database", "url", Path),
+    key("database", "password", Secret),
     key("send", "transport", Value),
     key("send", "concurrency", Value),
     key("send", "rate_per_second", Value),

@@ -230,3 +230,19 @@ fn every_key_is_in_the_readme_configuration_table() {
         );
     }
 }
+
+#[test]
+fn a_database_password_comes_only_from_the_environment() {
+    let url = "url = \"postgres://mail:hunter2@db.example.org/mailroom\"";
+    let toml = SHIPPED.replace("url = \"sqlite://mailroom.db\"", url);
+    let err = format!("{:#}", from_sources(&toml, env(&[])).unwrap_err());
+    assert!(err.contains("MAILROOM_DATABASE__PASSWORD"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let toml = SHIPPED.replace(
+        "url = \"sqlite://mailroom.db\"",
+        "url = \"postgres://mail@db.example.org/mailroom\"",
+    );
+    let s = from_sources(&toml, env(&[("MAILROOM_DATABASE__PASSWORD", "hunter2")])).unwrap();
+    assert_eq!(s.database.password.as_ref().unwrap().expose(), "hunter2");
+    assert!(!format!("{s:?}").contains("hunter2"));
+}

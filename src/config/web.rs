@@ -101,6 +101,9 @@ impl Default for WebSettings {
 pub struct DatabaseSettings {
     /// `sqlite://mailroom.db` (relative: to the config file) or `postgres://…`.
     pub url: DatabaseUrl,
+    /// The PostgreSQL password: only from `MAILROOM_DATABASE__PASSWORD`
+    /// (else `PGPASSWORD` or `~/.pgpass`), never from the file.
+    pub password: Option<Secret>,
 }
 
 /// A store URL, parsed: `sqlite://FILE`, `sqlite::memory:` or `postgres://…`.

@@ -7,14 +7,21 @@
 //! `failed` | `skipped`; `deferred` rows become claimable again at
 //! `next_attempt_at`. Rows stay `sending` until their outcome is committed,
 //! so after a crash the rows still `sending` are exactly the ones whose
-//! outcome is unknown: [`Ledger::start_run`] re-queues them, and counts as
-//! possible duplicates those marked by [`Ledger::hand_over`] (their message
-//! was being handed to the relay), the only ones that can have arrived.
+//! outcome is unknown: they are re-queued ([`Ledger::start_run`],
+//! [`Ledger::requeue_orphans`]), and those marked by [`Ledger::hand_over`]
+//! (their message was being handed to the relay), the only ones that can
+//! have arrived, count as possible duplicates.
 //!
 //! A hard bounce is recorded `failed` at once, but its subscriber is marked
 //! `bounced` only once the run's bounce breaker has cleared it
 //! ([`Ledger::apply_bounces`]); a burst the list cannot explain goes back
 //! to the queue instead ([`Ledger::release_bounces`]).
+//!
+//! A run holds a [`Lease`] on the campaign. With [`Senders::One`] (SQLite)
+//! it is exclusive: a second run refuses while it is live. With
+//! [`Senders::Many`] (PostgreSQL) every run registers its own lease and
+//! claims rows of its own; a run whose lease expired or whose process is
+//! gone is dropped, and only the rows it had claimed go back to the queue.
 use std::future::Future;
 
 use time::OffsetDateTime;
@@ -78,6 +85,30 @@ pub struct LeaseRow {
     pub acquired_at: i64,
     pub renewed_at: i64,
     pub expires_at: i64,
+    /// Outcomes (sent or failed) the run has recorded.
+    pub handed: u64,
+}
+
+impl LeaseRow {
+    /// Messages per second the run has handed over since it started,
+    /// as of its last heartbeat.
+    pub fn rate_per_sec(&self) -> f64 {
+        let secs = (self.renewed_at - self.acquired_at) as f64 / 1000.0;
+        if secs > 0.0 {
+            self.handed as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// How many runs may work on one campaign at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Senders {
+    /// One at a time (SQLite: one machine, one writer).
+    One,
+    /// Any number, on any number of machines (PostgreSQL).
+    Many,
 }
 
 /// A lease this run holds: what lets it re-queue and claim rows.
@@ -113,10 +144,24 @@ pub type LedgerResult<T> = Result<T, LedgerError>;
 /// holds the campaign, the call fails with [`LedgerError::LeaseLost`] and
 /// changes nothing.
 pub trait Ledger: Clone + Send + Sync + 'static {
-    /// Starts a run: rows left `sending` by a dead run go back to `pending`;
-    /// those that were handed over are added to the campaign's possible
-    /// duplicates. Returns how many.
+    /// How many runs may work on one campaign at once.
+    fn senders(&self) -> Senders;
+
+    /// Starts a run: rows left `sending` by dead runs (with
+    /// [`Senders::One`], every `sending` row; with [`Senders::Many`], those
+    /// whose run is no longer registered) go back to `pending`; those that
+    /// were handed over are added to the campaign's possible duplicates.
+    /// Returns how many.
     fn start_run(&self, lease: &Lease) -> impl Future<Output = LedgerResult<u64>> + Send;
+
+    /// With [`Senders::Many`]: re-queues the `sending` rows of runs no
+    /// longer registered (dropped as dead, or ended with rows abandoned),
+    /// adding the handed-over ones to the possible duplicates. Returns how
+    /// many those are.
+    fn requeue_orphans(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = LedgerResult<u64>> + Send;
 
     /// Claims up to `limit` rows due at `now` (pending, or deferred with
     /// `next_attempt_at <= now`), lowest id first: marks them `sending`,
@@ -201,15 +246,27 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         campaign: CampaignId,
     ) -> impl Future<Output = LedgerResult<Vec<ContentChange>>> + Send;
 
-    /// The campaign's lease, if a run holds (or held and died with) one.
+    /// Every lease on the campaign, live or left by a dead run, oldest
+    /// first (with [`Senders::One`], at most one).
+    fn live_runs(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = LedgerResult<Vec<LeaseRow>>> + Send;
+
+    /// The campaign's (first) lease, if a run holds (or held and died
+    /// with) one.
     fn lease(
         &self,
         campaign: CampaignId,
-    ) -> impl Future<Output = LedgerResult<Option<LeaseRow>>> + Send;
+    ) -> impl Future<Output = LedgerResult<Option<LeaseRow>>> + Send {
+        async move { Ok(self.live_runs(campaign).await?.into_iter().next()) }
+    }
 
-    /// Takes the lease for `owner` under `lease.token`: when `previous` is
-    /// `None` only if nobody holds it, else only if `previous` still does.
-    /// Returns whether this run now holds it.
+    /// Takes the lease for `owner` under `lease.token`. With
+    /// [`Senders::One`]: when `previous` is `None` only if nobody holds it,
+    /// else only if `previous` still does. With [`Senders::Many`]: beside
+    /// the others (replacing `previous`, if given). Returns whether this run
+    /// now holds it.
     fn take_lease(
         &self,
         lease: &Lease,
@@ -228,6 +285,15 @@ pub trait Ledger: Clone + Send + Sync + 'static {
 
     /// Gives `lease` up (if this run still holds it).
     fn release_lease(&self, lease: &Lease) -> impl Future<Output = LedgerResult<()>> + Send;
+
+    /// Drops another run's lease, found dead (expired, or its process on
+    /// this host gone), if it still has `token`; its `sending` rows become
+    /// orphans for [`Ledger::requeue_orphans`]. Returns whether it was there.
+    fn drop_run(
+        &self,
+        campaign: CampaignId,
+        token: &str,
+    ) -> impl Future<Output = LedgerResult<bool>> + Send;
 }
 
 /// The current time in unix milliseconds (ledger times).

@@ -17,7 +17,8 @@ pub use email_address::{EmailAddress, EmailAddressError};
 pub use failures::{FailureGroup, FailureGroups};
 pub use issue_number::{IssueNumber, IssueNumberError};
 pub use ledger::{
-    Claimed, Lease, LeaseOwner, LeaseRow, Ledger, LedgerError, LedgerResult, Record, now_ms,
+    Claimed, Lease, LeaseOwner, LeaseRow, Ledger, LedgerError, LedgerResult, Record, Senders,
+    now_ms,
 };
 pub use run::{DeferredGroup, Pace, RunCounts, RunEntry, RunHistory, RunNote, Waiting};
 pub use subscriber::{Status, StatusError, Subscriber, SubscriberId};

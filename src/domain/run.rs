@@ -36,6 +36,9 @@ impl RunCounts {
 ///
 /// Over a campaign (`status`), each figure is the sum over its runs, so a
 /// resumed run never divides the campaign's position by its own time.
+/// Runs that overlap (several senders on PostgreSQL) count their shared
+/// wall-clock time once ([`Pace::over_runs`]), so the rate is the
+/// campaign's throughput, not one run's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Pace {
     /// Sent or failed.
@@ -53,6 +56,37 @@ impl Pace {
             elapsed_secs: elapsed as f64 / 1000.0,
             sending_secs: (elapsed - waited_ms.clamp(0, elapsed)) as f64 / 1000.0,
         }
+    }
+
+    /// A campaign's pace from its runs, each `(started_ms, ended_ms,
+    /// waited_ms, messages)`: messages summed; elapsed time the union of the
+    /// runs' spans (time several runs shared counts once); sending time that
+    /// union less the waits, which are scaled by the same overlap. Runs that
+    /// never overlap give the plain sums.
+    pub fn over_runs(runs: &[(i64, i64, i64, u64)]) -> Self {
+        let mut spans: Vec<(i64, i64)> = runs.iter().map(|r| (r.0, r.1.max(r.0))).collect();
+        spans.sort_unstable();
+        let mut union = 0;
+        let mut open: Option<(i64, i64)> = None;
+        for (start, end) in spans {
+            open = match open {
+                Some((a, b)) if start <= b => Some((a, b.max(end))),
+                Some((a, b)) => {
+                    union += b - a;
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        union += open.map_or(0, |(a, b)| b - a);
+        let summed: i64 = runs.iter().map(|r| (r.1 - r.0).max(0)).sum();
+        let waited: i64 = runs.iter().map(|r| r.2.clamp(0, (r.1 - r.0).max(0))).sum();
+        let waited = if summed > 0 {
+            (waited as f64 * union as f64 / summed as f64).round() as i64
+        } else {
+            0
+        };
+        Self::new(runs.iter().map(|r| r.3).sum(), union, waited)
     }
 
     /// Messages per second of sending time; 0 before any.
@@ -167,5 +201,25 @@ mod tests {
         assert_eq!(Pace::new(10, 0, 0).rate(), 0.0);
         // Waiting longer than the run (clock skew) never goes negative.
         assert_eq!(Pace::new(10, 1_000, 5_000).sending_secs, 0.0);
+    }
+
+    #[test]
+    fn overlapping_runs_count_their_shared_time_once() {
+        // One run, then a resumed one: the plain sums.
+        let apart = Pace::over_runs(&[(0, 4_000, 1_000, 300), (10_000, 12_000, 0, 200)]);
+        assert_eq!(apart, Pace::new(500, 6_000, 1_000));
+        // Three senders side by side for 10 s (one joined late): 10 s of
+        // wall time, so the rate is the campaign's throughput.
+        let side = Pace::over_runs(&[
+            (0, 10_000, 0, 400),
+            (0, 10_000, 0, 400),
+            (5_000, 10_000, 0, 200),
+        ]);
+        assert_eq!((side.elapsed_secs, side.sending_secs), (10.0, 10.0));
+        assert_eq!(side.rate(), 100.0);
+        // Waits shrink with the overlap: 2 runs x 10 s, 4 s waited in all.
+        let waits = Pace::over_runs(&[(0, 10_000, 2_000, 80), (0, 10_000, 2_000, 80)]);
+        assert_eq!(waits.sending_secs, 8.0);
+        assert_eq!(Pace::over_runs(&[]), Pace::new(0, 0, 0));
     }
 }

@@ -25,7 +25,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::breaker::{Breaker, Verdict};
 use super::worker::{self, Shared};
 use super::{RunEnd, Stats};
-use crate::domain::{Claimed, DeliveryState, Ledger, LedgerError, LedgerResult, Record, now_ms};
+use crate::domain::{
+    Claimed, DeliveryState, Ledger, LedgerError, LedgerResult, Record, Senders, now_ms,
+};
+
+/// How often an idle run looks again while other runs still hold rows
+/// (several senders).
+const OTHERS_POLL: Duration = Duration::from_millis(500);
 
 /// A worker at the desk.
 pub enum Visit {
@@ -187,12 +193,25 @@ fn judge(breaker: &mut Breaker, shared: &Shared, records: &[Record]) {
 
 /// Every worker is idle and nothing is claimable: the run is complete, or
 /// waits for the next deferred row if it is due soon enough, or ends
-/// waiting.
+/// waiting. With several senders, rows other runs hold may still come back
+/// (their run dies and a heartbeat re-queues them), so a run finishes only
+/// once no row is pending or in flight anywhere.
 async fn idle<L: Ledger>(
     ledger: &L,
     shared: &Shared,
     stats: &Stats,
 ) -> Result<Option<RunEnd>, LedgerError> {
+    if ledger.senders() == Senders::Many {
+        let counts = ledger.campaign_counts(shared.ctx.campaign.id).await?;
+        if counts.sending + counts.pending > 0 {
+            let mut stop = shared.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(OTHERS_POLL) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+            return Ok(None);
+        }
+    }
     let Some(due) = ledger.next_due(shared.ctx.campaign.id).await? else {
         return Ok(Some(RunEnd::Complete));
     };

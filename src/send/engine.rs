@@ -4,6 +4,7 @@
 //! us, or the bounce breaker trips; then settle the run's bounces.
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -11,10 +12,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::breaker::{Breaker, Thresholds};
 use super::desk::{self, Visit};
+use super::lease::Beat;
 use super::progress::RunStart;
 use super::worker::{self, Shared};
 use super::{RunEnd, RunReport, SendContext, Stats, backoff, lease, progress, rate};
-use crate::domain::{Ledger, LedgerError, Pace, now_ms};
+use crate::domain::{Ledger, LedgerError, Pace, Senders, now_ms};
 
 /// Delivers `ctx.campaign` from `ledger` until it is done or the run must
 /// end; `stop` turning true (Ctrl-C) stops handing out rows and winds down
@@ -28,13 +30,18 @@ pub async fn run<L: Ledger>(
     let lease = ctx.lease.clone();
     let recovered = ledger.start_run(&lease).await?;
     let total = ledger.campaign_counts(ctx.campaign.id).await?;
+    let runs = match ledger.senders() {
+        Senders::One => 1,
+        Senders::Many => ledger.live_runs(ctx.campaign.id).await?.len().max(1),
+    };
     let stats = Arc::new(Stats::default());
+    stats.recovered.store(recovered, Ordering::Relaxed);
     let concurrency = ctx.settings.concurrency.max(1);
     let breaker = Breaker::new(Thresholds::from_settings(&ctx.settings));
     let shared = Arc::new(Shared {
         from: lettre::Address::from_str(ctx.message.from_address.as_str())
             .context("the From address is not usable as an SMTP envelope sender")?,
-        rate: rate::RateLimit::new(ctx.settings.rate_per_second),
+        rate: rate::RateLimit::shared(ctx.settings.rate_per_second, runs),
         stop: stop.clone(),
         abort: std::sync::Mutex::new(None),
         sent_any: std::sync::atomic::AtomicBool::new(false),
@@ -43,9 +50,16 @@ pub async fn run<L: Ledger>(
     });
     let beat = {
         let weak = Arc::downgrade(&shared);
-        lease::heartbeat(ledger.clone(), lease.clone(), move || {
-            if let Some(s) = weak.upgrade() {
-                s.abort_with(RunEnd::LeaseLost);
+        let stats = stats.clone();
+        let campaign = shared.ctx.campaign.clone();
+        lease::heartbeat(ledger.clone(), campaign, lease.clone(), move |beat| {
+            let Some(s) = weak.upgrade() else { return };
+            match beat {
+                Beat::Lost => s.abort_with(RunEnd::LeaseLost),
+                Beat::Renewed { runs, requeued } => {
+                    s.rate.share(runs);
+                    stats.recovered.fetch_add(requeued, Ordering::Relaxed);
+                }
             }
         })
     };
@@ -176,7 +190,7 @@ async fn report<L: Ledger>(
     Ok(RunReport {
         issue: campaign.issue.get(),
         end,
-        recovered: start.recovered,
+        recovered: stats.recovered.load(Ordering::Relaxed),
         this_run: note.counts,
         elapsed_secs: pace.elapsed_secs,
         sending_secs: pace.sending_secs,

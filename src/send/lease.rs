@@ -1,8 +1,13 @@
-//! One sender per campaign: a run takes the campaign's lease before it
+//! Who may send a campaign: a run takes a lease on the campaign before it
 //! touches the ledger, renews it by heartbeat, and gives it up at the end.
-//! A second run refuses while the lease is live. A lease is taken over when
-//! it has expired, or at once when its owner ran on this host and that
-//! process is gone (so `kill -9`, then a rerun, resumes immediately).
+//!
+//! With one sender per campaign ([`Senders::One`], SQLite) a second run
+//! refuses while the lease is live. With several ([`Senders::Many`],
+//! PostgreSQL) every run takes a lease of its own beside the others.
+//! Either way a lease is dropped when it has expired, or at once when its
+//! owner ran on this host and that process is gone (so `kill -9`, then a
+//! rerun, resumes immediately); with several senders the live runs' heartbeats
+//! drop dead runs too, and re-queue the rows those had claimed.
 //!
 //! Liveness is read from `/proc/<pid>/stat` (pid and start time, so a
 //! reused pid does not count). Without `/proc` only expiry frees a lease.
@@ -10,13 +15,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::domain::{Campaign, Lease, LeaseOwner, LeaseRow, Ledger, now_ms};
+use crate::domain::{Campaign, Lease, LeaseOwner, LeaseRow, Ledger, Senders, now_ms};
 
-/// Another live run holds the campaign.
+/// Another live run holds the campaign (one sender per campaign).
 #[derive(Debug, thiserror::Error)]
 #[error(
     "issue {issue} is being sent by pid {pid} on host `{host}` (renewed {ago} s ago); wait for \
-     it, or stop it and rerun"
+     it, or stop it and rerun (a SQLite store sends each campaign from one run at a time; \
+     several senders need PostgreSQL)"
 )]
 pub struct LeaseHeld {
     pub issue: u32,
@@ -34,6 +40,9 @@ pub enum Taken {
     FromDeadProcess(LeaseOwner),
     /// Its holder stopped renewing it this many seconds ago.
     FromExpired(LeaseOwner, i64),
+    /// Beside `live` other live runs (several senders), after dropping
+    /// the dead ones.
+    Beside { live: usize, dropped: Vec<Taken> },
 }
 
 /// This process, as a lease names it.
@@ -67,6 +76,12 @@ pub async fn acquire<L: Ledger>(
             .unwrap_or(i64::MAX / 4)
             .max(1),
     };
+    if ledger.senders() == Senders::Many {
+        let now = now_ms();
+        let (live, dropped) = drop_dead(ledger, campaign, me, None, now).await?;
+        ledger.take_lease(&lease, me, None, now).await?;
+        return Ok((lease, Taken::Beside { live, dropped }));
+    }
     // A lost race (another run took the lease between our read and our
     // write) is decided again from what the winner wrote.
     for _ in 0..3 {
@@ -112,30 +127,130 @@ pub fn judge(row: &LeaseRow, me: &LeaseOwner, now: i64) -> Option<Taken> {
     }
 }
 
+/// Drops the leases of `campaign` that `me` judges dead (never `mine`).
+/// Returns how many other runs are live, and the dropped ones.
+async fn drop_dead<L: Ledger>(
+    ledger: &L,
+    campaign: &Campaign,
+    me: &LeaseOwner,
+    mine: Option<&str>,
+    now: i64,
+) -> anyhow::Result<(usize, Vec<Taken>)> {
+    let mut live = 0;
+    let mut dropped = Vec::new();
+    for row in ledger.live_runs(campaign.id).await? {
+        if Some(row.token.as_str()) == mine {
+            continue;
+        }
+        match judge(&row, me, now) {
+            Some(t) => {
+                if ledger.drop_run(campaign.id, &row.token).await? {
+                    dropped.push(t);
+                }
+            }
+            None => live += 1,
+        }
+    }
+    Ok((live, dropped))
+}
+
+/// What a heartbeat found.
+#[derive(Debug)]
+pub enum Beat {
+    /// Another run took this run's lease over (or dropped it as dead).
+    Lost,
+    /// The lease is renewed; with several senders, `runs` live runs share
+    /// the campaign (this one included) and `requeued` rows of dead runs
+    /// went back to the queue.
+    Renewed { runs: usize, requeued: u64 },
+}
+
 /// Renews `lease` every third of its time to live until the returned task
-/// is aborted; calls `lost` once if another run took it over. A failed
-/// renewal (a busy database) is retried at the next beat.
+/// is aborted, telling `on_beat` what it found; stops after
+/// [`Beat::Lost`]. With several senders each beat also drops dead runs
+/// and re-queues their rows. A failed renewal (a busy database) is retried
+/// at the next beat.
 pub fn heartbeat<L: Ledger>(
     ledger: L,
+    campaign: Campaign,
     lease: Lease,
-    lost: impl FnOnce() + Send + 'static,
+    mut on_beat: impl FnMut(Beat) + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_millis(u64::try_from(lease.ttl_ms / 3).unwrap_or(1000).max(10));
+    let me = this_process();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
             tick.tick().await;
-            match ledger.renew_lease(&lease, now_ms()).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    lost();
+            match beat(&ledger, &campaign, &lease, &me).await {
+                Ok(Beat::Lost) => {
+                    on_beat(Beat::Lost);
                     return;
                 }
+                Ok(b) => on_beat(b),
                 Err(e) => crate::output::warning!("cannot renew the campaign's lease: {e:#}"),
             }
         }
     })
+}
+
+async fn beat<L: Ledger>(
+    ledger: &L,
+    campaign: &Campaign,
+    lease: &Lease,
+    me: &LeaseOwner,
+) -> anyhow::Result<Beat> {
+    let now = now_ms();
+    if !ledger.renew_lease(lease, now).await? {
+        return Ok(Beat::Lost);
+    }
+    if ledger.senders() == Senders::One {
+        return Ok(Beat::Renewed {
+            runs: 1,
+            requeued: 0,
+        });
+    }
+    let (live, dropped) = drop_dead(ledger, campaign, me, Some(&lease.token), now).await?;
+    for t in &dropped {
+        let line = describe(t).unwrap_or_default();
+        let line = line.replace("took the campaign over from", "dropped the dead run");
+        crate::output::warning!("{line}; its rows go back to the queue");
+    }
+    let requeued = ledger.requeue_orphans(campaign.id).await?;
+    Ok(Beat::Renewed {
+        runs: live + 1,
+        requeued,
+    })
+}
+
+/// One line on how a lease was taken, for the editor; `None` when there
+/// is nothing to say.
+pub fn describe(taken: &Taken) -> Option<String> {
+    match taken {
+        Taken::Free => None,
+        Taken::FromDeadProcess(o) => Some(format!(
+            "took the campaign over from pid {} on host `{}`, which is gone",
+            o.pid, o.host
+        )),
+        Taken::FromExpired(o, ago) => Some(format!(
+            "took the campaign over from pid {} on host `{}`, silent for {ago} s",
+            o.pid, o.host
+        )),
+        Taken::Beside { live, dropped } => {
+            let mut lines: Vec<String> = dropped
+                .iter()
+                .filter_map(describe)
+                .map(|l| l.replace("took the campaign over from", "dropped the dead run"))
+                .collect();
+            if *live > 0 {
+                lines.push(format!(
+                    "sending beside {live} other live run(s) on this campaign"
+                ));
+            }
+            (!lines.is_empty()).then(|| lines.join("; "))
+        }
+    }
 }
 
 /// Gives the lease up, logging (not failing) when the database refuses.

@@ -103,7 +103,7 @@ pub struct RunReport {
     pub issue: u32,
     #[serde(flatten)]
     pub end: RunEnd,
-    /// Rows a dead earlier run left `sending`, re-queued by this run.
+    /// Rows dead runs left `sending`, re-queued by this run.
     pub recovered: u64,
     /// Outcomes recorded by this run.
     pub this_run: RunCounts,
@@ -135,6 +135,9 @@ struct Stats {
     skipped: AtomicU64,
     /// Claimed rows whose outcome is not committed yet.
     outstanding: AtomicU64,
+    /// Rows of dead runs this run re-queued (at its start, and with
+    /// several senders at each heartbeat).
+    recovered: AtomicU64,
     /// Time spent idle waiting for deferred rows to fall due, in ms.
     waited_ms: AtomicU64,
     /// While idle waiting: when the next deferred row is due (unix ms);

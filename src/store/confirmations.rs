@@ -4,16 +4,17 @@
 //! claimed in small batches with a lease, and finished by outcome.
 //!
 //! Portable SQL except where noted: on PostgreSQL the claim's subquery
-//! needs `FOR UPDATE SKIP LOCKED`, so that two `serve` processes never
-//! claim one row; SQLite serializes writers (`BEGIN IMMEDIATE`) instead.
+//! takes `FOR UPDATE SKIP LOCKED` (and the outer `WHERE` checks the row
+//! again), so that two `serve` processes never claim one row; SQLite
+//! serializes writers (`BEGIN IMMEDIATE`) instead.
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::sql::Sql;
-use super::{Store, status_from};
+use super::{Cols, Store, Tx, status_from};
 use crate::domain::{EmailAddress, Status, SubscriberId};
 
 /// A row the worker claimed: it is leased until finished or the lease ends.
@@ -69,60 +70,46 @@ impl Store {
     ) -> anyhow::Result<Vec<ClaimedConfirmation>> {
         let until = now + lease;
         let mut tx = self.begin_write().await?;
-        let claimed = sqlx::query(
+        let lock = match tx {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
+        let claim = format!(
             "UPDATE confirmation_queue SET next_attempt_at = $1, attempts = attempts + 1 \
              WHERE subscriber_id IN (SELECT subscriber_id FROM confirmation_queue \
              WHERE failed_at IS NULL AND next_attempt_at <= $2 \
-             ORDER BY next_attempt_at, subscriber_id LIMIT $3) \
-             RETURNING subscriber_id, attempts",
-        )
-        .bind(millis(until))
-        .bind(millis(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .context("cannot claim confirmations to send")?;
+             ORDER BY next_attempt_at, subscriber_id LIMIT $3{lock}) \
+             AND failed_at IS NULL AND next_attempt_at <= $2 \
+             RETURNING subscriber_id, attempts"
+        );
+        let claimed: Vec<(i64, i64)> = on_tx!(&mut tx, t => {
+            let rows = sqlx::query(AssertSqlSafe(claim))
+                .bind(millis(until))
+                .bind(millis(now))
+                .bind(i64::from(limit))
+                .fetch_all(&mut **t)
+                .await
+                .context("cannot claim confirmations to send")?;
+            rows.iter()
+                .map(|r| Ok((r.int("subscriber_id")?, r.int("attempts")?)))
+                .collect::<anyhow::Result<_>>()?
+        });
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(
-            "SELECT s.id, s.email, s.status, \
-             EXISTS (SELECT 1 FROM subscribe_requests r WHERE r.subscriber_id = s.id) AS open \
-             FROM subscribers s WHERE s.id IN (",
-        );
-        for (i, row) in claimed.iter().enumerate() {
-            let id: i64 = row.try_get("subscriber_id")?;
-            sql.push(if i == 0 { "" } else { ", " }).param(id);
-        }
-        sql.push(")");
-        let mut targets = std::collections::HashMap::new();
-        for row in sql
-            .build()?
-            .fetch_all(&mut *tx)
-            .await
-            .context("cannot read the addresses of claimed confirmations")?
-        {
-            let status = status_from(row.try_get("status")?)?;
-            let open: bool = row.try_get("open")?;
-            let email: String = row.try_get("email")?;
-            let wanted = open && matches!(status, Status::Pending | Status::Unsubscribed);
-            let to = wanted.then(|| EmailAddress::parse(&email).ok()).flatten();
-            targets.insert(row.try_get::<i64, _>("id")?, to);
-        }
+        let ids: Vec<i64> = claimed.iter().map(|(id, _)| *id).collect();
+        let targets = targets(&mut tx, &ids).await?;
         tx.commit()
             .await
             .context("cannot commit a confirmation claim")?;
-        claimed
-            .iter()
-            .map(|row| {
-                let id: i64 = row.try_get("subscriber_id")?;
-                Ok(ClaimedConfirmation {
-                    id: SubscriberId::new(id),
-                    attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-                    to: targets.get(&id).cloned().flatten(),
-                })
+        Ok(claimed
+            .into_iter()
+            .map(|(id, attempts)| ClaimedConfirmation {
+                id: SubscriberId::new(id),
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                to: targets.get(&id).cloned().flatten(),
             })
-            .collect()
+            .collect())
     }
 
     /// Records how each claimed confirmation's attempt ended, in one
@@ -137,6 +124,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         for (id, outcome) in outcomes {
+            on_tx!(&mut tx, t => {
             let query = match outcome {
                 ConfirmationOutcome::Done => {
                     sqlx::query("DELETE FROM confirmation_queue WHERE subscriber_id = $1")
@@ -165,9 +153,10 @@ impl Store {
                 .bind(id.get()),
             };
             query
-                .execute(&mut *tx)
+                .execute(&mut **t)
                 .await
                 .with_context(|| format!("cannot record the confirmation of subscriber {id}"))?;
+            });
         }
         tx.commit()
             .await
@@ -178,12 +167,9 @@ impl Store {
     /// When the next waiting confirmation falls due (claimed ones included,
     /// at their lease's end), if any waits.
     pub async fn next_confirmation_due(&self) -> anyhow::Result<Option<OffsetDateTime>> {
-        let at: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM confirmation_queue WHERE failed_at IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .context("cannot read the confirmation queue")?;
+        let sql = "SELECT MIN(next_attempt_at) FROM confirmation_queue WHERE failed_at IS NULL";
+        let at: Option<i64> = on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await)
+            .context("cannot read the confirmation queue")?;
         Ok(at.and_then(|ms| {
             OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
         }))
@@ -191,54 +177,102 @@ impl Store {
 
     /// Whether `queue_cap` confirmations (or more) wait to be sent.
     pub async fn confirmation_queue_full(&self, queue_cap: u32) -> anyhow::Result<bool> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("cannot reach the store")?;
-        Ok(waiting(&mut conn).await? >= u64::from(queue_cap))
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(WAITING).fetch_one(p).await)
+            .context("cannot count the confirmation queue")?;
+        Ok(u64::try_from(n).unwrap_or(0) >= u64::from(queue_cap))
     }
 
     /// Every row of the queue, oldest first: waiting and given up.
     pub async fn confirmation_queue(&self) -> anyhow::Result<Vec<QueuedConfirmation>> {
-        let rows = sqlx::query(
-            "SELECT subscriber_id, attempts, last_error, failed_at FROM confirmation_queue \
-             ORDER BY created_at, subscriber_id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the confirmation queue")?;
-        rows.iter()
-            .map(|r| {
-                Ok(QueuedConfirmation {
-                    id: SubscriberId::new(r.try_get("subscriber_id")?),
-                    attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-                    last_error: r.try_get("last_error")?,
-                    failed: r.try_get::<Option<i64>, _>("failed_at")?.is_some(),
+        let sql = "SELECT subscriber_id, attempts, last_error, failed_at FROM confirmation_queue \
+             ORDER BY created_at, subscriber_id";
+        on_pool!(self, p => {
+            let rows = sqlx::query(sql)
+                .fetch_all(p)
+                .await
+                .context("cannot read the confirmation queue")?;
+            rows.iter()
+                .map(|r| {
+                    Ok(QueuedConfirmation {
+                        id: SubscriberId::new(r.int("subscriber_id")?),
+                        attempts: u32::try_from(r.int("attempts")?).unwrap_or(u32::MAX),
+                        last_error: r.opt_text("last_error")?,
+                        failed: r.opt_int("failed_at")?.is_some(),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }
 
+/// Counts the confirmations waiting to be sent (given-up rows not counted).
+const WAITING: &str = "SELECT COUNT(*) FROM confirmation_queue WHERE failed_at IS NULL";
+
 /// How many confirmations wait to be sent (given-up rows not counted).
-pub(super) async fn waiting(conn: &mut sqlx::SqliteConnection) -> anyhow::Result<u64> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM confirmation_queue WHERE failed_at IS NULL")
-            .fetch_one(conn)
-            .await
-            .context("cannot count the confirmation queue")?;
+pub(super) async fn waiting(tx: &mut Tx) -> anyhow::Result<u64> {
+    let n: i64 = on_tx!(tx, t => sqlx::query_scalar(WAITING).fetch_one(&mut **t).await)
+        .context("cannot count the confirmation queue")?;
     Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Where each claimed confirmation goes, by subscriber id: their address
+/// while a request is open and they are pending or unsubscribed, else
+/// `None` (nothing left to confirm).
+async fn targets(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> anyhow::Result<std::collections::HashMap<i64, Option<EmailAddress>>> {
+    const COLUMNS: &str = "SELECT s.id, s.email, s.status, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM subscribe_requests r \
+         WHERE r.subscriber_id = s.id) THEN 1 ELSE 0 END AS BIGINT) AS open \
+         FROM subscribers s WHERE s.id ";
+    let context = "cannot read the addresses of claimed confirmations";
+    let rows: Vec<(i64, String, String, bool)> = match tx {
+        Tx::Sqlite(t) => {
+            let mut sql = Sql::new(COLUMNS);
+            sql.push("IN (");
+            for (i, id) in ids.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).param(*id);
+            }
+            sql.push(")");
+            let rows = sql.build()?.fetch_all(&mut **t).await.context(context)?;
+            rows.iter().map(target_row).collect::<anyhow::Result<_>>()?
+        }
+        Tx::Postgres(t) => {
+            let rows = sqlx::query(AssertSqlSafe(format!("{COLUMNS}= ANY($1)")))
+                .bind(ids)
+                .fetch_all(&mut **t)
+                .await
+                .context(context)?;
+            rows.iter().map(target_row).collect::<anyhow::Result<_>>()?
+        }
+    };
+    let mut targets = std::collections::HashMap::new();
+    for (id, email, status, open) in rows {
+        let wanted = open && matches!(status_from(status)?, Status::Pending | Status::Unsubscribed);
+        let to = wanted.then(|| EmailAddress::parse(&email).ok()).flatten();
+        targets.insert(id, to);
+    }
+    Ok(targets)
+}
+
+fn target_row(r: &impl Cols) -> anyhow::Result<(i64, String, String, bool)> {
+    Ok((
+        r.int("id")?,
+        r.text("email")?,
+        r.text("status")?,
+        r.int("open")? != 0,
+    ))
 }
 
 /// Queues a confirmation for `id` at `now`; one already waiting is left
 /// alone, one given up is started afresh.
 pub(super) async fn enqueue(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     id: SubscriberId,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    on_tx!(tx, t => sqlx::query(
         "INSERT INTO confirmation_queue (subscriber_id, created_at, attempts, next_attempt_at) \
          VALUES ($1, $2, 0, $2) ON CONFLICT (subscriber_id) DO UPDATE SET \
          created_at = excluded.created_at, attempts = 0, \
@@ -247,8 +281,9 @@ pub(super) async fn enqueue(
     )
     .bind(id.get())
     .bind(millis(now))
-    .execute(conn)
+    .execute(&mut **t)
     .await
+    .map(|r| r.rows_affected()))
     .with_context(|| format!("cannot queue the confirmation of subscriber {id}"))?;
     Ok(())
 }

@@ -12,15 +12,14 @@
 //! too, so rotating the secret keeps every suppression.
 use std::sync::Arc;
 
+use super::row::Cols;
+use super::sql::Sql;
+use super::{Exec, Store, Tx, seconds};
+use crate::domain::EmailAddress;
+use crate::token::Keyring;
 use anyhow::Context;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sqlx::{Row, SqliteConnection};
-
-use super::sql::Sql;
-use super::{Store, seconds};
-use crate::domain::EmailAddress;
-use crate::token::Keyring;
 
 /// What is told to the hash so it is never equal to a token's MAC.
 const ERASURE_TAG: &[u8] = b"mailroom-erasure-v1\0";
@@ -42,6 +41,10 @@ impl ErasureKeys {
         self.0.iter().map(|k| hash(k, email)).collect()
     }
 }
+
+/// The subscriber an erasure found: id, stored address, name, and the
+/// consent and confirmation IPs.
+type Found = (i64, String, Option<String>, [Option<String>; 2]);
 
 /// What [`Store::erase`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,19 +115,36 @@ impl Store {
     pub async fn erase(&self, email: &EmailAddress) -> anyhow::Result<EraseOutcome> {
         let hashes = self.erasure_hashes(email)?;
         let mut tx = self.begin_write().await?;
-        // Deleted rows are overwritten with zeros, not left in free pages.
-        sqlx::query("PRAGMA secure_delete = ON")
-            .execute(&mut *tx)
-            .await
-            .context("cannot prepare the erasure")?;
-        let row = sqlx::query(
-            "SELECT id, email, name, consent_ip, confirm_ip FROM subscribers WHERE email_key = $1",
-        )
-        .bind(email.key())
-        .fetch_optional(&mut *tx)
-        .await
-        .with_context(|| format!("cannot look up `{email}`"))?;
-        let Some(row) = row else {
+        if let Tx::Sqlite(t) = &mut tx {
+            // Deleted rows are overwritten with zeros, not left in free
+            // pages. (PostgreSQL leaves them on disk until VACUUM.)
+            sqlx::query("PRAGMA secure_delete = ON")
+                .execute(&mut **t)
+                .await
+                .context("cannot prepare the erasure")?;
+        }
+        let sql = format!(
+            "SELECT id, email, name, consent_ip, confirm_ip FROM subscribers \
+             WHERE email_key = $1{}",
+            tx.for_update()
+        );
+        let found: Option<Found> = on_tx!(&mut tx, t => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(email.key())
+                .fetch_optional(&mut **t)
+                .await
+                .with_context(|| format!("cannot look up `{email}`"))?;
+            row.map(|r| -> anyhow::Result<_> {
+                Ok((
+                    r.int("id")?,
+                    r.text("email")?,
+                    r.opt_text("name")?,
+                    [r.opt_text("consent_ip")?, r.opt_text("confirm_ip")?],
+                ))
+            })
+            .transpose()?
+        });
+        let Some((id, stored, name, ips)) = found else {
             let erased = erased_among(&mut tx, &hashes).await?;
             return Ok(if erased {
                 EraseOutcome::AlreadyErased
@@ -132,11 +152,6 @@ impl Store {
                 EraseOutcome::NotFound
             });
         };
-        let id: i64 = row.try_get("id")?;
-        let ips = [
-            row.try_get::<Option<String>, _>("consent_ip")?,
-            row.try_get::<Option<String>, _>("confirm_ip")?,
-        ];
         let mut counts = [0u64; 2];
         for (i, statement) in [
             "DELETE FROM subscriber_history WHERE subscriber_id = $1",
@@ -148,34 +163,38 @@ impl Store {
         .into_iter()
         .enumerate()
         {
-            let done = sqlx::query(statement)
+            let done = on_tx!(&mut tx, t => sqlx::query(statement)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **t)
                 .await
-                .with_context(|| format!("cannot erase `{email}`"))?;
+                .map(|r| r.rows_affected()))
+            .with_context(|| format!("cannot erase `{email}`"))?;
             if let Some(n) = counts.get_mut(i) {
-                *n = done.rows_affected();
+                *n = done;
             }
         }
-        sqlx::query(
+        on_tx!(&mut tx, t => sqlx::query(
             "INSERT INTO erased_addresses (hash, erased_at) VALUES ($1, $2) \
              ON CONFLICT (hash) DO NOTHING",
         )
         .bind(&hashes[0])
         .bind(seconds(crate::domain::now()))
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
+        .map(|_| ()))
         .with_context(|| format!("cannot record the erasure of `{email}`"))?;
         tx.commit().await.context("cannot commit the erasure")?;
-        // The write-ahead log still holds the pages as they were before;
-        // copy the zeroed pages into the file and empty the log.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-            .context("cannot checkpoint the erasure")?;
+        if let super::Pool::Sqlite(p) = &self.pool {
+            // The write-ahead log still holds the pages as they were
+            // before; copy the zeroed pages into the file and empty the log.
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .context("cannot checkpoint the erasure")?;
+        }
         Ok(EraseOutcome::Erased(Erasure {
-            email: row.try_get("email")?,
-            had_name: row.try_get::<Option<String>, _>("name")?.is_some(),
+            email: stored,
+            had_name: name.is_some(),
             ips: ips.iter().filter(|ip| ip.is_some()).count() as u32,
             history: counts[0],
             deliveries: counts[1],
@@ -183,50 +202,68 @@ impl Store {
     }
 
     /// Whether `email` was erased (checked inside the caller's transaction).
-    pub(super) async fn is_erased(
+    pub(super) async fn is_erased<'a>(
         &self,
-        conn: &mut SqliteConnection,
+        conn: impl Into<Exec<'a>>,
         email: &EmailAddress,
     ) -> anyhow::Result<bool> {
-        if !any_erased(conn).await? {
+        let mut conn = conn.into();
+        if !any_erased(&mut conn).await? {
             return Ok(false);
         }
         let hashes = self.erasure_hashes(email)?;
-        erased_among(conn, &hashes).await
+        erased_among(&mut conn, &hashes).await
     }
 }
 
 /// Whether the store holds any erasure (then addresses must be checked).
-pub(super) async fn any_erased(conn: &mut SqliteConnection) -> anyhow::Result<bool> {
-    let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM erased_addresses LIMIT 1")
-        .fetch_optional(conn)
-        .await
-        .context("cannot read the erased addresses")?;
-    Ok(any.is_some())
+pub(super) async fn any_erased<'a>(conn: impl Into<Exec<'a>>) -> anyhow::Result<bool> {
+    let sql = "SELECT 1 FROM erased_addresses LIMIT 1";
+    let any = match conn.into() {
+        Exec::Sqlite(c) => sqlx::query(sql)
+            .fetch_optional(&mut *c)
+            .await
+            .map(|r| r.is_some()),
+        Exec::Postgres(c) => sqlx::query(sql)
+            .fetch_optional(&mut *c)
+            .await
+            .map(|r| r.is_some()),
+    };
+    any.context("cannot read the erased addresses")
 }
 
-/// Which of `hashes` are stored.
-pub(super) async fn stored_hashes(
-    conn: &mut SqliteConnection,
+/// Which of `hashes` are stored: `IN (…)` on SQLite, `= ANY($1)` on
+/// PostgreSQL.
+pub(super) async fn stored_hashes<'a>(
+    conn: impl Into<Exec<'a>>,
     hashes: &[&str],
 ) -> anyhow::Result<Vec<String>> {
     if hashes.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT hash FROM erased_addresses WHERE hash IN (");
-    for (i, h) in hashes.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).param(*h);
+    let context = "cannot read the erased addresses";
+    match conn.into() {
+        Exec::Sqlite(c) => {
+            let mut sql = Sql::new("SELECT hash FROM erased_addresses WHERE hash IN (");
+            for (i, h) in hashes.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).param(*h);
+            }
+            sql.push(")");
+            let rows = sql.build()?.fetch_all(&mut *c).await.context(context)?;
+            rows.iter().map(|r| r.text("hash")).collect()
+        }
+        Exec::Postgres(c) => {
+            let rows = sqlx::query("SELECT hash FROM erased_addresses WHERE hash = ANY($1)")
+                .bind(hashes)
+                .fetch_all(&mut *c)
+                .await
+                .context(context)?;
+            rows.iter().map(|r| r.text("hash")).collect()
+        }
     }
-    sql.push(")");
-    let rows = sql
-        .build()?
-        .fetch_all(conn)
-        .await
-        .context("cannot read the erased addresses")?;
-    rows.iter().map(|r| Ok(r.try_get("hash")?)).collect()
 }
 
-async fn erased_among(conn: &mut SqliteConnection, hashes: &[String]) -> anyhow::Result<bool> {
+async fn erased_among(conn: impl Into<Exec<'_>>, hashes: &[String]) -> anyhow::Result<bool> {
     let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
     Ok(!stored_hashes(conn, &refs).await?.is_empty())
 }

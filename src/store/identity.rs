@@ -5,15 +5,16 @@
 //!
 //! The key needs IDNA, which SQL cannot compute, so this runs in Rust when
 //! a store is opened, once: afterwards every row has its key. It runs in
-//! one write transaction, so a second process opening the store at the
-//! same time waits and then finds nothing to do.
+//! one write transaction (on PostgreSQL under an advisory lock, so two
+//! senders starting together never merge at once), so a second process
+//! opening the store at the same time waits and then finds nothing to do.
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
-use sqlx::{Row, SqliteConnection};
 
+use super::row::Cols;
 use super::sql::Sql;
-use super::{Store, history, status_from};
+use super::{Store, Tx, history, status_from};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 
 /// Subscribers merged into one because their addresses are one identity.
@@ -27,6 +28,10 @@ pub struct Merge {
     /// had one (the latest), else subscribed if any was, else pending.
     pub status: Status,
 }
+
+/// The advisory lock key PostgreSQL senders take while settling identities
+/// ("mailroom identity" in ASCII, truncated).
+const IDENTITY_LOCK: i64 = 0x6d61_696c_6964_656e;
 
 /// One subscriber row of a group being merged.
 struct Member {
@@ -50,35 +55,55 @@ impl Store {
     /// Fills missing identity keys and merges duplicates; returns the
     /// merges (empty when there was nothing to settle).
     pub(super) async fn settle_identities(&self) -> anyhow::Result<Vec<Merge>> {
-        let unsettled: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM subscribers WHERE email_key IS NULL LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await
-                .context("cannot read the subscribers' identities")?;
+        let unsettled: Option<i64> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT id FROM subscribers WHERE email_key IS NULL LIMIT 1",
+        )
+        .fetch_optional(p)
+        .await)
+        .context("cannot read the subscribers' identities")?;
         if unsettled.is_none() {
             return Ok(Vec::new());
         }
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("SELECT id, email, email_key FROM subscribers ORDER BY id")
-            .fetch_all(&mut *tx)
-            .await
-            .context("cannot read the subscribers' addresses")?;
+        if let Tx::Postgres(t) = &mut tx {
+            // Senders on other machines may open the store at the same
+            // time: one merges, the others wait, then find every key set.
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(IDENTITY_LOCK)
+                .execute(&mut **t)
+                .await
+                .context("cannot lock the subscribers' identities")?;
+        }
+        let rows: Vec<(i64, String, Option<String>)> = on_tx!(&mut tx, t => {
+            let rows = sqlx::query("SELECT id, email, email_key FROM subscribers ORDER BY id")
+                .fetch_all(&mut **t)
+                .await
+                .context("cannot read the subscribers' addresses")?;
+            rows.iter()
+                .map(|r| Ok((r.int("id")?, r.text("email")?, r.opt_text("email_key")?)))
+                .collect::<anyhow::Result<_>>()?
+        });
         // Every key with its subscribers (oldest first), and the rows to key.
         let mut groups: HashMap<String, Vec<i64>> = HashMap::with_capacity(rows.len());
         let mut to_key = Vec::new();
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let key = match row.try_get::<Option<String>, _>("email_key")? {
+        for (id, email, key) in rows {
+            let key = match key {
                 Some(key) => key,
                 None => {
-                    let key = key_of(&row.try_get::<String, _>("email")?);
+                    let key = key_of(&email);
                     to_key.push((id, key.clone()));
                     key
                 }
             };
             groups.entry(key).or_default().push(id);
         }
-        drop(rows);
+        if to_key.is_empty() {
+            // Another process settled them while this one waited.
+            tx.commit()
+                .await
+                .context("cannot commit the subscribers' identities")?;
+            return Ok(Vec::new());
+        }
         let duplicates: BTreeMap<i64, Vec<i64>> = groups
             .into_values()
             .filter(|ids| ids.len() > 1)
@@ -97,24 +122,28 @@ impl Store {
 }
 
 /// Folds subscribers `ids` (oldest first) into the first.
-async fn merge(conn: &mut SqliteConnection, ids: &[i64]) -> anyhow::Result<Merge> {
+async fn merge(tx: &mut Tx, ids: &[i64]) -> anyhow::Result<Merge> {
     let mut members = Vec::with_capacity(ids.len());
     for &id in ids {
-        let row = sqlx::query(
-            "SELECT id, email, name, status, updated_at, consent_at FROM subscribers WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await
-        .with_context(|| format!("cannot read subscriber {id}"))?;
-        members.push(Member {
-            id,
-            email: row.try_get("email")?,
-            name: row.try_get("name")?,
-            status: status_from(row.try_get("status")?)?,
-            updated_at: row.try_get("updated_at")?,
-            consent_at: row.try_get("consent_at")?,
+        let member = on_tx!(&mut *tx, t => {
+            let row = sqlx::query(
+                "SELECT id, email, name, status, updated_at, consent_at FROM subscribers \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut **t)
+            .await
+            .with_context(|| format!("cannot read subscriber {id}"))?;
+            Member {
+                id,
+                email: row.text("email")?,
+                name: row.opt_text("name")?,
+                status: status_from(row.text("status")?)?,
+                updated_at: row.int("updated_at")?,
+                consent_at: row.int("consent_at")?,
+            }
         });
+        members.push(member);
     }
     let (kept, others) = members.split_first().context("an empty merge")?;
     let status = merged_status(&members);
@@ -124,28 +153,30 @@ async fn merge(conn: &mut SqliteConnection, ids: &[i64]) -> anyhow::Result<Merge
         .max_by_key(|m| (m.consent_at, -m.id))
         .map_or(kept.id, |m| m.id);
     for other in others {
-        fold(conn, kept.id, other.id).await?;
+        fold(tx, kept.id, other.id).await?;
     }
-    sqlx::query(
+    on_tx!(&mut *tx, t => sqlx::query(
         "UPDATE subscribers SET status = $1, name = $2, updated_at = $3, \
          consent_source = c.consent_source, consent_at = c.consent_at, \
          consent_ip = c.consent_ip, confirmed_at = c.confirmed_at, confirm_ip = c.confirm_ip \
          FROM (SELECT * FROM subscribers WHERE id = $4) AS c WHERE subscribers.id = $5",
     )
     .bind(status.as_str())
-    .bind(name)
+    .bind(name.clone())
     .bind(super::seconds(crate::domain::now()))
     .bind(consent_from)
     .bind(kept.id)
-    .execute(&mut *conn)
+    .execute(&mut **t)
     .await
+    .map(|_| ()))
     .with_context(|| format!("cannot merge into `{}`", kept.email))?;
     for other in others {
-        sqlx::query("DELETE FROM subscribers WHERE id = $1")
+        on_tx!(&mut *tx, t => sqlx::query("DELETE FROM subscribers WHERE id = $1")
             .bind(other.id)
-            .execute(&mut *conn)
+            .execute(&mut **t)
             .await
-            .with_context(|| format!("cannot merge `{}`", other.email))?;
+            .map(|_| ()))
+        .with_context(|| format!("cannot merge `{}`", other.email))?;
     }
     let merged: Vec<String> = others.iter().map(|m| m.email.clone()).collect();
     let spellings = merged
@@ -159,7 +190,7 @@ async fn merge(conn: &mut SqliteConnection, ids: &[i64]) -> anyhow::Result<Merge
         )),
         ..StatusChange::now(status, Source::Cli)
     };
-    history::append(conn, &[(SubscriberId::new(kept.id), &change)]).await?;
+    history::append(&mut *tx, &[(SubscriberId::new(kept.id), &change)]).await?;
     Ok(Merge {
         kept: kept.email.clone(),
         merged,
@@ -189,7 +220,7 @@ fn merged_status(members: &[Member]) -> Status {
 /// deliveries (where both had one for a campaign, the `sent` one is kept,
 /// else `into`'s, so a resumed campaign mails the person at most once),
 /// an open subscribe request and a queued confirmation (`into`'s first).
-async fn fold(conn: &mut SqliteConnection, into: i64, from: i64) -> anyhow::Result<()> {
+async fn fold(tx: &mut Tx, into: i64, from: i64) -> anyhow::Result<()> {
     for statement in [
         "UPDATE subscriber_history SET subscriber_id = $1 WHERE subscriber_id = $2",
         "DELETE FROM deliveries WHERE subscriber_id = $1 AND state <> 'sent' AND campaign_id IN \
@@ -204,19 +235,39 @@ async fn fold(conn: &mut SqliteConnection, into: i64, from: i64) -> anyhow::Resu
          (SELECT 1 FROM confirmation_queue WHERE subscriber_id = $1)",
         "UPDATE confirmation_queue SET subscriber_id = $1 WHERE subscriber_id = $2",
     ] {
-        sqlx::query(statement)
+        on_tx!(&mut *tx, t => sqlx::query(statement)
             .bind(into)
             .bind(from)
-            .execute(&mut *conn)
+            .execute(&mut **t)
             .await
-            .with_context(|| format!("cannot merge subscriber {from} into {into}"))?;
+            .map(|_| ()))
+        .with_context(|| format!("cannot merge subscriber {from} into {into}"))?;
     }
     Ok(())
 }
 
-/// Writes the keys of the rows that had none, 500 at a time (merged-away
-/// rows are gone, so their keys match nothing).
-async fn set_keys(conn: &mut SqliteConnection, keys: &[(i64, String)]) -> anyhow::Result<()> {
+/// Writes the keys of the rows that had none (merged-away rows are gone,
+/// so their keys match nothing): on SQLite through a temporary table filled
+/// 500 rows at a time, on PostgreSQL as arrays through `UNNEST`.
+async fn set_keys(tx: &mut Tx, keys: &[(i64, String)]) -> anyhow::Result<()> {
+    let conn = match tx {
+        Tx::Sqlite(t) => &mut **t,
+        Tx::Postgres(t) => {
+            let ids: Vec<i64> = keys.iter().map(|(id, _)| *id).collect();
+            let texts: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+            sqlx::query(
+                "UPDATE subscribers SET email_key = k.key \
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS k (id, key) \
+                 WHERE k.id = subscribers.id AND subscribers.email_key IS NULL",
+            )
+            .bind(ids)
+            .bind(texts)
+            .execute(&mut **t)
+            .await
+            .context("cannot write the identity keys")?;
+            return Ok(());
+        }
+    };
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS identity_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL)",
     )

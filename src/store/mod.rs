@@ -1,22 +1,54 @@
-//! The database: subscribers, their append-only history, imports. The only
-//! module that knows SQL or which database is in use (SQLite today;
-//! PostgreSQL next, for several sender machines sharing one campaign).
+//! The database: subscribers, their append-only history, imports, campaigns
+//! and their ledger. The only module that knows SQL or which database is in
+//! use: SQLite (the embedded default, one sender per campaign) or
+//! PostgreSQL (several senders on several machines sharing a campaign).
 //!
-//! Queries are sqlx runtime queries in portable SQL (`$1` placeholders,
-//! `RETURNING`, `ON CONFLICT`). Write transactions start with
-//! `BEGIN IMMEDIATE`, so a second process waits for the write lock (up to
-//! [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade.
-use std::str::FromStr;
+//! One [`Store`] type holds either pool. Statements the two dialects agree
+//! on are written once and run on either pool ([`on_pool!`], [`on_tx!`]
+//! expand the same code for each backend); where they differ (bulk writes
+//! with arrays on PostgreSQL, `FOR UPDATE SKIP LOCKED` claims, temporary
+//! tables), each backend has its own statement. Placeholders are `$n`.
+//! Every integer column is 64-bit on both (`BIGINT` on PostgreSQL).
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Row, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::domain::{Consent, EmailAddress, Status, Subscriber, SubscriberId};
+
+/// Runs `$body` with `$p` bound to the store's pool, whichever backend it
+/// is: the same code, compiled once per backend.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($p) => $body,
+            $crate::store::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection
+/// (`&mut *$c` is an executor), whichever backend it is.
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite($c) => $body,
+            $crate::store::Tx::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to a connection in a transaction (a
+/// [`Tx`]'s, or an import's own [`Conn`]), whichever backend it is:
+/// `&mut *$c` is an executor.
+macro_rules! on_exec {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $crate::store::Exec::from($conn) {
+            $crate::store::Exec::Sqlite($c) => $body,
+            $crate::store::Exec::Postgres($c) => $body,
+        }
+    };
+}
 
 mod campaigns;
 mod confirmations;
@@ -24,6 +56,8 @@ mod erasure;
 mod history;
 mod identity;
 mod import;
+mod open;
+mod row;
 mod sql;
 mod subscribers;
 mod web;
@@ -35,16 +69,11 @@ pub use identity::Merge;
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
+pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};
 
-/// How long a writer waits for another process's write to finish. An
-/// import commits every [`CHUNK_HOLD`], so nobody should wait that long.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
-
-type Db = sqlx::Sqlite;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+use row::Cols;
 
 /// How long a writer of the web service waits in SQLite's busy handler
 /// before it tries again: see [`Store::open_durable`].
@@ -53,9 +82,10 @@ const EAGER_POLL: Duration = Duration::from_millis(2);
 /// The subscriber store: a connection pool with domain-level methods.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    /// Write connections that try for the lock every [`EAGER_POLL`] (the
-    /// web service's); `None`: writers wait in SQLite's busy handler.
+    pool: Pool,
+    /// SQLite write connections that try for the lock every [`EAGER_POLL`]
+    /// (the web service's); `None`: writers wait in SQLite's busy handler
+    /// (and on PostgreSQL, which locks rows, not the database).
     eager: Option<SqlitePool>,
     /// Subscribers merged when this store was opened (see `identity`).
     merged: std::sync::Arc<[Merge]>,
@@ -63,112 +93,94 @@ pub struct Store {
     erasure: Option<erasure::ErasureKeys>,
 }
 
-/// There is no store where the settings point. Only `init`,
-/// `subscribers add` and `subscribers import` create one, so a run from the
-/// wrong directory fails here instead of mailing an empty list.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "no store at `{}`; run `mailroom init` to create one there, or point `[database] url` \
-     (or MAILROOM_DATABASE__URL, or `--config`) at the existing store",
-    path.display()
-)]
-pub struct StoreMissing {
-    pub path: std::path::PathBuf,
+/// The pool of whichever database the store uses.
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
-/// Whether [`Store::create`] made a new store.
+/// A write transaction on either backend.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        on_tx!(self, t => t.commit().await)
+    }
+
+    /// What ends a `SELECT` whose rows this transaction goes on to change:
+    /// `FOR UPDATE` on PostgreSQL, so concurrent writers queue on the rows;
+    /// nothing on SQLite, where the transaction already holds the one
+    /// write lock.
+    fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
+/// A connection of its own, outside the pool, on either backend: an
+/// import's, whose temporary tables live as long as it does, and whose
+/// transactions are its chunks (`BEGIN`/`COMMIT` as statements).
+enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// A connection in a transaction, borrowed from a [`Tx`] or a [`Conn`], for
+/// code both use (see [`on_exec!`]).
+enum Exec<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl<'a> From<&'a mut Tx> for Exec<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        match tx {
+            Tx::Sqlite(t) => Exec::Sqlite(t),
+            Tx::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+}
+
+impl<'a, 'b> From<&'b mut Exec<'a>> for Exec<'b> {
+    fn from(ex: &'b mut Exec<'a>) -> Self {
+        match ex {
+            Exec::Sqlite(c) => Exec::Sqlite(c),
+            Exec::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+impl<'a> From<&'a mut Conn> for Exec<'a> {
+    fn from(conn: &'a mut Conn) -> Self {
+        match conn {
+            Conn::Sqlite(c) => Exec::Sqlite(c),
+            Conn::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+/// Which database a store uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Opening {
-    Created,
-    Existed,
+pub enum Backend {
+    /// One file, one sender per campaign.
+    Sqlite,
+    /// A shared server; several senders per campaign.
+    Postgres,
 }
 
 impl Store {
-    /// Opens the existing database at `url` (`sqlite://mailroom.db`),
-    /// applying migrations as needed; a missing file is [`StoreMissing`].
-    pub async fn open(url: &str) -> anyhow::Result<Self> {
-        Ok(
-            Self::open_with(url, SqliteSynchronous::Normal, false, false)
-                .await?
-                .0,
-        )
-    }
-
-    /// Like [`Store::open`], for the web service, which answers "done" only
-    /// once a change is safe and must not keep a visitor waiting:
-    /// - every commit is flushed to disk before it returns
-    ///   (`synchronous = FULL`), so a change survives a power loss;
-    /// - a write that finds the lock taken tries again every
-    ///   [`EAGER_POLL`], where SQLite's busy handler sleeps up to 100 ms
-    ///   between tries, so it gets the lock in the short pause an import
-    ///   leaves between its chunks (see `store::import`).
-    pub async fn open_durable(url: &str) -> anyhow::Result<Self> {
-        Ok(Self::open_with(url, SqliteSynchronous::Full, false, true)
-            .await?
-            .0)
-    }
-
-    /// Opens the database at `url`, creating it (readable by the owner
-    /// only) when it does not exist: for `init` and adding subscribers.
-    pub async fn create(url: &str) -> anyhow::Result<(Self, Opening)> {
-        Self::open_with(url, SqliteSynchronous::Normal, true, false).await
-    }
-
-    async fn open_with(
-        url: &str,
-        synchronous: SqliteSynchronous,
-        create: bool,
-        eager: bool,
-    ) -> anyhow::Result<(Self, Opening)> {
-        if url.starts_with("postgres") {
-            anyhow::bail!(
-                "`[database] url` is `{url}`: PostgreSQL is not supported yet; use `sqlite://FILE`"
-            );
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| {
-                format!("`[database] url` is `{url}`, expected `sqlite://FILE` (e.g. `sqlite://mailroom.db`)")
-            })?
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let opening = prepare_file(url, options.get_filename(), create)?;
-        let eager = eager.then(|| {
-            SqlitePoolOptions::new()
-                .max_connections(2)
-                .connect_lazy_with(options.clone().busy_timeout(EAGER_POLL))
-        });
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.create_if_missing(create))
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database `{url}`; check `[database] url` \
-                     (or MAILROOM_DATABASE__URL) and that its directory exists and is writable"
-                )
-            })?;
-        // Two processes opening a new file at once may race to migrate; the
-        // loser's retry finds the migrations applied.
-        if MIGRATOR.run(&pool).await.is_err() {
-            MIGRATOR
-                .run(&pool)
-                .await
-                .with_context(|| format!("cannot migrate the database `{url}`"))?;
-        }
-        let mut store = Self {
-            pool,
-            eager,
-            merged: std::sync::Arc::new([]),
-            erasure: None,
-        };
-        let merged = store
-            .settle_identities()
-            .await
-            .with_context(|| format!("cannot settle the subscribers' identities in `{url}`"))?;
-        store.merged = merged.into();
-        Ok((store, opening))
     }
 
     /// The subscribers merged into one when this store was opened, because
@@ -178,66 +190,43 @@ impl Store {
         &self.merged
     }
 
-    /// Closes every connection (checkpointing the WAL).
+    /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(self) {
         if let Some(eager) = self.eager {
             eager.close().await;
         }
-        self.pool.close().await;
+        on_pool!(self, p => p.close().await)
     }
 
-    /// Starts a write transaction, waiting for other writers (up to
-    /// [`BUSY_TIMEOUT`]).
-    async fn begin_write(&self) -> anyhow::Result<Transaction<'static, Db>> {
+    /// Starts a write transaction. SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a second process waits for it (up to
+    /// [`BUSY_TIMEOUT`]) instead of failing on a lock upgrade; PostgreSQL
+    /// locks rows as statements touch them.
+    async fn begin_write(&self) -> anyhow::Result<Tx> {
         let context = "cannot start a write transaction (is another process holding the database?)";
-        let Some(eager) = &self.eager else {
-            return self
-                .pool
-                .begin_with("BEGIN IMMEDIATE")
-                .await
-                .context(context);
-        };
-        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-        loop {
-            match eager.begin_with("BEGIN IMMEDIATE").await {
-                Ok(tx) => return Ok(tx),
-                Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                    tokio::task::yield_now().await;
-                }
-                Err(e) => return Err(e).context(context),
-            }
+        if let Some(eager) = &self.eager {
+            return begin_eager(eager).await.map(Tx::Sqlite).context(context);
         }
+        let tx = match &self.pool {
+            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+            Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+        };
+        tx.context(context)
     }
 }
 
-/// Checks that the SQLite file exists, or creates it empty with mode 0600
-/// when `create` (SQLite gives its `-wal` and `-shm` files the same mode).
-/// In-memory databases have no file.
-fn prepare_file(url: &str, path: &std::path::Path, create: bool) -> anyhow::Result<Opening> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if url.contains(":memory:") || url.contains("mode=memory") || path.exists() {
-        return Ok(Opening::Existed);
-    }
-    if !create {
-        return Err(StoreMissing {
-            path: path.to_owned(),
+/// Takes SQLite's write lock on an eager connection, trying again at once
+/// while it is taken (up to [`BUSY_TIMEOUT`]).
+async fn begin_eager(eager: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match eager.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => return Ok(tx),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::task::yield_now().await;
+            }
+            Err(e) => return Err(e),
         }
-        .into());
-    }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(_) => Ok(Opening::Created),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Opening::Existed),
-        Err(e) => Err(e).with_context(|| {
-            format!(
-                "cannot create the store `{}`; check that its directory exists and is writable",
-                path.display()
-            )
-        }),
     }
 }
 
@@ -255,26 +244,23 @@ const SUBSCRIBER_COLUMNS: &str = "id, email, name, status, created_at, updated_a
      consent_source, consent_at, consent_ip, confirmed_at, confirm_ip";
 
 /// Reads a subscriber selected with [`SUBSCRIBER_COLUMNS`].
-fn subscriber_from_row(row: &SqliteRow) -> anyhow::Result<Subscriber> {
-    let email: String = row.try_get("email")?;
+fn subscriber_from_row(row: &impl Cols) -> anyhow::Result<Subscriber> {
+    let email = row.text("email")?;
     let parsed = EmailAddress::parse(&email)
         .with_context(|| format!("the store holds an invalid address `{email}`"))?;
     Ok(Subscriber {
-        id: SubscriberId::new(row.try_get("id")?),
+        id: SubscriberId::new(row.int("id")?),
         email: parsed,
-        name: row.try_get("name")?,
-        status: status_from(row.try_get("status")?)?,
-        created_at: time_from(row.try_get("created_at")?)?,
-        updated_at: time_from(row.try_get("updated_at")?)?,
+        name: row.opt_text("name")?,
+        status: status_from(row.text("status")?)?,
+        created_at: time_from(row.int("created_at")?)?,
+        updated_at: time_from(row.int("updated_at")?)?,
         consent: Consent {
-            source: row.try_get::<String, _>("consent_source")?.parse()?,
-            at: time_from(row.try_get("consent_at")?)?,
-            ip: ip_from(row.try_get("consent_ip")?),
-            confirmed_at: row
-                .try_get::<Option<i64>, _>("confirmed_at")?
-                .map(time_from)
-                .transpose()?,
-            confirm_ip: ip_from(row.try_get("confirm_ip")?),
+            source: row.text("consent_source")?.parse()?,
+            at: time_from(row.int("consent_at")?)?,
+            ip: ip_from(row.opt_text("consent_ip")?),
+            confirmed_at: row.opt_int("confirmed_at")?.map(time_from).transpose()?,
+            confirm_ip: ip_from(row.opt_text("confirm_ip")?),
         },
     })
 }

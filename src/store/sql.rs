@@ -1,6 +1,7 @@
-//! [`Sql`]: a statement built together with its arguments, for multi-row
-//! statements. Placeholders come from the database's own format (`?` in
-//! SQLite, `$n` in PostgreSQL). Plain `?` matters for speed: sqlx-sqlite asks
+//! [`Sql`]: a SQLite statement built together with its arguments, for
+//! multi-row statements (PostgreSQL binds arrays instead, one statement
+//! text for any count). Placeholders are plain `?`, which matters for
+//! speed: sqlx-sqlite asks
 //! SQLite for each parameter's name on every execution, which is linear in
 //! the number of *named* or numbered parameters, so `$n` in a 5,000-value
 //! statement turns quadratic.
@@ -13,8 +14,9 @@ use sqlx::query::Query;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, AssertSqlSafe, Encode, Type};
 
-use super::Db;
 use crate::domain::Status;
+
+type Db = sqlx::Sqlite;
 
 /// A statement under construction.
 pub(super) struct Sql {

@@ -1,9 +1,10 @@
 //! Subscribers one at a time: add, change status, find, list, count.
 use anyhow::Context;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 use super::{
-    SUBSCRIBER_COLUMNS, Store, history, ip_text, seconds, status_from, subscriber_from_row,
+    Cols, SUBSCRIBER_COLUMNS, Store, Tx, history, ip_text, seconds, status_from,
+    subscriber_from_row,
 };
 use crate::domain::{Consent, EmailAddress, Status, StatusChange, Subscriber, SubscriberId};
 
@@ -43,11 +44,7 @@ impl Store {
         consent: Consent,
     ) -> anyhow::Result<AddOutcome> {
         let mut tx = self.begin_write().await?;
-        let existing = sqlx::query("SELECT id, status FROM subscribers WHERE email_key = $1")
-            .bind(email.key())
-            .fetch_optional(&mut *tx)
-            .await
-            .with_context(|| format!("cannot look up `{email}`"))?;
+        let existing = id_and_status(&mut tx, email).await?;
         let change = StatusChange {
             status: Status::Subscribed,
             at: consent.at,
@@ -62,9 +59,7 @@ impl Store {
                 history::append(&mut tx, &[(id, &change)]).await?;
                 AddOutcome::Added(id)
             }
-            Some(row) => {
-                let id = SubscriberId::new(row.try_get("id")?);
-                let was = status_from(row.try_get("status")?)?;
+            Some((id, was)) => {
                 if was == Status::Subscribed {
                     rename(&mut tx, id, name).await?;
                     AddOutcome::AlreadySubscribed(id)
@@ -89,25 +84,18 @@ impl Store {
         change: &StatusChange,
     ) -> anyhow::Result<Transition> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT id, status FROM subscribers WHERE email_key = $1")
-            .bind(email.key())
-            .fetch_optional(&mut *tx)
-            .await
-            .with_context(|| format!("cannot look up `{email}`"))?;
-        let Some(row) = row else {
+        let Some((id, from)) = id_and_status(&mut tx, email).await? else {
             return Ok(Transition::NotFound);
         };
-        let id = SubscriberId::new(row.try_get("id")?);
-        let from = status_from(row.try_get("status")?)?;
         if from == change.status {
             return Ok(Transition::Unchanged(id));
         }
-        sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
+        on_tx!(&mut tx, t => sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(change.status.as_str())
             .bind(seconds(crate::domain::now()))
             .bind(id.get())
-            .execute(&mut *tx)
-            .await
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
             .with_context(|| format!("cannot change the status of `{email}`"))?;
         history::append(&mut tx, &[(id, change)]).await?;
         tx.commit()
@@ -119,12 +107,14 @@ impl Store {
     /// The subscriber with this address, if any.
     pub async fn find(&self, email: &EmailAddress) -> anyhow::Result<Option<Subscriber>> {
         let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email_key = $1");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(email.key())
-            .fetch_optional(&self.pool)
-            .await
-            .with_context(|| format!("cannot look up `{email}`"))?;
-        row.as_ref().map(subscriber_from_row).transpose()
+        on_pool!(self, p => {
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(email.key())
+                .fetch_optional(p)
+                .await
+                .with_context(|| format!("cannot look up `{email}`"))?;
+            row.as_ref().map(subscriber_from_row).transpose()
+        })
     }
 
     /// Up to `limit` subscribers with ids after `after`, by id, optionally
@@ -139,42 +129,70 @@ impl Store {
             "SELECT {SUBSCRIBER_COLUMNS} FROM subscribers \
              WHERE id > $1 AND ($2 IS NULL OR status = $2) ORDER BY id LIMIT $3"
         );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(after.map_or(0, SubscriberId::get))
-            .bind(status.map(Status::as_str))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .context("cannot list subscribers")?;
-        rows.iter().map(subscriber_from_row).collect()
+        on_pool!(self, p => {
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(after.map_or(0, SubscriberId::get))
+                .bind(status.map(Status::as_str))
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await
+                .context("cannot list subscribers")?;
+            rows.iter().map(subscriber_from_row).collect()
+        })
     }
 
     /// How many subscribers have each status (every status, zeros included).
     pub async fn counts(&self) -> anyhow::Result<Vec<(Status, u64)>> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status")
-            .fetch_all(&self.pool)
-            .await
-            .context("cannot count subscribers")?;
+        let found: Vec<(String, u64)> = on_pool!(self, p => {
+            let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM subscribers GROUP BY status")
+                .fetch_all(p)
+                .await
+                .context("cannot count subscribers")?;
+            rows.iter()
+                .map(|r| Ok((r.text("status")?, r.count("n")?)))
+                .collect::<anyhow::Result<_>>()?
+        });
         let mut counts: Vec<(Status, u64)> = Status::ALL.iter().map(|&s| (s, 0)).collect();
-        for row in rows {
-            let status = status_from(row.try_get("status")?)?;
-            let n: i64 = row.try_get("n")?;
+        for (word, n) in found {
+            let status = status_from(word)?;
             if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
-                slot.1 = u64::try_from(n).unwrap_or(0);
+                slot.1 = n;
             }
         }
         Ok(counts)
     }
 }
 
+/// The id and status of `email`, if it is known.
+pub(super) async fn id_and_status(
+    tx: &mut Tx,
+    email: &EmailAddress,
+) -> anyhow::Result<Option<(SubscriberId, Status)>> {
+    let sql = format!(
+        "SELECT id, status FROM subscribers WHERE email_key = $1{}",
+        tx.for_update()
+    );
+    let row = on_tx!(tx, t => {
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(email.key())
+            .fetch_optional(&mut **t)
+            .await
+            .with_context(|| format!("cannot look up `{email}`"))?;
+        row.map(|r| -> anyhow::Result<_> { Ok((r.int("id")?, r.text("status")?)) })
+            .transpose()?
+    });
+    row.map(|(id, status)| Ok((SubscriberId::new(id), status_from(status)?)))
+        .transpose()
+}
+
 async fn insert(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     email: &EmailAddress,
     name: Option<&str>,
     consent: &Consent,
 ) -> anyhow::Result<SubscriberId> {
     let now = crate::domain::now();
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = on_tx!(tx, t => sqlx::query_scalar(
         "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
          consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
          VALUES ($1, $10, $2, $3, $4, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -189,19 +207,19 @@ async fn insert(
     .bind(consent.confirmed_at.map(seconds))
     .bind(ip_text(consent.confirm_ip))
     .bind(email.key())
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut **t)
+    .await)
     .with_context(|| format!("cannot add `{email}`"))?;
     Ok(SubscriberId::new(id))
 }
 
 async fn resubscribe(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     id: SubscriberId,
     name: Option<&str>,
     consent: &Consent,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    on_tx!(tx, t => sqlx::query(
         "UPDATE subscribers SET status = $1, name = COALESCE($2, name), updated_at = $3, \
          consent_source = $4, consent_at = $5, consent_ip = $6, confirmed_at = $7, \
          confirm_ip = $8 WHERE id = $9",
@@ -215,27 +233,23 @@ async fn resubscribe(
     .bind(consent.confirmed_at.map(seconds))
     .bind(ip_text(consent.confirm_ip))
     .bind(id.get())
-    .execute(conn)
-    .await
+    .execute(&mut **t)
+    .await.map(|r| r.rows_affected()))
     .with_context(|| format!("cannot resubscribe subscriber {id}"))?;
     Ok(())
 }
 
-async fn rename(
-    conn: &mut sqlx::SqliteConnection,
-    id: SubscriberId,
-    name: Option<&str>,
-) -> anyhow::Result<()> {
+async fn rename(tx: &mut Tx, id: SubscriberId, name: Option<&str>) -> anyhow::Result<()> {
     let Some(name) = name else { return Ok(()) };
-    sqlx::query(
+    on_tx!(tx, t => sqlx::query(
         "UPDATE subscribers SET name = $1, updated_at = $2 \
          WHERE id = $3 AND (name IS NULL OR name <> $1)",
     )
     .bind(name)
     .bind(seconds(crate::domain::now()))
     .bind(id.get())
-    .execute(conn)
-    .await
+    .execute(&mut **t)
+    .await.map(|r| r.rows_affected()))
     .with_context(|| format!("cannot rename subscriber {id}"))?;
     Ok(())
 }

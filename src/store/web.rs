@@ -5,11 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use super::sql::Sql;
-use super::{Store, Transition, confirmations, history, ip_text, seconds, status_from};
+use super::subscribers::id_and_status;
+use super::{Cols, Store, Transition, Tx, confirmations, history, ip_text, seconds, status_from};
 use crate::domain::{EmailAddress, Source, Status, StatusChange, SubscriberId};
 
 /// The most unsubscribes [`Store::unsubscribe_batch`] takes at once (bound
@@ -67,16 +68,8 @@ impl Store {
         if self.is_erased(&mut tx, email).await? {
             return Ok(SubscribeRequest::Erased);
         }
-        let row = sqlx::query("SELECT id, status FROM subscribers WHERE email_key = $1")
-            .bind(email.key())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("cannot look up a subscribe request's address")?;
-        let (id, status) = match row {
-            Some(row) => (
-                SubscriberId::new(row.try_get("id")?),
-                status_from(row.try_get("status")?)?,
-            ),
+        let (id, status) = match id_and_status(&mut tx, email).await? {
+            Some(known) => known,
             None => (
                 insert_pending(&mut tx, email, ip, at).await?,
                 Status::Pending,
@@ -86,7 +79,7 @@ impl Store {
             Status::Subscribed => SubscribeRequest::AlreadySubscribed(id),
             Status::Bounced | Status::Complained => SubscribeRequest::Suppressed(id),
             Status::Pending | Status::Unsubscribed => {
-                sqlx::query(
+                on_tx!(&mut tx, t => sqlx::query(
                     "INSERT INTO subscribe_requests (subscriber_id, requested_at, ip, name) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (subscriber_id) DO UPDATE SET \
                      requested_at = excluded.requested_at, ip = excluded.ip, name = excluded.name",
@@ -95,8 +88,8 @@ impl Store {
                 .bind(seconds(at))
                 .bind(ip_text(ip))
                 .bind(name)
-                .execute(&mut *tx)
-                .await
+                .execute(&mut **t)
+                .await.map(|r| r.rows_affected()))
                 .with_context(|| format!("cannot record the subscribe request of {id}"))?;
                 confirmations::enqueue(&mut tx, id, at).await?;
                 SubscribeRequest::Confirm(id)
@@ -124,7 +117,7 @@ impl Store {
         if status == Status::Subscribed {
             return Ok(Confirmation::AlreadySubscribed);
         }
-        let updated = sqlx::query(
+        let updated = on_tx!(&mut tx, t => sqlx::query(
             "UPDATE subscribers SET status = $1, updated_at = $2, \
              name = COALESCE((SELECT name FROM subscribe_requests WHERE subscriber_id = $3), name), \
              consent_source = 'web', \
@@ -137,10 +130,11 @@ impl Store {
         .bind(seconds(at))
         .bind(id.get())
         .bind(ip_text(ip))
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
+        .map(|r| r.rows_affected()))
         .with_context(|| format!("cannot confirm subscriber {id}"))?;
-        if updated.rows_affected() == 0 {
+        if updated == 0 {
             return Ok(Confirmation::NoRequest);
         }
         let change = StatusChange {
@@ -151,16 +145,16 @@ impl Store {
             reason: Some("confirmed".into()),
         };
         history::append(&mut tx, &[(id, &change)]).await?;
-        sqlx::query("DELETE FROM subscribe_requests WHERE subscriber_id = $1")
+        on_tx!(&mut tx, t => sqlx::query("DELETE FROM subscribe_requests WHERE subscriber_id = $1")
             .bind(id.get())
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("cannot close the subscribe request of {id}"))?;
-        sqlx::query("DELETE FROM confirmation_queue WHERE subscriber_id = $1")
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
+        .with_context(|| format!("cannot close the subscribe request of {id}"))?;
+        on_tx!(&mut tx, t => sqlx::query("DELETE FROM confirmation_queue WHERE subscriber_id = $1")
             .bind(id.get())
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("cannot drop the queued confirmation of {id}"))?;
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
+        .with_context(|| format!("cannot drop the queued confirmation of {id}"))?;
         tx.commit().await.context("cannot commit a confirmation")?;
         Ok(Confirmation::Confirmed)
     }
@@ -198,18 +192,8 @@ impl Store {
             out.push(t);
         }
         if !apply.is_empty() {
-            let mut sql = Sql::new("UPDATE subscribers SET status = ");
-            sql.status(Status::Unsubscribed).push(", updated_at = ");
-            sql.int(seconds(crate::domain::now()))
-                .push(" WHERE id IN (");
-            for (i, (id, _)) in apply.iter().enumerate() {
-                sql.push(if i == 0 { "" } else { ", " }).param(id.get());
-            }
-            sql.push(")");
-            sql.build()?
-                .execute(&mut *tx)
-                .await
-                .context("cannot unsubscribe")?;
+            let ids: Vec<i64> = apply.iter().map(|(id, _)| id.get()).collect();
+            unsubscribe_ids(&mut tx, &ids).await?;
             history::append(&mut tx, &apply).await?;
         }
         tx.commit().await.context("cannot commit unsubscribes")?;
@@ -230,12 +214,12 @@ impl Store {
         if from != Status::Unsubscribed {
             return Ok(Transition::Unchanged(id));
         }
-        sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
+        on_tx!(&mut tx, t => sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(Status::Subscribed.as_str())
             .bind(seconds(change.at))
             .bind(id.get())
-            .execute(&mut *tx)
-            .await
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
             .with_context(|| format!("cannot resubscribe subscriber {id}"))?;
         history::append(&mut tx, &[(id, change)]).await?;
         tx.commit().await.context("cannot commit an undo")?;
@@ -244,58 +228,107 @@ impl Store {
 
     /// Subscriber `id`'s status, if they exist.
     pub async fn status_of(&self, id: SubscriberId) -> anyhow::Result<Option<Status>> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("cannot reach the store")?;
-        status_in(&mut conn, id).await
+        let word: Option<String> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT status FROM subscribers WHERE id = $1",
+        )
+        .bind(id.get())
+        .fetch_optional(p)
+        .await)
+        .with_context(|| format!("cannot read the status of subscriber {id}"))?;
+        word.map(status_from).transpose()
     }
 }
 
-async fn status_in(
-    conn: &mut sqlx::SqliteConnection,
-    id: SubscriberId,
-) -> anyhow::Result<Option<Status>> {
-    let word: Option<String> = sqlx::query_scalar("SELECT status FROM subscribers WHERE id = $1")
+async fn status_in(tx: &mut Tx, id: SubscriberId) -> anyhow::Result<Option<Status>> {
+    let sql = format!(
+        "SELECT status FROM subscribers WHERE id = $1{}",
+        tx.for_update()
+    );
+    let word: Option<String> = on_tx!(tx, t => sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(id.get())
-        .fetch_optional(conn)
-        .await
-        .with_context(|| format!("cannot read the status of subscriber {id}"))?;
+        .fetch_optional(&mut **t)
+        .await)
+    .with_context(|| format!("cannot read the status of subscriber {id}"))?;
     word.map(status_from).transpose()
 }
 
 async fn statuses_in(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     ids: impl Iterator<Item = SubscriberId>,
 ) -> anyhow::Result<HashMap<SubscriberId, Status>> {
-    let mut sql = Sql::new("SELECT id, status FROM subscribers WHERE id IN (");
-    for (i, id) in ids.enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).param(id.get());
-    }
-    sql.push(")");
+    let rows: Vec<(i64, String)> = match tx {
+        Tx::Sqlite(t) => {
+            let mut sql = Sql::new("SELECT id, status FROM subscribers WHERE id IN (");
+            for (i, id) in ids.enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).param(id.get());
+            }
+            sql.push(")");
+            let rows = sql.build()?.fetch_all(&mut **t).await;
+            pairs(rows)?
+        }
+        Tx::Postgres(t) => {
+            let ids: Vec<i64> = ids.map(SubscriberId::get).collect();
+            let rows = sqlx::query(
+                "SELECT id, status FROM subscribers WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            )
+            .bind(ids)
+            .fetch_all(&mut **t)
+            .await;
+            pairs(rows)?
+        }
+    };
     let mut out = HashMap::new();
-    for row in sql
-        .build()?
-        .fetch_all(conn)
-        .await
-        .context("cannot read statuses")?
-    {
-        out.insert(
-            SubscriberId::new(row.try_get("id")?),
-            status_from(row.try_get("status")?)?,
-        );
+    for (id, status) in rows {
+        out.insert(SubscriberId::new(id), status_from(status)?);
     }
     Ok(out)
 }
 
+fn pairs<R: Cols>(rows: Result<Vec<R>, sqlx::Error>) -> anyhow::Result<Vec<(i64, String)>> {
+    rows.context("cannot read statuses")?
+        .iter()
+        .map(|r| Ok((r.int("id")?, r.text("status")?)))
+        .collect()
+}
+
+/// Marks `ids` unsubscribed in one statement.
+async fn unsubscribe_ids(tx: &mut Tx, ids: &[i64]) -> anyhow::Result<()> {
+    let now = seconds(crate::domain::now());
+    let done = match tx {
+        Tx::Sqlite(t) => {
+            let mut sql = Sql::new("UPDATE subscribers SET status = ");
+            sql.status(Status::Unsubscribed).push(", updated_at = ");
+            sql.int(now).push(" WHERE id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                sql.push(if i == 0 { "" } else { ", " }).param(*id);
+            }
+            sql.push(")");
+            sql.build()?
+                .execute(&mut **t)
+                .await
+                .map(|r| r.rows_affected())
+        }
+        Tx::Postgres(t) => {
+            sqlx::query("UPDATE subscribers SET status = $1, updated_at = $2 WHERE id = ANY($3)")
+                .bind(Status::Unsubscribed.as_str())
+                .bind(now)
+                .bind(ids)
+                .execute(&mut **t)
+                .await
+                .map(|r| r.rows_affected())
+        }
+    };
+    done.context("cannot unsubscribe")?;
+    Ok(())
+}
+
 async fn insert_pending(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     email: &EmailAddress,
     ip: Option<IpAddr>,
     at: OffsetDateTime,
 ) -> anyhow::Result<SubscriberId> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = on_tx!(&mut *tx, t => sqlx::query_scalar(
         "INSERT INTO subscribers (email, email_key, status, created_at, updated_at, \
          consent_source, consent_at, consent_ip) \
          VALUES ($1, $2, $3, $4, $4, 'web', $4, $5) RETURNING id",
@@ -305,8 +338,8 @@ async fn insert_pending(
     .bind(Status::Pending.as_str())
     .bind(seconds(at))
     .bind(ip_text(ip))
-    .fetch_one(&mut *conn)
-    .await
+    .fetch_one(&mut **t)
+    .await)
     .context("cannot add a pending subscriber")?;
     let id = SubscriberId::new(id);
     let change = StatusChange {
@@ -316,6 +349,6 @@ async fn insert_pending(
         ip,
         reason: None,
     };
-    history::append(conn, &[(id, &change)]).await?;
+    history::append(tx, &[(id, &change)]).await?;
     Ok(id)
 }

@@ -117,7 +117,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let limits = Limits::from_settings(&settings.web)?;
     let backoff = Backoff::from_settings(settings)?;
     let keys = Keyring::load(&settings.web)?;
-    let store = Store::open_durable(&settings.database.url)
+    let store = Store::open_durable(&settings.database)
         .await?
         .with_erasure_keys(&keys);
     crate::cmd::report_merges(&store);

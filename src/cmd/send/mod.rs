@@ -14,7 +14,6 @@ use crate::domain::{Campaign, CampaignTransport, EmailAddress, Lease, Ledger};
 use crate::model::{Issue, Rendered, Severity};
 use crate::output::{note, plural};
 use crate::render::{RenderContext, render_issue};
-use crate::send::lease::Taken;
 use crate::send::{self, ProgressMode, SendContext};
 use crate::store::Store;
 use crate::transport::{ConnectError, Transport};
@@ -137,7 +136,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     refuse_errors(&args, &prepared)?;
     print_diagnostics(&args, &prepared, false);
     runtime.block_on(async {
-        let store = Store::open(&settings.database.url).await?;
+        let store = Store::open(&settings.database).await?;
         crate::cmd::report_merges(&store);
         let result = if args.dry_run {
             dry_run::run(&store, &args, &prepared, settings).await
@@ -301,7 +300,9 @@ async fn deliver(
     let ttl = Duration::from_secs_f64(settings.send.lease_secs.max(1.0));
     let (lease, taken) =
         send::lease::acquire(store, &campaign, &send::lease::this_process(), ttl).await?;
-    say_taken(&taken);
+    if let Some(line) = send::lease::describe(&taken) {
+        note!("send: {line}");
+    }
     let leased = Leased {
         transport,
         campaign,
@@ -333,22 +334,6 @@ fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
         }
     });
     stop_rx
-}
-
-fn say_taken(taken: &Taken) {
-    match taken {
-        Taken::Free => {}
-        Taken::FromDeadProcess(o) => note!(
-            "send: took the campaign over from pid {} on host `{}`, which is gone",
-            o.pid,
-            o.host
-        ),
-        Taken::FromExpired(o, ago) => note!(
-            "send: took the campaign over from pid {} on host `{}`, silent for {ago} s",
-            o.pid,
-            o.host
-        ),
-    }
 }
 
 /// What a run holds once it has the campaign: where messages go, the

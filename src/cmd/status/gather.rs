@@ -140,28 +140,43 @@ fn state(counts: &CampaignCounts, running: bool) -> State {
     }
 }
 
-/// The run holding the campaign's lease, if its holder is alive.
+/// The runs holding a lease on the campaign whose holders are alive: at
+/// most one on SQLite, any number (on any machines) on PostgreSQL. Each
+/// shows its progress from its entry in the run history.
 async fn live_runs(
     store: &Store,
     c: &Campaign,
     history: &RunHistory,
 ) -> anyhow::Result<Vec<LiveRun>> {
     let now = now_ms();
-    let Some(row) = store.lease(c.id).await? else {
-        return Ok(Vec::new());
-    };
-    if lease::judge(&row, &lease::this_process(), now).is_some() {
+    let me = lease::this_process();
+    let rows: Vec<_> = store
+        .live_runs(c.id)
+        .await?
+        .into_iter()
+        .filter(|row| lease::judge(row, &me, now).is_none())
+        .collect();
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let entry = history.last.as_ref().filter(|r| r.token == row.token);
-    Ok(vec![LiveRun {
-        host: row.owner.host,
-        pid: row.owner.pid,
-        started_unix_ms: row.acquired_at,
-        renewed_secs_ago: (now - row.renewed_at).max(0) as f64 / 1000.0,
-        messages: entry.map_or(0, |r| r.counts.messages()),
-        rate_per_sec: entry.map_or(0.0, |r| r.pace.rate()),
-    }])
+    // The live runs are the latest to start, give or take dead ones.
+    let limit = u32::try_from(rows.len() * 2 + 8).unwrap_or(u32::MAX);
+    let mut entries = store.runs(c.id, limit).await?;
+    entries.extend(history.last.clone());
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let entry = entries.iter().find(|r| r.token == row.token);
+            LiveRun {
+                messages: entry.map_or(row.handed, |r| r.counts.messages()),
+                rate_per_sec: entry.map_or_else(|| row.rate_per_sec(), |r| r.pace.rate()),
+                host: row.owner.host,
+                pid: row.owner.pid,
+                started_unix_ms: row.acquired_at,
+                renewed_secs_ago: (now - row.renewed_at).max(0) as f64 / 1000.0,
+            }
+        })
+        .collect())
 }
 
 /// Groups every failed and deferred row by masked reply, a page at a time.

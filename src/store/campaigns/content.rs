@@ -1,11 +1,10 @@
 //! What a campaign sends: the content hash stored on the campaign, and the
 //! changes accepted mid-campaign (`mailroom send --accept-changes`).
 use anyhow::Context;
-use sqlx::Row;
 
 use super::lease;
 use crate::domain::{CampaignId, ContentChange, Lease};
-use crate::store::Store;
+use crate::store::{Cols, Store};
 
 impl Store {
     /// Makes `hash` (with `subject`) the campaign's content from now on,
@@ -22,7 +21,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         lease::ensure_held(&mut tx, lease).await?;
         if let Some(old) = old {
-            sqlx::query(
+            on_tx!(&mut tx, t => sqlx::query(
                 "INSERT INTO campaign_changes (campaign_id, changed_at, old_hash, new_hash, \
                  sent_before) SELECT $1, $2, $3, $4, COUNT(*) FROM deliveries \
                  WHERE campaign_id = $1 AND state = 'sent'",
@@ -31,16 +30,16 @@ impl Store {
             .bind(crate::store::seconds(crate::domain::now()))
             .bind(old)
             .bind(hash)
-            .execute(&mut *tx)
-            .await
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
             .context("cannot record the change of the issue")?;
         }
-        sqlx::query("UPDATE campaigns SET content_hash = $2, subject = $3 WHERE id = $1")
+        on_tx!(&mut tx, t => sqlx::query("UPDATE campaigns SET content_hash = $2, subject = $3 WHERE id = $1")
             .bind(campaign)
             .bind(hash)
             .bind(subject)
-            .execute(&mut *tx)
-            .await
+            .execute(&mut **t)
+            .await.map(|r| r.rows_affected()))
             .context("cannot store the campaign's content hash")?;
         tx.commit()
             .await
@@ -54,22 +53,24 @@ pub(super) async fn content_changes(
     store: &Store,
     campaign: CampaignId,
 ) -> anyhow::Result<Vec<ContentChange>> {
-    let rows = sqlx::query(
-        "SELECT changed_at, old_hash, new_hash, sent_before FROM campaign_changes \
-         WHERE campaign_id = $1 ORDER BY id",
-    )
-    .bind(campaign.get())
-    .fetch_all(&store.pool)
-    .await
-    .context("cannot read the campaign's changes")?;
-    rows.iter()
-        .map(|r| {
-            Ok(ContentChange {
-                changed_at: r.try_get("changed_at")?,
-                old_hash: r.try_get("old_hash")?,
-                new_hash: r.try_get("new_hash")?,
-                sent_before: u64::try_from(r.try_get::<i64, _>("sent_before")?).unwrap_or(0),
+    on_pool!(store, p => {
+        let rows = sqlx::query(
+            "SELECT changed_at, old_hash, new_hash, sent_before FROM campaign_changes \
+             WHERE campaign_id = $1 ORDER BY id",
+        )
+        .bind(campaign.get())
+        .fetch_all(p)
+        .await
+        .context("cannot read the campaign's changes")?;
+        rows.iter()
+            .map(|r| {
+                Ok(ContentChange {
+                    changed_at: r.int("changed_at")?,
+                    old_hash: r.text("old_hash")?,
+                    new_hash: r.text("new_hash")?,
+                    sent_before: r.count("sent_before")?,
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }

@@ -1,40 +1,58 @@
-//! Campaign leases in the store: one row per campaign being sent, naming
-//! the run that holds it. Every change is a compare-and-set on the holder's
-//! token, in portable SQL, so two runs racing for a lease cannot both win.
-//! Whether a lease may be taken over is decided by `send::lease`.
+//! Leases in the store: on SQLite one row per campaign being sent
+//! (`campaign_leases`, the run that holds it); on PostgreSQL one row per run
+//! (`send_runs`), any number per campaign. Every change is a compare-and-set
+//! on the run's token, so two runs racing cannot both win. Whether a lease
+//! may be taken over is decided by `send::lease`.
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 
 use crate::domain::{CampaignId, Lease, LeaseOwner, LeaseRow, LedgerError, LedgerResult};
-use crate::store::Store;
+use crate::store::{Cols, Pool, Store, Tx};
 
-/// The campaign's lease, if a run holds (or held and died with) one.
-pub(super) async fn lease(store: &Store, campaign: CampaignId) -> anyhow::Result<Option<LeaseRow>> {
-    let row = sqlx::query(
-        "SELECT token, host, pid, process_start, acquired_at, renewed_at, expires_at \
-             FROM campaign_leases WHERE campaign_id = $1",
-    )
-    .bind(campaign.get())
-    .fetch_optional(&store.pool)
-    .await
-    .context("cannot read the campaign's lease")?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(LeaseRow {
-        token: r.try_get("token")?,
-        owner: LeaseOwner {
-            host: r.try_get("host")?,
-            pid: u32::try_from(r.try_get::<i64, _>("pid")?).unwrap_or(0),
-            process_start: u64::try_from(r.try_get::<i64, _>("process_start")?).unwrap_or(0),
-        },
-        acquired_at: r.try_get("acquired_at")?,
-        renewed_at: r.try_get("renewed_at")?,
-        expires_at: r.try_get("expires_at")?,
-    }))
+impl Store {
+    /// The table of leases.
+    pub(super) fn lease_table(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "campaign_leases",
+            Pool::Postgres(_) => "send_runs",
+        }
+    }
 }
 
-/// Takes the lease for `owner` under `lease.token`: when `previous` is
-/// `None` only if nobody holds it, else only if `previous` still does.
-/// Returns whether this run now holds it.
+/// Every lease on `campaign`, oldest first.
+pub(super) async fn runs(store: &Store, campaign: CampaignId) -> anyhow::Result<Vec<LeaseRow>> {
+    let sql = format!(
+        "SELECT token, host, pid, process_start, acquired_at, renewed_at, expires_at, handed \
+         FROM {} WHERE campaign_id = $1 ORDER BY acquired_at, token",
+        store.lease_table()
+    );
+    on_pool!(store, p => {
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(campaign.get())
+            .fetch_all(p)
+            .await
+            .context("cannot read the campaign's leases")?;
+        rows.iter().map(lease_from_row).collect()
+    })
+}
+
+fn lease_from_row(r: &impl Cols) -> anyhow::Result<LeaseRow> {
+    Ok(LeaseRow {
+        token: r.text("token")?,
+        owner: LeaseOwner {
+            host: r.text("host")?,
+            pid: u32::try_from(r.int("pid")?).unwrap_or(0),
+            process_start: r.count("process_start")?,
+        },
+        acquired_at: r.int("acquired_at")?,
+        renewed_at: r.int("renewed_at")?,
+        expires_at: r.int("expires_at")?,
+        handed: r.count("handed")?,
+    })
+}
+
+/// Takes the lease for `owner` under `lease.token` (see
+/// `Ledger::take_lease`). Returns whether this run now holds it.
 pub(super) async fn take_lease(
     store: &Store,
     lease: &Lease,
@@ -42,84 +60,149 @@ pub(super) async fn take_lease(
     previous: Option<&str>,
     now: i64,
 ) -> anyhow::Result<bool> {
+    let table = store.lease_table();
     let mut tx = store.begin_write().await?;
+    let exclusive = matches!(tx, Tx::Sqlite(_));
+    let insert = format!(
+        "INSERT INTO {table} (campaign_id, token, host, pid, process_start, acquired_at, \
+         renewed_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)"
+    );
     let sql = match previous {
-        None => {
-            "INSERT INTO campaign_leases (campaign_id, token, host, pid, process_start, \
-                 acquired_at, renewed_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) \
-                 ON CONFLICT (campaign_id) DO NOTHING"
-        }
-        Some(_) => {
-            "UPDATE campaign_leases SET token = $2, host = $3, pid = $4, process_start = $5, \
-                 acquired_at = $6, renewed_at = $6, expires_at = $7 \
-                 WHERE campaign_id = $1 AND token = $8"
-        }
+        None if exclusive => format!("{insert} ON CONFLICT (campaign_id) DO NOTHING"),
+        Some(_) if exclusive => format!(
+            "UPDATE {table} SET token = $2, host = $3, pid = $4, process_start = $5, \
+             acquired_at = $6, renewed_at = $6, expires_at = $7, handed = 0 \
+             WHERE campaign_id = $1 AND token = $8"
+        ),
+        _ => insert,
     };
-    let mut q = sqlx::query(sql)
-        .bind(lease.campaign.get())
-        .bind(&lease.token)
-        .bind(&owner.host)
-        .bind(i64::from(owner.pid))
-        .bind(i64::try_from(owner.process_start).unwrap_or(0))
-        .bind(now)
-        .bind(now + lease.ttl_ms);
-    if let Some(previous) = previous {
-        q = q.bind(previous);
+    if let (Some(previous), false) = (previous, exclusive) {
+        drop_in(&mut tx, table, lease.campaign, previous).await?;
     }
-    let taken = q
-        .execute(&mut *tx)
-        .await
-        .context("cannot take the campaign's lease")?
-        .rows_affected();
+    let exclusive_previous = previous.filter(|_| exclusive);
+    let taken = on_tx!(&mut tx, t => {
+        let mut q = sqlx::query(AssertSqlSafe(sql))
+            .bind(lease.campaign.get())
+            .bind(&lease.token)
+            .bind(&owner.host)
+            .bind(i64::from(owner.pid))
+            .bind(i64::try_from(owner.process_start).unwrap_or(0))
+            .bind(now)
+            .bind(now + lease.ttl_ms);
+        if let Some(previous) = exclusive_previous {
+            q = q.bind(previous);
+        }
+        q.execute(&mut **t).await.map(|r| r.rows_affected())
+    })
+    .context("cannot take the campaign's lease")?;
     tx.commit().await.context("cannot commit the lease")?;
     Ok(taken == 1)
 }
 
 /// Extends `lease` by its time to live from `now`. Returns false when
-/// another run has taken it over.
+/// another run has taken it over (or dropped it).
 pub(super) async fn renew_lease(store: &Store, lease: &Lease, now: i64) -> anyhow::Result<bool> {
-    let n = sqlx::query(
-        "UPDATE campaign_leases SET renewed_at = $3, expires_at = $4 \
-             WHERE campaign_id = $1 AND token = $2",
-    )
-    .bind(lease.campaign.get())
-    .bind(&lease.token)
-    .bind(now)
-    .bind(now + lease.ttl_ms)
-    .execute(&store.pool)
-    .await
-    .context("cannot renew the campaign's lease")?
-    .rows_affected();
+    let sql = format!(
+        "UPDATE {} SET renewed_at = $3, expires_at = $4 WHERE campaign_id = $1 AND token = $2",
+        store.lease_table()
+    );
+    let n = on_pool!(store, p => sqlx::query(AssertSqlSafe(sql))
+        .bind(lease.campaign.get())
+        .bind(&lease.token)
+        .bind(now)
+        .bind(now + lease.ttl_ms)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+    .context("cannot renew the campaign's lease")?;
     Ok(n == 1)
 }
 
-/// Gives `lease` up (if this run still holds it).
-pub(super) async fn release_lease(store: &Store, lease: &Lease) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM campaign_leases WHERE campaign_id = $1 AND token = $2")
-        .bind(lease.campaign.get())
-        .bind(&lease.token)
-        .execute(&store.pool)
-        .await
-        .context("cannot release the campaign's lease")?;
-    Ok(())
+/// Removes the lease with `token` on `campaign`, if it is there.
+pub(super) async fn drop_run(
+    store: &Store,
+    campaign: CampaignId,
+    token: &str,
+) -> anyhow::Result<bool> {
+    let mut tx = store.begin_write().await?;
+    let dropped = drop_in(&mut tx, store.lease_table(), campaign, token).await?;
+    tx.commit().await.context("cannot commit the lease")?;
+    Ok(dropped)
 }
 
-/// Fails with [`LedgerError::LeaseLost`] unless `lease` is still held: run inside the
-/// write transaction of every re-queue and claim, so a run that lost its
-/// lease never touches the ledger again.
-pub(super) async fn ensure_held(
-    tx: &mut sqlx::SqliteConnection,
-    lease: &Lease,
-) -> LedgerResult<()> {
-    let held: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM campaign_leases WHERE campaign_id = $1 AND token = $2")
+async fn drop_in(
+    tx: &mut Tx,
+    table: &str,
+    campaign: CampaignId,
+    token: &str,
+) -> anyhow::Result<bool> {
+    let sql = format!("DELETE FROM {table} WHERE campaign_id = $1 AND token = $2");
+    let n = on_tx!(tx, t => sqlx::query(AssertSqlSafe(sql))
+        .bind(campaign.get())
+        .bind(token)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))
+    .context("cannot release the campaign's lease")?;
+    Ok(n > 0)
+}
+
+/// Fails with [`LedgerError::LeaseLost`] unless `lease` is still held; run
+/// inside the write transaction of every re-queue, claim and record, so a
+/// run that lost its lease never touches the ledger again. On PostgreSQL
+/// the run's row stays share-locked until the transaction ends, so a run
+/// dropping this one as dead waits for it. Returns the run's id
+/// (PostgreSQL; 0 on SQLite, where the campaign names the one run).
+pub(super) async fn ensure_held(tx: &mut Tx, lease: &Lease) -> LedgerResult<i64> {
+    let held: Option<i64> = match tx {
+        Tx::Sqlite(t) => sqlx::query_scalar(
+            "SELECT CAST(0 AS BIGINT) FROM campaign_leases WHERE campaign_id = $1 AND token = $2",
+        )
+        .bind(lease.campaign.get())
+        .bind(&lease.token)
+        .fetch_optional(&mut **t)
+        .await,
+        Tx::Postgres(t) => {
+            sqlx::query_scalar(
+                "SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2 FOR SHARE",
+            )
             .bind(lease.campaign.get())
             .bind(&lease.token)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **t)
             .await
-            .context("cannot check the campaign's lease")?;
-    match held {
-        Some(_) => Ok(()),
-        None => Err(LedgerError::LeaseLost),
+        }
     }
+    .context("cannot check the campaign's lease")?;
+    held.ok_or(LedgerError::LeaseLost)
+}
+
+/// Like [`ensure_held`], and adds `handed` to the run's recorded outcomes
+/// in the same statement (which locks the run's row until commit).
+pub(super) async fn count_handed(tx: &mut Tx, lease: &Lease, handed: u64) -> LedgerResult<i64> {
+    let handed = i64::try_from(handed).unwrap_or(i64::MAX);
+    let run: Option<i64> =
+        match tx {
+            Tx::Sqlite(t) => {
+                sqlx::query_scalar(
+                    "UPDATE campaign_leases SET handed = handed + $3 WHERE campaign_id = $1 \
+             AND token = $2 RETURNING CAST(0 AS BIGINT)",
+                )
+                .bind(lease.campaign.get())
+                .bind(&lease.token)
+                .bind(handed)
+                .fetch_optional(&mut **t)
+                .await
+            }
+            Tx::Postgres(t) => sqlx::query_scalar(
+                "UPDATE send_runs SET handed = handed + $3 WHERE campaign_id = $1 AND token = $2 \
+             RETURNING id",
+            )
+            .bind(lease.campaign.get())
+            .bind(&lease.token)
+            .bind(handed)
+            .fetch_optional(&mut **t)
+            .await,
+        }
+        .context("cannot check the campaign's lease")?;
+    run.ok_or(LedgerError::LeaseLost)
 }

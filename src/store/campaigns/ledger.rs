@@ -1,72 +1,44 @@
 //! Claiming due ledger rows and recording their outcomes, in batches: each
 //! call is one short write transaction of a few multi-row statements
 //! (per-row commits would cap SQLite at a few hundred messages a second).
+//!
+//! On PostgreSQL several runs claim at once (see `postgres`): rows are
+//! stamped with the run (`claimed_by`), and outcomes are written only to
+//! rows the run still has `sending`.
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 
 use super::lease;
-use crate::domain::{Claimed, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId};
-use crate::store::{Db, Store};
+use super::postgres;
+use crate::domain::{
+    Claimed, DeliveryState, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId,
+};
+use crate::store::{Cols, Pool, Store, Tx};
 
-/// Rows per recording statement: 6 bound values a row, far below the
-/// SQLite and PostgreSQL parameter limits.
+/// Rows per recording statement on SQLite: 6 bound values a row, far below
+/// its parameter limit. (PostgreSQL binds arrays, whatever the count.)
 const RECORD_CHUNK: usize = 1000;
+
+/// One claimed row as read back: (delivery, subscriber, attempts).
+pub(super) type ClaimedRow = (i64, i64, u32);
 
 /// Claims up to `limit` rows that are due at `now` (pending, or deferred
 /// with `next_attempt_at <= now`), lowest id first: marks them `sending`,
-/// counts the attempt, and returns them with their addresses.
-///
-/// The claim is a single `UPDATE … WHERE id IN (SELECT … LIMIT n)
-/// RETURNING`, the shape a PostgreSQL version extends with
-/// `FOR UPDATE SKIP LOCKED` for several senders. Only the run holding
-/// the campaign's `lease` may claim (else `LedgerError::LeaseLost`).
+/// counts the attempt, and returns them with their addresses. Only a run
+/// holding a lease on the campaign may claim (else `LedgerError::LeaseLost`).
 pub(super) async fn claim(
     store: &Store,
     lease: &Lease,
     limit: u32,
     now: i64,
 ) -> LedgerResult<Vec<Claimed>> {
-    let campaign = lease.campaign;
-    let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
-    // Due deferred rows, then pending ones, each branch walking the
-    // (campaign_id, state, id) index; a single `state = … OR …` filter
-    // would scan and sort the whole campaign on every claim.
-    let rows = sqlx::query(
-        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
-             claimed_at = $3, updated_at = $3 WHERE id IN (\
-             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-             AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
-             UNION ALL \
-             SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
-             AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
-             LIMIT $2) RETURNING id, subscriber_id, attempts",
-    )
-    .bind(campaign.get())
-    .bind(i64::from(limit))
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .context("cannot claim recipients from the ledger")?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut claimed: Vec<(i64, i64, u32)> = rows
-        .iter()
-        .map(|r| -> anyhow::Result<_> {
-            let attempts: i64 = r.try_get("attempts")?;
-            Ok((
-                r.try_get("id")?,
-                r.try_get("subscriber_id")?,
-                u32::try_from(attempts).unwrap_or(u32::MAX),
-            ))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let (mut claimed, mut by_id) = match &store.pool {
+        Pool::Postgres(p) => postgres::claim(p, lease, limit, now).await?,
+        Pool::Sqlite(_) => claim_sqlite(store, lease, limit, now).await?,
+    };
     claimed.sort_unstable();
-    let mut by_id = addresses(&mut tx, &claimed).await?;
-    tx.commit().await.context("cannot commit the claim")?;
     claimed
         .into_iter()
         .map(|(delivery, sub, attempts)| {
@@ -87,10 +59,62 @@ pub(super) async fn claim(
         .collect()
 }
 
+/// The claim on SQLite, whose one writer makes a plain
+/// `UPDATE … WHERE id IN (SELECT … LIMIT n)` safe.
+async fn claim_sqlite(
+    store: &Store,
+    lease: &Lease,
+    limit: u32,
+    now: i64,
+) -> LedgerResult<postgres::Claim> {
+    let campaign = lease.campaign.get();
+    let limit = i64::from(limit);
+    let mut tx = store.begin_write().await?;
+    lease::ensure_held(&mut tx, lease).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
+    // Due deferred rows, then pending ones, each branch walking the
+    // (campaign_id, state, id) index; a single `state = … OR …`
+    // filter would scan and sort the whole campaign on every claim.
+    let rows = sqlx::query(
+        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, \
+         claimed_at = $3, updated_at = $3 WHERE id IN (\
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state = 'deferred' AND next_attempt_at <= $3 ORDER BY id LIMIT $2) AS due \
+         UNION ALL \
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state = 'pending' ORDER BY id LIMIT $2) AS fresh \
+         LIMIT $2) RETURNING id, subscriber_id, attempts",
+    )
+    .bind(campaign)
+    .bind(limit)
+    .bind(now)
+    .fetch_all(&mut **t)
+    .await
+    .context("cannot claim recipients from the ledger")?;
+    let claimed = rows
+        .iter()
+        .map(claimed_row)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let by_id = addresses(t, &claimed).await?;
+    tx.commit().await.context("cannot commit the claim")?;
+    Ok((claimed, by_id))
+}
+
+pub(super) fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
+    let attempts = r.int("attempts")?;
+    Ok((
+        r.int("id")?,
+        r.int("subscriber_id")?,
+        u32::try_from(attempts).unwrap_or(u32::MAX),
+    ))
+}
+
 /// Writes outcomes of claimed rows in one transaction (hard bounces are
-/// marked bounce-pending, see `bounces`) — only while `lease` is held
-/// (else `LedgerError::LeaseLost`): once another run has taken the
-/// campaign over, the rows are its to record.
+/// marked bounce-pending, see `bounces`; possible duplicates are counted)
+/// — only while `lease` is held (else `LedgerError::LeaseLost`): once the
+/// run has lost it, the rows are another run's to record.
 pub(super) async fn record(
     store: &Store,
     lease: &Lease,
@@ -100,11 +124,22 @@ pub(super) async fn record(
     if records.is_empty() {
         return Ok(());
     }
+    if let Pool::Postgres(p) = &store.pool {
+        return postgres::record(p, lease, records, now).await;
+    }
+    let handed = records
+        .iter()
+        .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
+        .count() as u64;
     let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
+    lease::count_handed(&mut tx, lease, handed).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
     for chunk in records.chunks(RECORD_CHUNK) {
-        let mut q =
-            QueryBuilder::<Db>::new("WITH o(id, state, reply, next_at, refund, bounce) AS (");
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+            "WITH o(id, state, reply, next_at, refund, bounce) AS (",
+        );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.delivery)
                 .push_bind(r.state.as_str())
@@ -115,14 +150,14 @@ pub(super) async fn record(
         });
         q.push(
             ") UPDATE deliveries SET state = o.state, \
-                 last_reply = COALESCE(o.reply, deliveries.last_reply), \
-                 next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
-                 bounce = o.bounce, handed_at = NULL, updated_at = ",
+             last_reply = COALESCE(o.reply, deliveries.last_reply), \
+             next_attempt_at = o.next_at, attempts = deliveries.attempts - o.refund, \
+             bounce = o.bounce, handed_at = NULL, updated_at = ",
         );
         q.push_bind(now);
         q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
         q.build()
-            .execute(&mut *tx)
+            .execute(&mut **t)
             .await
             .context("cannot record delivery outcomes in the ledger")?;
     }
@@ -133,7 +168,7 @@ pub(super) async fn record(
         )
         .bind(lease.campaign.get())
         .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
         .context("cannot count possible duplicates")?;
     }
@@ -143,9 +178,9 @@ pub(super) async fn record(
     Ok(())
 }
 
-/// Marks claimed rows as being handed to the relay, in one transaction,
-/// only while `lease` is held: after a crash these (and only these) may
-/// have reached their recipients.
+/// Marks claimed rows as being handed to the relay, durably, only while
+/// `lease` is held: after a crash these (and only these) may have reached
+/// their recipients.
 pub(super) async fn hand_over(
     store: &Store,
     lease: &Lease,
@@ -155,17 +190,23 @@ pub(super) async fn hand_over(
     if deliveries.is_empty() {
         return Ok(());
     }
+    if let Pool::Postgres(p) = &store.pool {
+        return postgres::hand_over(p, lease, deliveries, now).await;
+    }
     let mut tx = store.begin_write().await?;
     lease::ensure_held(&mut tx, lease).await?;
+    let Tx::Sqlite(t) = &mut tx else {
+        unreachable!("a SQLite store begins SQLite transactions")
+    };
     for chunk in deliveries.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<Db>::new("UPDATE deliveries SET handed_at = ");
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("UPDATE deliveries SET handed_at = ");
         q.push_bind(now);
         q.push(" WHERE state = 'sending' AND id IN ");
         q.push_tuples(chunk, |mut b, id| {
             b.push_bind(*id);
         });
         q.build()
-            .execute(&mut *tx)
+            .execute(&mut **t)
             .await
             .context("cannot mark messages as handed to the relay")?;
     }
@@ -173,12 +214,17 @@ pub(super) async fn hand_over(
     Ok(())
 }
 
-/// The address and status of each claimed row's subscriber, by id.
+/// The address and status of each claimed row's subscriber, by id (SQLite;
+/// the PostgreSQL claim joins them in).
 async fn addresses(
     tx: &mut sqlx::SqliteConnection,
-    claimed: &[(i64, i64, u32)],
+    claimed: &[ClaimedRow],
 ) -> anyhow::Result<HashMap<i64, (String, String)>> {
-    let mut q = QueryBuilder::<Db>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
+    if claimed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q =
+        QueryBuilder::<sqlx::Sqlite>::new("SELECT id, email, status FROM subscribers WHERE id IN ");
     q.push_tuples(claimed, |mut b, (_, sub, _)| {
         b.push_bind(*sub);
     });
@@ -189,10 +235,7 @@ async fn addresses(
         .context("cannot read the claimed recipients")?;
     let mut by_id = HashMap::with_capacity(rows.len());
     for r in &rows {
-        by_id.insert(
-            r.try_get("id")?,
-            (r.try_get("email")?, r.try_get("status")?),
-        );
+        by_id.insert(r.int("id")?, (r.text("email")?, r.text("status")?));
     }
     Ok(by_id)
 }

@@ -2,15 +2,16 @@
 //! sender's loop: counts per state, pages of failed and deferred rows (for
 //! grouping) and of recipients (for listing), failures by whether a retry
 //! can reach them, deferred rows by attempt, the next due row. Each query
-//! is one portable statement (`$n` placeholders, standard SQL); pages are
-//! keyed by the ledger row's id, so nothing is loaded whole.
+//! is one portable statement (`$n` placeholders, standard SQL, the same on
+//! both backends); pages are keyed by the ledger row's id, so nothing is
+//! loaded whole.
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 
 use crate::domain::{
     CampaignCounts, CampaignId, DeferredGroup, DeliveryState, FailedSplit, RecipientRow,
 };
-use crate::store::Store;
+use crate::store::{Cols, Store};
 
 /// A failed or deferred row for grouping: (ledger id, state, email, reply).
 pub type FailureRow = (i64, String, String, String);
@@ -23,28 +24,23 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> anyhow::Result<Vec<FailureRow>> {
-        let rows = sqlx::query(
-            "SELECT d.id, d.state, s.email, COALESCE(d.last_reply, '') AS reply \
-             FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
-             WHERE d.campaign_id = $1 AND d.state IN ('failed', 'deferred') AND d.id > $2 \
-             ORDER BY d.id LIMIT $3",
-        )
-        .bind(campaign.get())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot read the failures")?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get("state")?,
-                    r.try_get("email")?,
-                    r.try_get("reply")?,
-                ))
-            })
-            .collect()
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT d.id, d.state, s.email, COALESCE(d.last_reply, '') AS reply \
+                 FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
+                 WHERE d.campaign_id = $1 AND d.state IN ('failed', 'deferred') AND d.id > $2 \
+                 ORDER BY d.id LIMIT $3",
+            )
+            .bind(campaign.get())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .context("cannot read the failures")?;
+            rows.iter()
+                .map(|r| Ok((r.int("id")?, r.text("state")?, r.text("email")?, r.text("reply")?)))
+                .collect()
+        })
     }
 
     /// Up to `limit` recipients (in `state`, if given) with ledger ids
@@ -56,66 +52,63 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> anyhow::Result<Vec<(i64, RecipientRow)>> {
-        macro_rules! recipients {
-            ($filter:literal) => {
-                concat!(
-                    "SELECT d.id, s.email, d.state, d.attempts, d.updated_at, \
-                     COALESCE(d.last_reply, '') AS reply \
-                     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
-                     WHERE d.campaign_id = $1 AND d.id > $2",
-                    $filter,
-                    " ORDER BY d.id LIMIT $3"
-                )
-            };
-        }
-        let sql = match state {
-            Some(_) => recipients!(" AND d.state = $4"),
-            None => recipients!(""),
+        let filter = if state.is_some() {
+            " AND d.state = $4"
+        } else {
+            ""
         };
-        let mut q = sqlx::query(sql)
-            .bind(campaign.get())
-            .bind(after)
-            .bind(i64::from(limit));
-        if let Some(s) = state {
-            q = q.bind(s.as_str());
-        }
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .context("cannot list the recipients")?;
-        rows.iter()
-            .map(|r| {
-                let attempts: i64 = r.try_get("attempts")?;
-                Ok((
-                    r.try_get("id")?,
-                    RecipientRow {
-                        email: r.try_get("email")?,
-                        state: r.try_get::<String, _>("state")?.parse()?,
-                        attempts: u32::try_from(attempts).unwrap_or(0),
-                        updated_unix_ms: r.try_get("updated_at")?,
-                        reply: r.try_get("reply")?,
-                    },
-                ))
-            })
-            .collect()
+        let sql = format!(
+            "SELECT d.id, s.email, d.state, d.attempts, d.updated_at, \
+             COALESCE(d.last_reply, '') AS reply \
+             FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
+             WHERE d.campaign_id = $1 AND d.id > $2{filter} ORDER BY d.id LIMIT $3"
+        );
+        on_pool!(self, p => {
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(campaign.get())
+                .bind(after)
+                .bind(i64::from(limit));
+            if let Some(s) = state {
+                q = q.bind(s.as_str());
+            }
+            let rows = q.fetch_all(p).await.context("cannot list the recipients")?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.int("id")?,
+                        RecipientRow {
+                            email: r.text("email")?,
+                            state: r.text("state")?.parse()?,
+                            attempts: u32::try_from(r.int("attempts")?).unwrap_or(0),
+                            updated_unix_ms: r.int("updated_at")?,
+                            reply: r.text("reply")?,
+                        },
+                    ))
+                })
+                .collect()
+        })
     }
 
     /// The failed rows, by whether `send --retry-failed` would try them
     /// again: only those whose subscriber is still subscribed.
     pub async fn failed_split(&self, campaign: CampaignId) -> anyhow::Result<FailedSplit> {
-        let rows = sqlx::query(
-            "SELECT s.status, COUNT(*) AS n FROM deliveries d \
-             JOIN subscribers s ON s.id = d.subscriber_id \
-             WHERE d.campaign_id = $1 AND d.state = 'failed' GROUP BY s.status",
-        )
-        .bind(campaign.get())
-        .fetch_all(&self.pool)
-        .await
-        .context("cannot count the failures")?;
+        let found: Vec<(String, u64)> = on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT s.status, COUNT(*) AS n FROM deliveries d \
+                 JOIN subscribers s ON s.id = d.subscriber_id \
+                 WHERE d.campaign_id = $1 AND d.state = 'failed' GROUP BY s.status",
+            )
+            .bind(campaign.get())
+            .fetch_all(p)
+            .await
+            .context("cannot count the failures")?;
+            rows.iter()
+                .map(|r| Ok((r.text("status")?, r.count("n")?)))
+                .collect::<anyhow::Result<_>>()?
+        });
         let mut split = FailedSplit::default();
-        for r in &rows {
-            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
-            match r.try_get::<String, _>("status")?.as_str() {
+        for (status, n) in found {
+            match status.as_str() {
                 "subscribed" => split.retryable += n,
                 "bounced" => split.bounced += n,
                 _ => split.suppressed += n,
@@ -128,16 +121,16 @@ impl Store {
     /// many.
     pub async fn retry_deferred_now(&self, campaign: CampaignId, now: i64) -> anyhow::Result<u64> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
+        let n = on_tx!(&mut tx, t => sqlx::query(
             "UPDATE deliveries SET next_attempt_at = $2 \
              WHERE campaign_id = $1 AND state = 'deferred'",
         )
         .bind(campaign.get())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **t)
         .await
-        .context("cannot make the deferred recipients due")?
-        .rows_affected();
+        .map(|r| r.rows_affected()))
+        .context("cannot make the deferred recipients due")?;
         tx.commit().await.context("cannot commit the retry")?;
         Ok(n)
     }
@@ -148,30 +141,35 @@ pub(super) async fn campaign_counts(
     store: &Store,
     campaign: CampaignId,
 ) -> anyhow::Result<CampaignCounts> {
-    let rows = sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM deliveries WHERE campaign_id = $1 GROUP BY state",
-    )
-    .bind(campaign.get())
-    .fetch_all(&store.pool)
-    .await
-    .context("cannot count the ledger")?;
+    let found: Vec<(String, u64)> = on_pool!(store, p => {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM deliveries WHERE campaign_id = $1 GROUP BY state",
+        )
+        .bind(campaign.get())
+        .fetch_all(p)
+        .await
+        .context("cannot count the ledger")?;
+        rows.iter()
+            .map(|r| Ok((r.text("state")?, r.count("n")?)))
+            .collect::<anyhow::Result<_>>()?
+    });
     let mut counts = CampaignCounts::default();
-    for row in rows {
-        let state: DeliveryState = row.try_get::<String, _>("state")?.parse()?;
-        *counts.slot(state) = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+    for (state, n) in found {
+        let state: DeliveryState = state.parse()?;
+        *counts.slot(state) = n;
     }
     Ok(counts)
 }
 
 /// When the earliest deferred row is due (unix ms), if any.
 pub(super) async fn next_due(store: &Store, campaign: CampaignId) -> anyhow::Result<Option<i64>> {
-    let due = sqlx::query_scalar(
+    let due: Option<i64> = on_pool!(store, p => sqlx::query_scalar(
         "SELECT MIN(next_attempt_at) FROM deliveries \
          WHERE campaign_id = $1 AND state = 'deferred'",
     )
     .bind(campaign.get())
-    .fetch_one(&store.pool)
-    .await
+    .fetch_one(p)
+    .await)
     .context("cannot find the next deferred row")?;
     Ok(due)
 }
@@ -181,26 +179,25 @@ pub(super) async fn deferred(
     store: &Store,
     campaign: CampaignId,
 ) -> anyhow::Result<Vec<DeferredGroup>> {
-    let rows = sqlx::query(
-        "SELECT attempts, COUNT(*) AS n, MIN(next_attempt_at) AS first_due, \
-         MAX(next_attempt_at) AS last_due FROM deliveries \
-         WHERE campaign_id = $1 AND state = 'deferred' GROUP BY attempts ORDER BY attempts",
-    )
-    .bind(campaign.get())
-    .fetch_all(&store.pool)
-    .await
-    .context("cannot read the deferred recipients")?;
-    rows.iter()
-        .map(|r| {
-            let due = |name: &str| -> anyhow::Result<i64> {
-                Ok(r.try_get::<Option<i64>, _>(name)?.unwrap_or(0))
-            };
-            Ok(DeferredGroup {
-                attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(0),
-                count: u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
-                first_due: due("first_due")?,
-                last_due: due("last_due")?,
+    on_pool!(store, p => {
+        let rows = sqlx::query(
+            "SELECT attempts, COUNT(*) AS n, MIN(next_attempt_at) AS first_due, \
+             MAX(next_attempt_at) AS last_due FROM deliveries \
+             WHERE campaign_id = $1 AND state = 'deferred' GROUP BY attempts ORDER BY attempts",
+        )
+        .bind(campaign.get())
+        .fetch_all(p)
+        .await
+        .context("cannot read the deferred recipients")?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeferredGroup {
+                    attempts: u32::try_from(r.int("attempts")?).unwrap_or(0),
+                    count: r.count("n")?,
+                    first_due: r.opt_int("first_due")?.unwrap_or(0),
+                    last_due: r.opt_int("last_due")?.unwrap_or(0),
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }

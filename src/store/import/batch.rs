@@ -1,11 +1,10 @@
 //! One batch of an import: a handful of multi-row statements (sqlx-sqlite
 //! sends every statement through a worker thread, so per-row statements
-//! would be the bottleneck). Insert the new addresses, look up the rest,
+//! would be the bottleneck; PostgreSQL binds one array per column). Insert the new addresses, look up the rest,
 //! mark each address's first row, update the few known ones that change.
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::Row;
 
 use super::ImportSession;
 use super::known::Known;
@@ -14,7 +13,7 @@ use crate::domain::SubscriberId;
 use crate::import::{ImportRecord, Notice};
 use crate::store::history;
 use crate::store::sql::Sql;
-use crate::store::{ip_text, seconds};
+use crate::store::{Cols, Conn, ip_text, seconds};
 
 /// Rows new to the store (with their ids, unless a dry run), and rows for
 /// known subscribers.
@@ -142,38 +141,28 @@ impl ImportSession {
         if rows.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut sql = Sql::new(
-            "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
-             consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
-        );
         let now = self.now;
-        for (i, r) in rows.iter().enumerate() {
-            let c = &r.consent;
-            sql.push(if i == 0 { "(" } else { ", (" });
-            sql.param(r.email.as_str()).push(", ");
-            sql.param(r.email.key()).push(", ");
-            sql.param(r.name.as_deref()).push(", ");
-            sql.status(r.status()).push(", ");
-            sql.int(now).push(", ").int(now).push(", ");
-            sql.param(c.source.to_string()).push(", ");
-            sql.param(seconds(c.at)).push(", ");
-            sql.param(ip_text(c.ip)).push(", ");
-            sql.param(c.confirmed_at.map(seconds)).push(", ");
-            sql.param(ip_text(c.confirm_ip)).push(")");
-        }
-        sql.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
-        let mut ids = HashMap::with_capacity(rows.len());
-        let inserted = sql
-            .build()?
-            .fetch_all(&mut self.conn)
-            .await
-            .context("cannot add the new addresses")?;
-        for row in inserted {
-            ids.insert(
-                row.try_get::<String, _>("email_key")?,
-                SubscriberId::new(row.try_get("id")?),
-            );
-        }
+        let context = "cannot add the new addresses";
+        let inserted: Vec<(String, i64)> = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let rows = insert_sql(rows, now)?
+                    .fetch_all(&mut *c)
+                    .await
+                    .context(context)?;
+                email_ids(&rows)?
+            }
+            Conn::Postgres(c) => {
+                let rows = insert_unnest(rows, now)
+                    .fetch_all(&mut *c)
+                    .await
+                    .context(context)?;
+                email_ids(&rows)?
+            }
+        };
+        let ids: HashMap<String, SubscriberId> = inserted
+            .into_iter()
+            .map(|(email, id)| (email, SubscriberId::new(id)))
+            .collect();
         let changes: Vec<_> = rows
             .iter()
             .filter_map(|r| ids.get(r.email.key()).map(|&id| (id, r)))
@@ -185,4 +174,66 @@ impl ImportSession {
         self.summary.added += ids.len() as u64;
         Ok(ids)
     }
+}
+
+/// The insert of new addresses on SQLite: one multi-row `VALUES`.
+fn insert_sql(
+    rows: &[&ImportRecord],
+    now: i64,
+) -> anyhow::Result<sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>> {
+    let mut sql = Sql::new(
+        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let c = &r.consent;
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.param(r.email.as_str()).push(", ");
+        sql.param(r.email.key()).push(", ");
+        sql.param(r.name.as_deref()).push(", ");
+        sql.status(r.status()).push(", ");
+        sql.int(now).push(", ").int(now).push(", ");
+        sql.param(c.source.to_string()).push(", ");
+        sql.param(seconds(c.at)).push(", ");
+        sql.param(ip_text(c.ip)).push(", ");
+        sql.param(c.confirmed_at.map(seconds)).push(", ");
+        sql.param(ip_text(c.confirm_ip)).push(")");
+    }
+    sql.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
+    sql.build()
+}
+
+/// The insert of new addresses on PostgreSQL: one array per column.
+fn insert_unnest<'q>(
+    rows: &[&ImportRecord],
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn column<T>(rows: &[&ImportRecord], f: impl Fn(&ImportRecord) -> T) -> Vec<T> {
+        rows.iter().map(|r| f(r)).collect()
+    }
+    sqlx::query(
+        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
+         SELECT e, k, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
+         $10::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
+         $7::BIGINT[], $8::TEXT[]) AS u(e, k, n, st, src, at, ip, cat, cip) \
+         ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
+    )
+    .bind(column(rows, |r| r.email.as_str().to_owned()))
+    .bind(column(rows, |r| r.name.clone()))
+    .bind(column(rows, |r| r.status().as_str()))
+    .bind(column(rows, |r| r.consent.source.to_string()))
+    .bind(column(rows, |r| seconds(r.consent.at)))
+    .bind(column(rows, |r| ip_text(r.consent.ip)))
+    .bind(column(rows, |r| r.consent.confirmed_at.map(seconds)))
+    .bind(column(rows, |r| ip_text(r.consent.confirm_ip)))
+    .bind(now)
+    .bind(column(rows, |r| r.email.key().to_owned()))
+}
+
+/// (identity key, id) of each row returned by an insert.
+fn email_ids(rows: &[impl Cols]) -> anyhow::Result<Vec<(String, i64)>> {
+    rows.iter()
+        .map(|r| Ok((r.text("email_key")?, r.int("id")?)))
+        .collect()
 }

@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::Row;
 
 use super::ImportSession;
 use crate::domain::{Status, SubscriberId};
 use crate::import::ImportRecord;
 use crate::store::sql::Sql;
-use crate::store::{history, status_from};
+use crate::store::{Cols, Conn, history, status_from};
 
 /// What the store holds for a known address.
 pub(super) struct Known {
@@ -24,21 +23,39 @@ impl ImportSession {
         &mut self,
         rows: &[&ImportRecord],
     ) -> anyhow::Result<HashMap<String, Known>> {
-        let mut sql =
-            Sql::new("SELECT id, email_key, name, status FROM subscribers WHERE email_key IN (");
-        for (i, r) in rows.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " })
-                .param(r.email.key());
-        }
-        sql.push(")");
-        let mut known = HashMap::with_capacity(rows.len());
-        for row in sql.build()?.fetch_all(&mut self.conn).await? {
+        let context = "cannot look up the known addresses";
+        let found: Vec<KnownRow> = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut sql = Sql::new(
+                    "SELECT id, email_key, name, status FROM subscribers WHERE email_key IN (",
+                );
+                for (i, r) in rows.iter().enumerate() {
+                    sql.push(if i == 0 { "" } else { ", " })
+                        .param(r.email.key());
+                }
+                sql.push(")");
+                known_rows(&sql.build()?.fetch_all(&mut *c).await.context(context)?)?
+            }
+            Conn::Postgres(c) => {
+                let keys: Vec<&str> = rows.iter().map(|r| r.email.key()).collect();
+                let found = sqlx::query(
+                    "SELECT id, email_key, name, status FROM subscribers WHERE email_key = ANY($1)",
+                )
+                .bind(keys)
+                .fetch_all(&mut *c)
+                .await
+                .context(context)?;
+                known_rows(&found)?
+            }
+        };
+        let mut known = HashMap::with_capacity(found.len());
+        for (key, id, name, status) in found {
             let k = Known {
-                id: SubscriberId::new(row.try_get("id")?),
-                name: row.try_get("name")?,
-                status: status_from(row.try_get("status")?)?,
+                id: SubscriberId::new(id),
+                name,
+                status: status_from(status)?,
             };
-            known.insert(row.try_get("email_key")?, k);
+            known.insert(key, k);
         }
         Ok(known)
     }
@@ -65,7 +82,7 @@ impl ImportSession {
         } else {
             known.status
         };
-        sqlx::query(
+        on_exec!(&mut self.conn, c => sqlx::query(
             "UPDATE subscribers SET status = $1, name = COALESCE($2, name), updated_at = $3 \
              WHERE id = $4",
         )
@@ -73,12 +90,30 @@ impl ImportSession {
         .bind(r.name.as_deref())
         .bind(self.now)
         .bind(known.id.get())
-        .execute(&mut self.conn)
+        .execute(&mut *c)
         .await
+        .map(|r| r.rows_affected()))
         .with_context(|| format!("{}: cannot update `{}`", r.origin, r.email))?;
         if new_status {
             history::append(&mut self.conn, &[(known.id, change)]).await?;
         }
         Ok(())
     }
+}
+
+/// (email, id, name, status) as a lookup returns them.
+type KnownRow = (String, i64, Option<String>, String);
+
+/// Each row a lookup returned.
+fn known_rows(rows: &[impl Cols]) -> anyhow::Result<Vec<KnownRow>> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.text("email_key")?,
+                r.int("id")?,
+                r.opt_text("name")?,
+                r.text("status")?,
+            ))
+        })
+        .collect()
 }

@@ -29,16 +29,17 @@
 //! (`temp_store = FILE`) behind SQLite's default 2 MB cache, so memory
 //! stays flat: the ids arrive mostly in order, so the file is appended to.
 //!
-//! SQLite-specific: `BEGIN IMMEDIATE`, the temp-store pragmas and the pause
-//! (PostgreSQL's row locks need no pause; the chunks keep transactions
-//! short there too).
+//! SQLite-specific: `BEGIN IMMEDIATE`, the temp-store pragma and the pause.
+//! PostgreSQL locks rows, not the database, so its chunks need no pause;
+//! they keep transactions short there too. Its batches bind arrays
+//! (`UNNEST`), one statement text whatever the count.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sqlx::SqliteConnection;
+use sqlx::Connection;
 
-use super::{Store, seconds};
+use super::{Conn, Pool, Store, seconds};
 use crate::import::{Notice, Row as ImportRow};
 
 mod batch;
@@ -85,7 +86,7 @@ pub struct ImportSummary {
 /// An import in progress: apply batches, then [`ImportSession::finish`].
 pub struct ImportSession {
     /// A connection of its own: the temporary tables live on it.
-    pub(super) conn: SqliteConnection,
+    pub(super) conn: Conn,
     pub(super) dry_run: bool,
     /// When the open chunk's transaction began.
     chunk_began: Option<Instant>,
@@ -106,22 +107,29 @@ pub struct ImportSession {
 impl Store {
     /// Starts an import; a dry run writes nothing to the store.
     pub async fn begin_import(&self, dry_run: bool) -> anyhow::Result<ImportSession> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("cannot reach the store")?
-            .detach();
-        for statement in [
-            "PRAGMA temp_store = FILE",
-            "CREATE TEMP TABLE import_seen (id INTEGER PRIMARY KEY, \
-             file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL)",
-            "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
-             file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL) WITHOUT ROWID",
-        ] {
-            sqlx::query(statement)
-                .execute(&mut conn)
-                .await
+        let context = "cannot reach the store";
+        let mut conn = match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await.context(context)?.detach()),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await.context(context)?.detach()),
+        };
+        let statements: &[&str] = match conn {
+            Conn::Sqlite(_) => &[
+                "PRAGMA temp_store = FILE",
+                "CREATE TEMP TABLE import_seen (id INTEGER PRIMARY KEY, \
+                 file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL)",
+                "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
+                 file INTEGER NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL) \
+                 WITHOUT ROWID",
+            ],
+            Conn::Postgres(_) => &[
+                "CREATE TEMP TABLE import_seen (id BIGINT PRIMARY KEY, \
+                 file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
+                "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
+                 file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
+            ],
+        };
+        for statement in statements {
+            on_exec!(&mut conn, c => sqlx::query(*statement).execute(&mut *c).await.map(|_| ()))
                 .context("cannot prepare the import")?;
         }
         let erased = if super::erasure::any_erased(&mut conn).await? {
@@ -184,7 +192,10 @@ impl ImportSession {
             self.commit_chunk().await?;
         }
         // Closing the connection drops the temporary tables.
-        let _ = sqlx::Connection::close(self.conn).await;
+        let _ = match self.conn {
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Postgres(c) => c.close().await,
+        };
         Ok(self.summary)
     }
 
@@ -197,6 +208,10 @@ impl ImportSession {
             // Reads only; the bookkeeping in temporary tables takes no
             // lock on the store.
             "BEGIN"
+        } else if let Conn::Postgres(_) = self.conn {
+            // Row locks: other writers wait only for the rows this chunk
+            // touches, so no pause.
+            "BEGIN"
         } else {
             let gap = if self.chunks.is_multiple_of(LONG_GAP_EVERY) {
                 LONG_GAP
@@ -208,17 +223,16 @@ impl ImportSession {
             }
             "BEGIN IMMEDIATE"
         };
-        sqlx::query(begin).execute(&mut self.conn).await.context(
-            "cannot start a write transaction (is another process holding the database?)",
-        )?;
+        on_exec!(&mut self.conn, c => sqlx::query(begin).execute(&mut *c).await.map(|_| ()))
+            .context(
+                "cannot start a write transaction (is another process holding the database?)",
+            )?;
         self.chunk_began = Some(Instant::now());
         Ok(())
     }
 
     async fn commit_chunk(&mut self) -> anyhow::Result<()> {
-        sqlx::query("COMMIT")
-            .execute(&mut self.conn)
-            .await
+        on_exec!(&mut self.conn, c => sqlx::query("COMMIT").execute(&mut *c).await.map(|_| ()))
             .context("cannot commit the import")?;
         self.chunk_began = None;
         self.last_commit = Some(Instant::now());

@@ -4,14 +4,14 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
-use sqlx::Row;
+use sqlx::AssertSqlSafe;
 
 use super::ImportSession;
 use super::known::Known;
 use crate::domain::{Status, SubscriberId};
 use crate::import::{Conflict, ImportRecord, Notice, Origin, RejectedRow};
 use crate::store::sql::Sql;
-use crate::store::status_from;
+use crate::store::{Cols, Conn, status_from};
 
 /// The earlier row of this import for an address.
 pub(super) struct Earlier {
@@ -103,11 +103,7 @@ impl ImportSession {
             .filter_map(|(r, id)| id.map(|id| (*r, Key::Id(id.get()))))
             .collect();
         if !added.is_empty() {
-            let sql = self.insert_sql(Table::Ids, &added);
-            sql.build()?
-                .execute(&mut self.conn)
-                .await
-                .context("cannot note the import's rows")?;
+            self.insert(Table::Ids, &added, false).await?;
         }
         let by_id: Vec<(&ImportRecord, Key)> = known
             .iter()
@@ -140,18 +136,7 @@ impl ImportSession {
         if rows.is_empty() {
             return Ok(HashSet::new());
         }
-        let key = table.key();
-        let mut sql = self.insert_sql(table, rows);
-        sql.push(&format!(" ON CONFLICT ({key}) DO NOTHING RETURNING {key}"));
-        let inserted = sql
-            .build()?
-            .fetch_all(&mut self.conn)
-            .await
-            .context("cannot note the import's rows")?;
-        let firsts: HashSet<Key> = inserted
-            .iter()
-            .map(|row| key_of(table, row))
-            .collect::<Result<_, _>>()?;
+        let firsts: HashSet<Key> = self.insert(table, rows, true).await?.into_iter().collect();
         let repeats: Vec<_> = rows.iter().filter(|(_, k)| !firsts.contains(k)).collect();
         if !repeats.is_empty() {
             let mut earlier = self.earlier(table, &repeats).await?;
@@ -165,23 +150,77 @@ impl ImportSession {
         Ok(firsts)
     }
 
-    /// `INSERT INTO table … VALUES …` for `rows`.
-    fn insert_sql(&mut self, table: Table, rows: &[(&ImportRecord, Key)]) -> Sql {
+    /// Inserts `rows` (record, key) into `table`. With `first_only`, a key
+    /// already there is left alone, and the keys inserted are returned.
+    async fn insert(
+        &mut self,
+        table: Table,
+        rows: &[(&ImportRecord, Key)],
+        first_only: bool,
+    ) -> anyhow::Result<Vec<Key>> {
         let (name, key) = (table.name(), table.key());
-        let mut sql = Sql::new(&format!(
-            "INSERT INTO {name} ({key}, file, line, status) VALUES "
-        ));
-        for (i, (r, k)) in rows.iter().enumerate() {
-            let file = self.file_index(&r.origin.file);
-            sql.push(if i == 0 { "(" } else { ", (" });
-            push_key(&mut sql, k).push(", ");
-            sql.int(file)
-                .push(", ")
-                .param(r.origin.line as i64)
-                .push(", ");
-            sql.status(r.status()).push(")");
+        let tail = if first_only {
+            format!(" ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
+        } else {
+            String::new()
+        };
+        let files: Vec<i64> = rows
+            .iter()
+            .map(|(r, _)| self.file_index(&r.origin.file))
+            .collect();
+        let context = "cannot note the import's rows";
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut sql = Sql::new(&format!(
+                    "INSERT INTO {name} ({key}, file, line, status) VALUES "
+                ));
+                for (i, ((r, k), file)) in rows.iter().zip(&files).enumerate() {
+                    sql.push(if i == 0 { "(" } else { ", (" });
+                    push_key(&mut sql, k).push(", ");
+                    sql.int(*file)
+                        .push(", ")
+                        .param(r.origin.line as i64)
+                        .push(", ");
+                    sql.status(r.status()).push(")");
+                }
+                sql.push(&tail);
+                let rows = sql.build()?.fetch_all(&mut *c).await.context(context)?;
+                rows.iter().map(|row| key_of(table, row)).collect()
+            }
+            Conn::Postgres(c) => {
+                let kind = match table {
+                    Table::Ids => "BIGINT",
+                    Table::New => "TEXT",
+                };
+                let sql = format!(
+                    "INSERT INTO {name} ({key}, file, line, status) SELECT * FROM \
+                     UNNEST($1::{kind}[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[]){tail}"
+                );
+                let query = sqlx::query(AssertSqlSafe(sql));
+                let query = match table {
+                    Table::Ids => query.bind(rows.iter().map(|(_, k)| k.id()).collect::<Vec<_>>()),
+                    Table::New => {
+                        query.bind(rows.iter().map(|(_, k)| k.email()).collect::<Vec<_>>())
+                    }
+                };
+                let rows = query
+                    .bind(files)
+                    .bind(
+                        rows.iter()
+                            .map(|(r, _)| r.origin.line as i64)
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(
+                        rows.iter()
+                            .map(|(r, _)| r.status().as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .fetch_all(&mut *c)
+                    .await
+                    .context(context)?;
+                rows.iter().map(|row| key_of(table, row)).collect()
+            }
         }
-        sql
     }
 
     /// The earlier rows for these keys, by key.
@@ -191,26 +230,60 @@ impl ImportSession {
         rows: &[&(&ImportRecord, Key)],
     ) -> anyhow::Result<HashMap<Key, Earlier>> {
         let (name, key) = (table.name(), table.key());
-        let mut sql = Sql::new(&format!(
-            "SELECT {key}, file, line, status FROM {name} WHERE {key} IN ("
-        ));
-        for (i, (_, k)) in rows.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " });
-            push_key(&mut sql, k);
-        }
-        sql.push(")");
-        let mut out = HashMap::with_capacity(rows.len());
-        for row in sql.build()?.fetch_all(&mut self.conn).await? {
-            let file: i64 = row.try_get("file")?;
-            let line: i64 = row.try_get("line")?;
+        let select = format!("SELECT {key}, file, line, status FROM {name} WHERE {key} ");
+        let context = "cannot read the import's earlier rows";
+        let found: Vec<(Key, i64, i64, String)> = match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut sql = Sql::new(&select);
+                sql.push("IN (");
+                for (i, (_, k)) in rows.iter().enumerate() {
+                    sql.push(if i == 0 { "" } else { ", " });
+                    push_key(&mut sql, k);
+                }
+                sql.push(")");
+                let found = sql.build()?.fetch_all(&mut *c).await.context(context)?;
+                earlier_rows(table, &found)?
+            }
+            Conn::Postgres(c) => {
+                let query = sqlx::query(AssertSqlSafe(format!("{select}= ANY($1)")));
+                let query = match table {
+                    Table::Ids => query.bind(rows.iter().map(|(_, k)| k.id()).collect::<Vec<_>>()),
+                    Table::New => {
+                        query.bind(rows.iter().map(|(_, k)| k.email()).collect::<Vec<_>>())
+                    }
+                };
+                let found = query.fetch_all(&mut *c).await.context(context)?;
+                earlier_rows(table, &found)?
+            }
+        };
+        let mut out = HashMap::with_capacity(found.len());
+        for (k, file, line, status) in found {
             let origin = Origin {
                 file: self.files.get(file as usize).cloned().unwrap_or_default(),
                 line: line as u64,
             };
-            let status = status_from(row.try_get("status")?)?;
-            out.insert(key_of(table, &row)?, Earlier { origin, status });
+            let status = status_from(status)?;
+            out.insert(k, Earlier { origin, status });
         }
         Ok(out)
+    }
+}
+
+impl Key {
+    /// The id of a [`Table::Ids`] key (0 for an address: never asked).
+    fn id(&self) -> i64 {
+        match self {
+            Key::Id(id) => *id,
+            Key::Email(_) => 0,
+        }
+    }
+
+    /// The address of a [`Table::New`] key ("" for an id: never asked).
+    fn email(&self) -> &str {
+        match self {
+            Key::Id(_) => "",
+            Key::Email(email) => email,
+        }
     }
 }
 
@@ -221,9 +294,23 @@ fn push_key<'s>(sql: &'s mut Sql, key: &Key) -> &'s mut Sql {
     }
 }
 
-fn key_of(table: Table, row: &sqlx::sqlite::SqliteRow) -> anyhow::Result<Key> {
+fn key_of(table: Table, row: &impl Cols) -> anyhow::Result<Key> {
     Ok(match table {
-        Table::Ids => Key::Id(row.try_get("id")?),
-        Table::New => Key::Email(row.try_get("email")?),
+        Table::Ids => Key::Id(row.int("id")?),
+        Table::New => Key::Email(row.text("email")?),
     })
+}
+
+/// (key, file, line, status) of each earlier row found.
+fn earlier_rows(table: Table, rows: &[impl Cols]) -> anyhow::Result<Vec<(Key, i64, i64, String)>> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                key_of(table, r)?,
+                r.int("file")?,
+                r.int("line")?,
+                r.text("status")?,
+            ))
+        })
+        .collect()
 }

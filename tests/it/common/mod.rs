@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod db;
 pub mod dkim;
 pub mod mta;
+pub mod pg;
 pub mod project;
 pub mod prom;
 pub mod prom_check;

@@ -1,5 +1,6 @@
-//! A throwaway mailroom project: the shipped config, a fresh SQLite store
-//! with N subscribers, a clean issue, and the real binary run against them.
+//! A throwaway mailroom project: the shipped config, a fresh store (a
+//! SQLite file, or a database in the tests' PostgreSQL cluster) with N
+//! subscribers, a clean issue, and the real binary run against them.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -16,6 +17,16 @@ impl Project {
     /// A project with `n` subscribers `user{i}@example.com` (i = 1..=n),
     /// mailing through SMTP on `port` with short timeouts and backoffs.
     pub fn new(n: usize, port: u16) -> Project {
+        Self::create(n, port, None)
+    }
+
+    /// Like [`Project::new`], with the store in a fresh PostgreSQL database
+    /// (its password in `MAILROOM_DATABASE__PASSWORD`).
+    pub fn postgres(n: usize, port: u16) -> Project {
+        Self::create(n, port, Some(super::pg::fresh_database()))
+    }
+
+    fn create(n: usize, port: u16, postgres: Option<String>) -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         std::fs::copy(root.join("config.toml"), dir.path().join("config.toml")).unwrap();
@@ -50,6 +61,10 @@ impl Project {
             ),
         ] {
             p.set(k, &v);
+        }
+        if let Some(url) = postgres {
+            p.set("MAILROOM_DATABASE__URL", &url);
+            p.set("MAILROOM_DATABASE__PASSWORD", super::pg::PASSWORD);
         }
         let csv: String = std::iter::once("email\n".to_owned())
             .chain((1..=n).map(|i| format!("{}\n", email(i))))

@@ -1,0 +1,170 @@
+//! The ledger's hot path on PostgreSQL: a claim and a batch of outcomes are
+//! each one statement in its own implicit transaction (one round trip),
+//! fenced by the run's lease inside that statement. With several senders a
+//! claim takes disjoint rows: `FOR UPDATE SKIP LOCKED` on the candidates,
+//! and the outer `WHERE` re-checks their state.
+use std::collections::HashMap;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use super::ledger::{ClaimedRow, claimed_row};
+use crate::domain::{DeliveryState, Lease, LedgerError, LedgerResult, Record};
+use crate::store::Cols;
+
+/// Claimed rows with each subscriber's (address, status), by subscriber.
+pub(super) type Claim = (Vec<ClaimedRow>, HashMap<i64, (String, String)>);
+
+/// Claims up to `limit` due rows for the run holding `lease`.
+///
+/// The run's `send_runs` row is share-locked by the statement, so a run
+/// dropping this one as dead waits for it, and a dropped run claims
+/// nothing. `state BETWEEN x AND x … ORDER BY state, id` rather than
+/// `state = x … ORDER BY id`: with an equality the planner may walk the
+/// primary key and filter, which goes quadratic as sent rows pile up below
+/// the pending ones; the range keeps it on the (campaign_id, state, id)
+/// index, where the pending rows are contiguous.
+///
+/// The claim does not wait for the disk (`synchronous_commit = off` for
+/// its transaction, the counterpart of SQLite's `synchronous = NORMAL`): a
+/// crash of mailroom loses nothing, and a crash of the database server may
+/// forget the claims of its last fraction of a second, whose rows are then
+/// sent again. Outcomes are committed synchronously.
+pub(super) async fn claim(
+    pool: &PgPool,
+    lease: &Lease,
+    limit: u32,
+    now: i64,
+) -> LedgerResult<Claim> {
+    let rows = sqlx::query(
+        "WITH me AS (SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $4 FOR SHARE), \
+         lazy AS (SELECT set_config('synchronous_commit', 'off', true)) \
+         UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, \
+         claimed_at = $3, updated_at = $3, claimed_by = me.id FROM subscribers s, me, lazy \
+         WHERE d.id IN (\
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state BETWEEN 'deferred' AND 'deferred' AND next_attempt_at <= $3 \
+         ORDER BY state, id LIMIT $2 FOR UPDATE SKIP LOCKED) AS due \
+         UNION ALL \
+         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         AND state BETWEEN 'pending' AND 'pending' ORDER BY state, id LIMIT $2 \
+         FOR UPDATE SKIP LOCKED) AS fresh \
+         LIMIT $2) \
+         AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3)) \
+         AND s.id = d.subscriber_id \
+         RETURNING d.id, d.subscriber_id, d.attempts, s.email, s.status",
+    )
+    .bind(lease.campaign.get())
+    .bind(i64::from(limit))
+    .bind(now)
+    .bind(&lease.token)
+    .fetch_all(pool)
+    .await
+    .context("cannot claim recipients from the ledger")?;
+    if rows.is_empty() {
+        ensure_held(pool, lease).await?;
+    }
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut by_id = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let row = claimed_row(r)?;
+        by_id.insert(row.1, (r.text("email")?, r.text("status")?));
+        claimed.push(row);
+    }
+    Ok((claimed, by_id))
+}
+
+/// Writes outcomes, adds the handed-over ones to the run's count and the
+/// possible duplicates to the campaign's, in one statement; only rows the
+/// run still has `sending` change, and nothing does once the run has lost
+/// its lease. Synchronous: an outcome is durable before the worker's next
+/// row.
+pub(super) async fn record(
+    pool: &PgPool,
+    lease: &Lease,
+    records: &[Record],
+    now: i64,
+) -> LedgerResult<()> {
+    let handed = records
+        .iter()
+        .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
+        .count();
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
+    let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
+    let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
+    let next: Vec<Option<i64>> = records.iter().map(|r| r.next_attempt_at).collect();
+    let refunds: Vec<i64> = records
+        .iter()
+        .map(|r| i64::from(r.refund_attempt))
+        .collect();
+    let bounces: Vec<Option<&str>> = records
+        .iter()
+        .map(|r| r.bounce.map(|_| "pending"))
+        .collect();
+    let run: Option<i64> = sqlx::query_scalar(
+        "WITH me AS (UPDATE send_runs SET handed = handed + $9 \
+         WHERE campaign_id = $8 AND token = $10 RETURNING id), \
+         done AS (UPDATE deliveries d SET state = o.state, \
+         last_reply = COALESCE(o.reply, d.last_reply), next_attempt_at = o.next_at, \
+         attempts = d.attempts - o.refund, bounce = o.bounce, handed_at = NULL, \
+         updated_at = $7 \
+         FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], \
+         $6::TEXT[]) AS o(id, state, reply, next_at, refund, bounce), me \
+         WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1), \
+         dup AS (UPDATE campaigns SET possible_duplicates = possible_duplicates + $11 \
+         WHERE id = $8 AND $11 > 0 AND EXISTS (SELECT 1 FROM me) RETURNING 1) \
+         SELECT id FROM me",
+    )
+    .bind(ids)
+    .bind(states)
+    .bind(replies)
+    .bind(next)
+    .bind(refunds)
+    .bind(bounces)
+    .bind(now)
+    .bind(lease.campaign.get())
+    .bind(i64::try_from(handed).unwrap_or(i64::MAX))
+    .bind(&lease.token)
+    .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+    .fetch_optional(pool)
+    .await
+    .context("cannot record delivery outcomes in the ledger")?;
+    run.map(|_| ()).ok_or(LedgerError::LeaseLost)
+}
+
+/// Marks the run's claimed rows `deliveries` as being handed to the relay,
+/// in one synchronous statement fenced by the lease.
+pub(super) async fn hand_over(
+    pool: &PgPool,
+    lease: &Lease,
+    deliveries: &[i64],
+    now: i64,
+) -> LedgerResult<()> {
+    let run: Option<i64> = sqlx::query_scalar(
+        "WITH me AS (SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2 FOR SHARE), \
+         done AS (UPDATE deliveries d SET handed_at = $3 FROM me \
+         WHERE d.id = ANY($4) AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1) \
+         SELECT id FROM me",
+    )
+    .bind(lease.campaign.get())
+    .bind(&lease.token)
+    .bind(now)
+    .bind(deliveries)
+    .fetch_optional(pool)
+    .await
+    .context("cannot mark messages as handed to the relay")?;
+    run.map(|_| ()).ok_or(LedgerError::LeaseLost)
+}
+
+/// Fails with [`LedgerError::LeaseLost`] unless the run still holds `lease`.
+async fn ensure_held(pool: &PgPool, lease: &Lease) -> LedgerResult<()> {
+    let held: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2")
+            .bind(lease.campaign.get())
+            .bind(&lease.token)
+            .fetch_optional(pool)
+            .await
+            .context("cannot check the campaign's lease")?;
+    held.map(|_| ()).ok_or(LedgerError::LeaseLost)
+}
