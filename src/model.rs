@@ -64,6 +64,18 @@ pub struct Header {
     pub category: Option<String>,
     /// Every field in file order, including the ones above, with its line.
     pub fields: Vec<HeaderField>,
+    /// Forms the parser accepted but normalized (Pelican accepts them);
+    /// the checker reports each as a warning.
+    pub lenient: Vec<Leniency>,
+}
+
+/// A header written in a form the parser accepted and normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leniency {
+    /// `Date: 2020-12-2`: a month or day without its leading zero.
+    UnpaddedDate { line: usize, found: String },
+    /// No `Number:` field; the number was taken from the end of `Title:`.
+    NumberFromTitle { line: usize },
 }
 
 impl Header {

@@ -13,6 +13,9 @@ pub enum ContextError {
     /// `disabled` names a rule that does not exist.
     #[error("`[check] disabled` names unknown rule `{name}`; known rules: {known}")]
     UnknownRule { name: String, known: String },
+    /// `--allow` names a rule that does not exist.
+    #[error("`--allow {name}`: no such rule; known rules: {known}")]
+    UnknownAllowed { name: String, known: String },
     /// A pattern is not a valid regex.
     #[error("`[check] {key}` pattern `{pattern}` is not a valid regex: {source}")]
     BadRegex {
@@ -34,6 +37,7 @@ pub struct CheckContext {
     pub(crate) allowed_html_tags: HashSet<String>,
     pub(crate) placeholders: Regex,
     pub(crate) placeholder_comment: Regex,
+    pub(crate) standing_text: Regex,
     pub(crate) tracking_params: Vec<String>,
     pub(crate) required_header_fields: Vec<String>,
 }
@@ -59,14 +63,23 @@ impl CheckContext {
         for p in &settings.placeholders {
             compile("placeholders", p)?;
         }
-        let any_placeholder = if settings.placeholders.is_empty() {
+        let mut alternatives: Vec<_> = settings
+            .placeholders
+            .iter()
+            .map(|p| format!("(?:{p})"))
+            .collect();
+        if !settings.template_variables.is_empty() {
+            let names: Vec<_> = settings
+                .template_variables
+                .iter()
+                .map(|n| regex::escape(n))
+                .collect();
+            let names = names.join("|");
+            alternatives.push(format!(r"\$(?:\{{(?:{names})\}}|(?:{names})(?-u:\b))"));
+        }
+        let any_placeholder = if alternatives.is_empty() {
             "[^\\s\\S]".to_owned() // matches nothing
         } else {
-            let alternatives: Vec<_> = settings
-                .placeholders
-                .iter()
-                .map(|p| format!("(?:{p})"))
-                .collect();
             alternatives.join("|")
         };
         Ok(Self {
@@ -80,9 +93,23 @@ impl CheckContext {
                 .collect(),
             placeholders: compile("placeholders", &any_placeholder)?,
             placeholder_comment: compile("placeholder_comment", &settings.placeholder_comment)?,
+            standing_text: compile("standing_text", &settings.standing_text)?,
             tracking_params: settings.tracking_params.clone(),
             required_header_fields: settings.required_header_fields.clone(),
         })
+    }
+
+    /// Switches off the rules named in `names` for this run
+    /// (`check --allow RULE`); an unknown name is an error listing the rules.
+    pub fn allow(&mut self, names: &[String]) -> Result<(), ContextError> {
+        for name in names {
+            let rule = Rule::from_name(name).ok_or_else(|| ContextError::UnknownAllowed {
+                name: name.clone(),
+                known: Rule::ALL.map(Rule::name).join(", "),
+            })?;
+            self.disabled.insert(rule);
+        }
+        Ok(())
     }
 
     /// Whether `rule` is switched on.
@@ -157,5 +184,38 @@ mod tests {
         let ctx = CheckContext::new(&settings, 1).unwrap();
         assert!(!ctx.enabled(Rule::HtmlTag));
         assert!(ctx.enabled(Rule::Image));
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::*;
+
+    #[test]
+    fn only_the_configured_template_variables_are_placeholders() {
+        let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+        for found in [
+            "$number",
+            "${title}",
+            "$twir_issue_number",
+            "INSERT_LINK_HERE",
+        ] {
+            assert!(ctx.placeholders.is_match(found), "{found}");
+        }
+        for fine in ["$crate", "$expr", "$numbers", "${crate}", "$HOME"] {
+            assert!(!ctx.placeholders.is_match(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn allow_switches_a_rule_off_and_refuses_unknown_names() {
+        let mut ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+        ctx.allow(&["image".into()]).unwrap();
+        assert!(!ctx.enabled(Rule::Image));
+        let err = ctx.allow(&["imag".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("`--allow imag`") && err.contains("image"),
+            "{err}"
+        );
     }
 }

@@ -197,6 +197,34 @@ impl Doc {
     }
 }
 
+impl Doc {
+    /// The byte ranges of every `<!-- … -->` comment in the raw HTML, in
+    /// order; an unterminated comment runs to the end of its HTML.
+    pub fn comments(&self, source: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for range in &self.html {
+            let html = &source[range.clone()];
+            let mut from = 0;
+            while let Some(open) = html[from..].find("<!--") {
+                let start = from + open;
+                let end = html[start + 4..]
+                    .find("-->")
+                    .map_or(html.len(), |e| start + 4 + e + 3);
+                out.push(range.start + start..range.start + end);
+                from = end;
+            }
+        }
+        out.sort_by_key(|r| r.start);
+        out
+    }
+}
+
+/// Whether `offset` falls inside one of the sorted, disjoint `ranges`.
+pub(crate) fn within(ranges: &[Range<usize>], offset: usize) -> bool {
+    let i = ranges.partition_point(|r| r.end <= offset);
+    ranges.get(i).is_some_and(|r| r.start <= offset)
+}
+
 /// Whether `html` holds nothing but `<!-- … -->` comments and whitespace.
 /// An unterminated comment runs to the end, as in HTML.
 pub(crate) fn is_comment_only(html: &str) -> bool {

@@ -28,6 +28,8 @@ pub(crate) struct Emitter<'a> {
     /// Findings left out: beyond a line's cap, and beyond the rule's.
     left_on_line: HashMap<(Rule, usize), usize>,
     left: HashMap<Rule, usize>,
+    /// Inline `mailroom: allow` comments: findings they cover are dropped.
+    allows: Vec<super::allow::Allow>,
 }
 
 impl<'a> Emitter<'a> {
@@ -44,6 +46,7 @@ impl<'a> Emitter<'a> {
             shown_on_line: HashMap::new(),
             left_on_line: HashMap::new(),
             left: HashMap::new(),
+            allows: Vec::new(),
         }
     }
 
@@ -69,6 +72,18 @@ impl<'a> Emitter<'a> {
         &self.issue.source
     }
 
+    /// The inline allows found in the issue.
+    pub fn set_allows(&mut self, allows: Vec<super::allow::Allow>) {
+        self.allows = allows;
+    }
+
+    /// Whether an inline allow covers `rule` on `line`.
+    fn allowed(&self, rule: Rule, line: usize) -> bool {
+        self.allows
+            .iter()
+            .any(|a| a.rule == rule && a.lines.contains(&line))
+    }
+
     /// Whether `rule` is switched on.
     pub fn enabled(&self, rule: Rule) -> bool {
         self.ctx.enabled(rule)
@@ -77,7 +92,7 @@ impl<'a> Emitter<'a> {
     /// Reports `rule` at the byte span `span` of the source, unless the
     /// rule already has its share of findings on that line or in all.
     pub fn at(&mut self, rule: Rule, span: Range<usize>, message: String, fix: impl Into<Fix>) {
-        if !self.enabled(rule) {
+        if !self.enabled(rule) || self.allowed(rule, self.line_of(span.start)) {
             return;
         }
         if self.shown.get(&rule).copied().unwrap_or(0) >= MAX_PER_RULE {

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Emitter, Rule};
+use crate::model::Leniency;
 
 static NAME_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d{4}-\d{2}-\d{2})").expect("valid regex"));
@@ -20,6 +21,7 @@ pub(crate) fn check(em: &mut Emitter<'_>) {
         return;
     }
     required_fields(em);
+    lenient(em);
     let issue = em.issue;
     let header = &issue.header;
     let number = header.number.get().to_string();
@@ -74,11 +76,47 @@ pub(crate) fn check(em: &mut Emitter<'_>) {
     }
 }
 
+/// `header-format` warnings for the older forms the parser accepted.
+fn lenient(em: &mut Emitter<'_>) {
+    for note in &em.issue.header.lenient {
+        match note {
+            Leniency::UnpaddedDate { found, .. } => {
+                let date = em.issue.header.date;
+                let at = value_span(em, "Date");
+                em.at(
+                    Rule::HeaderFormat,
+                    at,
+                    format!(
+                        "`Date:` is `{}`, read as `{date}`",
+                        super::excerpt(found, 20)
+                    ),
+                    format!("write `Date: {date}`"),
+                );
+            }
+            Leniency::NumberFromTitle { line } => {
+                let number = em.issue.header.number;
+                let at = line_span(em, *line);
+                em.at(
+                    Rule::HeaderFormat,
+                    at,
+                    format!("the header has no `Number:`; `{number}` is taken from the title"),
+                    format!("add `Number: {number}` to the header"),
+                );
+            }
+        }
+    }
+}
+
 fn required_fields(em: &mut Emitter<'_>) {
     let header = &em.issue.header;
     let last_line = header.fields.last().map_or(1, |f| f.line);
+    let number_from_title = header
+        .lenient
+        .iter()
+        .any(|l| matches!(l, Leniency::NumberFromTitle { .. }));
     for key in &em.ctx.required_header_fields {
         match header.field(key) {
+            None if number_from_title && key.eq_ignore_ascii_case("Number") => {}
             Some(f) if !f.value.is_empty() => {}
             Some(_) => {
                 let at = value_span(em, key);
@@ -149,10 +187,52 @@ mod tests {
     #[test]
     fn a_missing_required_field_is_reported_on_the_last_header_line() {
         let text = HEADER.replace("Category: This Week in Rust\n", "");
-        let found = header_findings("issue.md", &text);
+        assert_eq!(
+            header_findings("issue.md", &text),
+            [],
+            "the email never uses Category"
+        );
+        let settings = CheckSettings {
+            required_header_fields: vec!["Title".into(), "Author".into()],
+            ..CheckSettings::default()
+        };
+        let issue = crate::issue::parse("i.md", &format!("{text}Body.\n")).unwrap();
+        let ctx = CheckContext::new(&settings, 1).unwrap();
+        let found = check_issue(&issue, None, &ctx);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].0, found[0].1), (3, 1));
-        assert!(found[0].2.contains("`Category:`"));
+        assert_eq!((found[0].line, found[0].column), (3, 1));
+        assert!(found[0].message.contains("`Author:`"));
+    }
+
+    #[test]
+    fn older_header_forms_are_header_format_warnings_with_the_fix() {
+        let text = HEADER
+            .replace("Number: 625\n", "")
+            .replace("2025-11-12", "2025-1-2");
+        let issue = crate::issue::parse("i.md", &format!("{text}Body.\n")).unwrap();
+        let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+        let found: Vec<_> = check_issue(&issue, None, &ctx)
+            .into_iter()
+            .map(|d| (d.rule, d.severity, d.line, d.fix.unwrap_or_default()))
+            .collect();
+        let warning = crate::model::Severity::Warning;
+        assert_eq!(
+            found,
+            [
+                (
+                    "header-format",
+                    warning,
+                    1,
+                    "add `Number: 625` to the header".into()
+                ),
+                (
+                    "header-format",
+                    warning,
+                    2,
+                    "write `Date: 2025-01-02`".into()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
         if dest.is_empty() || em.ctx.placeholders.is_match(dest) {
             continue; // reported by `unfinished`
         }
+        if dest.starts_with("*|") {
+            continue; // a Mailchimp merge tag, reported by `mailchimp`
+        }
         let at = dest_span(em.source(), link);
         if !has_scheme(dest) && !dest.starts_with('#') {
             let fix = if dest.starts_with("www.") {

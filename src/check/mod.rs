@@ -5,12 +5,14 @@
 //! call and refuses to mail subscribers while any error remains. Repeats of
 //! a rule are capped per line and per issue ([`emitter`]), so the output
 //! stays small however many findings a hostile issue holds.
+mod allow;
 mod context;
 mod doc;
 mod emitter;
 mod header;
 mod html;
 mod links;
+mod markup;
 pub mod mojibake;
 mod placeholders;
 pub mod report;
@@ -36,6 +38,7 @@ pub fn check_issue(
 ) -> Vec<Diagnostic> {
     let doc = doc::Doc::parse(issue);
     let mut em = Emitter::new(issue, ctx);
+    allow::collect(&doc, &mut em);
     placeholders::check(&doc, &mut em);
     sections::check(&doc, &mut em);
     mojibake::check(&mut em);
@@ -43,6 +46,7 @@ pub fn check_issue(
     header::check(&mut em);
     links::check(&doc, &mut em);
     html::check(&doc, &mut em);
+    markup::check(&doc, &mut em);
     if let Some(rendered) = rendered {
         check_size(rendered, &mut em);
     }

@@ -149,5 +149,27 @@ pub fn json(file: &str, diagnostics: &[Diagnostic]) -> String {
     out
 }
 
+/// An issue file that could not be read or parsed, as one JSON line in the
+/// shape of a diagnostic: rule `parse` (or `read`), severity `error`, the
+/// line when known (0 for the whole file).
+pub fn json_error(file: &str, error: &crate::issue::IssueError) -> String {
+    use crate::issue::IssueError;
+    let (rule, line, message) = match error {
+        IssueError::Read { source, .. } => ("read", 0, format!("{error}: {source}")),
+        IssueError::Parse { error: e, .. } => ("parse", e.line(), e.to_string()),
+    };
+    let value = serde_json::json!({
+        "file": file,
+        "rule": rule,
+        "severity": "error",
+        "line": line,
+        "column": 0,
+        "len": 0,
+        "message": message,
+        "fix": null,
+    });
+    format!("{value}\n")
+}
+
 #[cfg(test)]
 mod tests;

@@ -19,13 +19,23 @@ pub enum Rule {
     TrackingParam,
     HtmlTag,
     Image,
+    RawMarkdown,
+    DuplicateLabel,
+    Mailchimp,
+    Allow,
+    EmptySubsection,
+    HeaderFormat,
 }
 
 impl Rule {
     /// Every rule, errors first.
-    pub const ALL: [Rule; 14] = [
+    pub const ALL: [Rule; 20] = [
         Rule::Unfinished,
         Rule::EmptySection,
+        Rule::RawMarkdown,
+        Rule::DuplicateLabel,
+        Rule::Mailchimp,
+        Rule::Allow,
         Rule::Mojibake,
         Rule::ControlChar,
         Rule::Header,
@@ -38,6 +48,8 @@ impl Rule {
         Rule::TrackingParam,
         Rule::HtmlTag,
         Rule::Image,
+        Rule::EmptySubsection,
+        Rule::HeaderFormat,
     ];
 
     /// The short stable name, e.g. `unfinished`.
@@ -57,6 +69,12 @@ impl Rule {
             Rule::TrackingParam => "tracking-param",
             Rule::HtmlTag => "html-tag",
             Rule::Image => "image",
+            Rule::RawMarkdown => "raw-markdown",
+            Rule::DuplicateLabel => "duplicate-label",
+            Rule::Mailchimp => "mailchimp",
+            Rule::Allow => "allow",
+            Rule::EmptySubsection => "empty-subsection",
+            Rule::HeaderFormat => "header-format",
         }
     }
 
@@ -67,7 +85,9 @@ impl Rule {
             | Rule::DuplicateLink
             | Rule::TrackingParam
             | Rule::HtmlTag
-            | Rule::Image => Severity::Warning,
+            | Rule::Image
+            | Rule::EmptySubsection
+            | Rule::HeaderFormat => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -101,6 +121,24 @@ impl Rule {
             Rule::TrackingParam => "tracking parameters (utm_*, …) in a link",
             Rule::HtmlTag => "raw HTML tags outside [check] allowed_html_tags",
             Rule::Image => "an image without alt text, or with a non-https source",
+            Rule::RawMarkdown => {
+                "Markdown that reaches the reader as text: `](http`, `[text][label]`, a link broken across lines"
+            }
+            Rule::DuplicateLabel => {
+                "a reference label (`[label]: URL`) defined twice; Markdown engines disagree on which wins"
+            }
+            Rule::Mailchimp => {
+                "Mailchimp leftovers: `*|UNSUB|*`-style merge tags, list-manage.com links"
+            }
+            Rule::Allow => {
+                "a `<!-- mailroom: allow RULE \"reason\" -->` comment with an unknown rule or no reason"
+            }
+            Rule::EmptySubsection => {
+                "a sub-section heading with no content (below the top heading level)"
+            }
+            Rule::HeaderFormat => {
+                "a header accepted in an older form: `Date: 2020-12-2`, or no `Number:` (taken from the title)"
+            }
         }
     }
 
@@ -112,14 +150,17 @@ impl Rule {
 
 /// The rule list for `mailroom check --help`.
 pub fn rules_help() -> String {
-    let mut help = String::from("Rules (switch one off with `[check] disabled` in config.toml):\n");
+    let mut help = String::from(
+        "Rules (switch one off with `--allow RULE` or `[check] disabled` in config.toml, \
+         or for one line or section with `<!-- mailroom: allow RULE \"reason\" -->` above it):\n",
+    );
     for rule in Rule::ALL {
         let severity = match rule.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         help.push_str(&format!(
-            "  {:<15} {:<8} {}\n",
+            "  {:<17} {:<8} {}\n",
             rule.name(),
             severity,
             rule.summary()
@@ -151,6 +192,6 @@ mod tests {
                 .find(|l| l.trim_start().starts_with(rule.name()));
             assert!(line.is_some(), "{} missing from help", rule.name());
         }
-        assert!(help.contains("html-size       warning"));
+        assert!(help.contains("html-size         warning"));
     }
 }

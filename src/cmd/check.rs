@@ -29,6 +29,11 @@ pub struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Switch RULE off for this run (repeatable). To allow one finding
+    /// instead, put `<!-- mailroom: allow RULE "reason" -->` above its line
+    /// or section.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
     /// Repair mis-encoded text in place, keeping the original as ISSUE.md.bak.
     #[arg(long)]
     pub fix: bool,
@@ -46,12 +51,22 @@ pub enum Format {
 
 /// Runs `check`.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)
+    let mut ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)
         .context("invalid `[check]` settings")?;
+    ctx.allow(&args.allow)?;
     if args.fix {
         fix(&args.issue)?;
     }
-    let issue = crate::issue::from_file(&args.issue)?;
+    let issue = match crate::issue::from_file(&args.issue) {
+        Ok(issue) => issue,
+        Err(e) if args.format == Format::Json => {
+            // CI reads stdout as JSON lines: the parse error is one too.
+            let file = args.issue.display().to_string();
+            print_text(&report::json_error(&file, &e))?;
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let render_ctx = crate::render::RenderContext::new(settings);
     let rendered = crate::render::render_issue(&issue, &render_ctx)
         .with_context(|| format!("cannot render `{}`", args.issue.display()))?;
@@ -74,6 +89,10 @@ fn print(args: &Args, source: &str, diagnostics: &[Diagnostic]) -> anyhow::Resul
         Format::Table => report::human(&file, source, diagnostics),
         Format::Json => report::json(&file, diagnostics),
     };
+    print_text(&text)
+}
+
+fn print_text(text: &str) -> anyhow::Result<()> {
     let mut out = anstream::stdout().lock();
     // A reader that stopped early (`| head`) ends the run quietly in `main`.
     out.write_all(text.as_bytes())

@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod init;
 mod logging;
 pub mod man;
+pub mod preview;
 pub mod render;
 pub mod send;
 pub mod serve;
@@ -31,6 +32,7 @@ pub mod subscribers;
 ///
 ///   mailroom check  content/2025-11-12-this-week-in-rust.md          # errors block a send
 ///   mailroom render content/2025-11-12-this-week-in-rust.md          # out/*.html, *.txt, *.eml
+///   mailroom preview content/2025-11-12-this-week-in-rust.md --open  # live, in the browser
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
 ///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
 ///   mailroom status                                                   # watch it; rerun send to resume
@@ -82,6 +84,7 @@ pub enum Command {
     Config(config::Args),
     Check(check::Args),
     Render(render::Args),
+    Preview(preview::Args),
     Subscribers(subscribers::Args),
     Send(send::Args),
     Status(status::Args),
@@ -115,6 +118,7 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         Command::Config(args) => config::run(args, loaded),
         Command::Check(args) => check::run(args, settings),
         Command::Render(args) => render::run(args, settings),
+        Command::Preview(args) => preview::run(args, settings, loaded.file.as_deref()),
         Command::Subscribers(args) => subscribers::run(args, settings),
         Command::Send(args) => {
             check_relay_login(settings)?;

@@ -8,8 +8,8 @@ use time::{OffsetDateTime, Time};
 use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
-use crate::model::{Rendered, Slot};
-use crate::output::{outln, plural, warning};
+use crate::model::{Diagnostic, Rendered, Slot};
+use crate::output::{note, outln, plural, warning};
 use crate::render::{RenderContext, render_issue};
 
 /// The unsubscribe token shown in preview output (real sends use signed tokens).
@@ -58,7 +58,15 @@ pub struct Preview {
 /// Runs `render`.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     let issue = crate::issue::from_file(&args.issue)?;
-    let preview = preview(&issue, settings)?;
+    // The checker (for the note below) runs beside the renderer: it needs
+    // only the issue, and the whole process takes the longer of the two
+    // rather than their sum.
+    let (preview, found) = std::thread::scope(|s| {
+        let checking = s.spawn(|| findings(&issue, settings));
+        let preview = preview(&issue, settings);
+        (preview, checking.join().ok().flatten())
+    });
+    let preview = preview?;
     let stem = args
         .issue
         .file_stem()
@@ -85,6 +93,9 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
             preview.html.len()
         );
     }
+    if let Some(found) = found {
+        note_findings(&args.issue, &found);
+    }
     outln!(
         "{}: html {} bytes ({:.1} KB), text {} bytes, {} -> {}/{stem}.{{html,txt,eml}}",
         r.subject,
@@ -95,6 +106,40 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         args.out.display(),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The checker's findings (the HTML size is `render`'s own warning), or
+/// none with a warning when `[check]` is unusable.
+fn findings(issue: &crate::model::Issue, settings: &Settings) -> Option<Vec<Diagnostic>> {
+    match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget) {
+        Ok(ctx) => Some(crate::check::check_issue(issue, None, &ctx)),
+        Err(e) => {
+            warning!("the issue was not checked: invalid `[check]` settings: {e}");
+            None
+        }
+    }
+}
+
+/// On stderr: the header forms read leniently (they decide the number and
+/// date the email carries), then how many checker errors the issue has,
+/// since `send` refuses it until they are fixed.
+fn note_findings(path: &Path, found: &[Diagnostic]) {
+    for d in found
+        .iter()
+        .filter(|d| d.rule == crate::check::Rule::HeaderFormat.name())
+    {
+        warning!("`{}` line {}: {}", path.display(), d.line, d.message);
+    }
+    let (errors, _) = crate::check::count(found);
+    if errors > 0 {
+        note!(
+            "note: `{}` has {}; `mailroom check {}` lists them, and `send` refuses the \
+             issue until they are fixed",
+            path.display(),
+            plural(errors as u64, "checker error"),
+            path.display()
+        );
+    }
 }
 
 /// Renders an issue and personalizes it for the configured sample recipient.

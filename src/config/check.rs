@@ -16,12 +16,19 @@ pub struct CheckSettings {
     pub allowed_html_tags: Vec<String>,
     /// Regexes for leftover placeholders in text and link targets.
     pub placeholders: Vec<String>,
+    /// Template variables: `$name` or `${name}` left in text is a
+    /// placeholder only when `name` is listed (so `$crate` passes).
+    pub template_variables: Vec<String>,
     /// Regex for a template comment that marks where content goes
     /// (`<!-- QOTW goes here -->`).
     pub placeholder_comment: String,
+    /// Regex for a section's standing text, kept every week (`Please submit
+    /// your suggestions…`): after a placeholder comment it is not content.
+    pub standing_text: String,
     /// Query parameters that track readers; `*` at the end matches a prefix.
     pub tracking_params: Vec<String>,
-    /// Header fields every issue must have.
+    /// Header fields every issue must have (the ones the email uses;
+    /// `Number:` may come from the title).
     pub required_header_fields: Vec<String>,
 }
 
@@ -32,7 +39,9 @@ impl Default for CheckSettings {
             empty_heading_allow: default_empty_heading_allow(),
             allowed_html_tags: default_allowed_html_tags(),
             placeholders: default_placeholders(),
+            template_variables: default_template_variables(),
             placeholder_comment: default_placeholder_comment(),
+            standing_text: default_standing_text(),
             tracking_params: default_tracking_params(),
             required_header_fields: default_required_header_fields(),
         }
@@ -57,10 +66,29 @@ fn default_allowed_html_tags() -> Vec<String> {
 }
 
 fn default_placeholders() -> Vec<String> {
+    strings(&[r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_HERE(?-u:\b)"])
+}
+
+/// The variables of mailroom's own patterns (`[newsletter] subject`,
+/// `web_url`) and of TWiR's draft tooling; Rust's `$crate` and `$expr`
+/// are not among them.
+fn default_template_variables() -> Vec<String> {
     strings(&[
-        r"(?-u:\b)[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_HERE(?-u:\b)",
-        r"\$\{?[a-z_][a-z0-9_]*\}?",
+        "number",
+        "title",
+        "date",
+        "yyyy",
+        "mm",
+        "dd",
+        "issue_number",
+        "twir_issue_number",
     ])
+}
+
+/// TWiR's calls for submissions, and its closing lines (editors, sponsor,
+/// discussion link), which sit under the last section.
+fn default_standing_text() -> String {
+    r"(?i)\bplease submit\b|\bsubmit your suggestions\b|\bis edited by\b|\blist hosting is sponsored\b|\bdiscuss on\b".to_owned()
 }
 
 fn default_placeholder_comment() -> String {
@@ -72,5 +100,5 @@ fn default_tracking_params() -> Vec<String> {
 }
 
 fn default_required_header_fields() -> Vec<String> {
-    strings(&["Title", "Number", "Date", "Category"])
+    strings(&["Title", "Number", "Date"])
 }

@@ -31,12 +31,42 @@ pub struct DkimSettings {
     pub ed25519_private_key: Option<Secret>,
 }
 
-/// Where bounces (DSNs) and feedback reports are delivered.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// Where bounces (DSNs) and feedback reports are delivered, and when soft
+/// bounces add up to a hard one.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BouncesSettings {
     /// The bounce mailbox, e.g. `bounces@bounces.this-week-in-rust.org`.
     /// Each recipient's envelope sender becomes `bounces+<tag>@…` (VERP).
     /// Unset: none.
     pub address: Option<String>,
+    /// This many soft bounces (4.x.x, delayed) of one subscriber within
+    /// `soft_bounce_days` make a hard bounce (0: never).
+    pub soft_bounce_limit: u32,
+    /// The window for `soft_bounce_limit`, in days.
+    pub soft_bounce_days: u32,
+}
+
+impl Default for BouncesSettings {
+    fn default() -> Self {
+        Self {
+            address: None,
+            soft_bounce_limit: 3,
+            soft_bounce_days: 30,
+        }
+    }
+}
+
+impl BouncesSettings {
+    /// `address`, parsed.
+    pub fn mailbox(&self) -> anyhow::Result<Option<crate::domain::EmailAddress>> {
+        use anyhow::Context;
+        self.address
+            .as_deref()
+            .map(|a| {
+                crate::domain::EmailAddress::parse(a)
+                    .with_context(|| format!("`[bounces] address` is `{a}`"))
+            })
+            .transpose()
+    }
 }

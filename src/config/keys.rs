@@ -87,7 +87,9 @@ pub const KEYS: &[Key] = &[
     key("check", "empty_heading_allow", Value),
     key("check", "allowed_html_tags", Value),
     key("check", "placeholders", Value),
+    key("check", "template_variables", Value),
     key("check", "placeholder_comment", Value),
+    key("check", "standing_text", Value),
     key("check", "tracking_params", Value),
     key("check", "required_header_fields", Value),
     key("web", "bind", Value),
@@ -147,6 +149,8 @@ pub const KEYS: &[Key] = &[
     key("dkim", "ed25519_private_key_file", Path),
     key("dkim", "ed25519_private_key", Secret),
     key("bounces", "address", Value),
+    key("bounces", "soft_bounce_limit", Value),
+    key("bounces", "soft_bounce_days", Value),
 ];
 
 /// The key `[section] name`, if there is one.

@@ -205,6 +205,9 @@ pub struct RecipientRow {
     pub updated_unix_ms: i64,
     /// The relay's last reply (a sent row keeps its queue id here).
     pub reply: String,
+    /// A bounce (DSN) that arrived after the send: its status and
+    /// diagnostic, e.g. `5.1.1 smtp; 550 5.1.1 no such user`.
+    pub late_bounce: Option<String>,
 }
 
 /// A campaign's failed recipients, by whether `send --retry-failed` would

@@ -21,11 +21,18 @@ pub enum Source {
     Sender,
     /// A mail to the List-Unsubscribe mailto address (`mailroom inbound`).
     Mailto,
+    /// A bounce (DSN) of this issue that arrived later (`mailroom inbound`).
+    Bounce(super::IssueNumber),
+    /// A feedback-loop complaint about this issue (`mailroom inbound`).
+    Complaint(super::IssueNumber),
 }
 
 /// Why a word is not a [`Source`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a source, expected `cli`, `web`, `sender`, `mailto` or `import:<file>`")]
+#[error(
+    "`{0}` is not a source, expected `cli`, `web`, `sender`, `mailto`, `import:<file>`, \
+     `bounce:<issue>` or `complaint:<issue>`"
+)]
 pub struct SourceError(pub String);
 
 impl fmt::Display for Source {
@@ -36,6 +43,8 @@ impl fmt::Display for Source {
             Source::Sender => f.write_str("sender"),
             Source::Mailto => f.write_str("mailto"),
             Source::Import(file) => write!(f, "import:{file}"),
+            Source::Bounce(issue) => write!(f, "bounce:{issue}"),
+            Source::Complaint(issue) => write!(f, "complaint:{issue}"),
         }
     }
 }
@@ -48,10 +57,18 @@ impl FromStr for Source {
             "web" => Ok(Source::Web),
             "sender" => Ok(Source::Sender),
             "mailto" => Ok(Source::Mailto),
-            _ => match s.strip_prefix("import:") {
-                Some(file) if !file.is_empty() => Ok(Source::Import(file.to_owned())),
-                _ => Err(SourceError(s.to_owned())),
-            },
+            _ => {
+                let issue = |prefix: &str| s.strip_prefix(prefix)?.parse().ok();
+                if let Some(file) = s.strip_prefix("import:").filter(|f| !f.is_empty()) {
+                    Ok(Source::Import(file.to_owned()))
+                } else if let Some(n) = issue("bounce:") {
+                    Ok(Source::Bounce(n))
+                } else if let Some(n) = issue("complaint:") {
+                    Ok(Source::Complaint(n))
+                } else {
+                    Err(SourceError(s.to_owned()))
+                }
+            }
         }
     }
 }
@@ -131,10 +148,14 @@ mod tests {
             Source::Sender,
             Source::Mailto,
             Source::Import("a.csv".into()),
+            Source::Bounce(super::super::IssueNumber::new(625).unwrap()),
+            Source::Complaint(super::super::IssueNumber::new(7).unwrap()),
         ] {
             assert_eq!(s.to_string().parse::<Source>().unwrap(), s);
         }
         assert!("import:".parse::<Source>().is_err());
         assert!("mailchimp".parse::<Source>().is_err());
+        assert!("bounce:0".parse::<Source>().is_err());
+        assert!("complaint:".parse::<Source>().is_err());
     }
 }

@@ -18,6 +18,7 @@
 mod arf;
 mod auto;
 mod dsn;
+pub mod effect;
 mod fields;
 
 use crate::domain::{EmailAddress, SubscriberId};
@@ -25,6 +26,7 @@ use crate::token::Keyring;
 use crate::token::verp::VerpTag;
 
 pub use dsn::{Action, Dsn, DsnRecipient, Outcome, StatusCode};
+pub use effect::{Effect, Verdict, Who, verdict};
 
 /// Larger messages are not parsed (a DSN that quotes our ~100 KB issue is
 /// far below this).

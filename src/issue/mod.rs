@@ -4,19 +4,18 @@
 //! touches the disk. Every parsed [`Issue`] is within the bounds of
 //! [`limits`]: size and nesting depth.
 mod error;
+mod header;
 pub mod limits;
 pub mod tags;
 
 use std::io::Read;
 use std::path::Path;
 
-use time::Date;
-use time::macros::format_description;
-
 pub use error::{IssueError, ParseError};
+use header::build_header;
+pub use header::{number_in_title, parse_date};
 
-use crate::domain::IssueNumber;
-use crate::model::{Header, HeaderField, Issue};
+use crate::model::{HeaderField, Issue};
 
 /// Reads and parses an issue file. A file over [`limits::MAX_ISSUE_BYTES`]
 /// is refused without reading it into memory.
@@ -139,73 +138,12 @@ fn parse_field(content: &str, line: usize) -> Result<HeaderField, ParseError> {
     })
 }
 
-fn build_header(fields: Vec<HeaderField>, end_line: usize) -> Result<Header, ParseError> {
-    let get = |key: &'static str, example: &'static str| {
-        let field = fields
-            .iter()
-            .find(|f| f.key.eq_ignore_ascii_case(key))
-            .ok_or(ParseError::MissingField {
-                line: end_line,
-                key,
-                example,
-            })?;
-        if field.value.is_empty() {
-            return Err(ParseError::EmptyField {
-                line: field.line,
-                key,
-                example,
-            });
-        }
-        Ok(field)
-    };
-    let title = get("Title", "Title: This Week in Rust 625")?.value.clone();
-    let number_field = get("Number", "Number: 625")?;
-    let number: IssueNumber = number_field
-        .value
-        .parse()
-        .map_err(|_| ParseError::BadNumber {
-            line: number_field.line,
-            found: number_field.value.clone(),
-        })?;
-    let date_field = get("Date", "Date: 2025-11-12")?;
-    let date = parse_date(&date_field.value).ok_or_else(|| ParseError::BadDate {
-        line: date_field.line,
-        found: date_field.value.clone(),
-    })?;
-    // RFC 5322 dates (and the `time` crate's RFC 2822 formatting) start at 1900.
-    if date.year() < 1900 {
-        return Err(ParseError::DateOutOfRange {
-            line: date_field.line,
-            found: date_field.value.clone(),
-        });
-    }
-    let category = fields
-        .iter()
-        .find(|f| f.key.eq_ignore_ascii_case("Category"))
-        .map(|f| f.value.clone());
-    Ok(Header {
-        title,
-        number,
-        date,
-        category,
-        fields,
-    })
-}
-
 /// The Markdown dialect of an issue (what the web edition renders): the
 /// renderer and the checker both parse with it, so they agree on what is a
 /// table, a footnote or a link.
 pub fn markdown_options() -> pulldown_cmark::Options {
     use pulldown_cmark::Options;
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
-}
-
-/// Parses `YYYY-MM-DD` (exactly that; no times, no other separators).
-pub fn parse_date(value: &str) -> Option<Date> {
-    let format = format_description!("[year]-[month]-[day]");
-    (value.len() == 10)
-        .then(|| Date::parse(value, format).ok())
-        .flatten()
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -43,7 +43,10 @@ fn a_missing_title_names_the_field_and_shows_an_example() {
 
 #[test]
 fn a_missing_number_is_reported_at_the_end_of_the_header() {
-    let err = parse("i.md", &GOOD.replace("Number: 625\n", "")).unwrap_err();
+    let text = GOOD
+        .replace("Number: 625\n", "")
+        .replace("Rust 625", "Rust");
+    let err = parse("i.md", &text).unwrap_err();
     assert_eq!(
         err,
         ParseError::MissingField {
@@ -83,7 +86,8 @@ fn a_malformed_date_names_the_value_and_the_expected_form() {
         "2025-13-01",
         "2025-11-31",
         "12/11/2025",
-        "2025-1-5",
+        "2025-1-32",
+        "2025-001-5",
         "2025-11-12T10:00",
     ] {
         let err = parse("i.md", &GOOD.replace("2025-11-12", bad)).unwrap_err();
@@ -198,6 +202,42 @@ fn text_over_the_size_limit_is_refused_whole() {
     assert!(
         err.to_string()
             .starts_with(&format!("is {size} bytes (4.0 MB), over the 4.0 MB limit")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_number_is_taken_from_a_title_ending_in_one_and_noted() {
+    let text = GOOD
+        .replace("Number: 625\n", "")
+        .replace("Rust 625", "Rust 42");
+    let issue = parse("i.md", &text).unwrap();
+    assert_eq!(issue.header.number.get(), 42);
+    assert_eq!(
+        issue.header.lenient,
+        [crate::model::Leniency::NumberFromTitle { line: 1 }]
+    );
+}
+
+#[test]
+fn an_unpadded_date_is_accepted_and_noted() {
+    let issue = parse("i.md", &GOOD.replace("2025-11-12", "2020-12-2")).unwrap();
+    assert_eq!(issue.header.date.to_string(), "2020-12-02");
+    assert_eq!(
+        issue.header.lenient,
+        [crate::model::Leniency::UnpaddedDate {
+            line: 3,
+            found: "2020-12-2".into()
+        }]
+    );
+    assert_eq!(parse("i.md", GOOD).unwrap().header.lenient, []);
+}
+
+#[test]
+fn a_present_but_bad_number_is_an_error_even_when_the_title_has_one() {
+    let err = parse("i.md", &GOOD.replace("Number: 625", "Number: x")).unwrap_err();
+    assert!(
+        matches!(err, ParseError::BadNumber { line: 2, .. }),
         "{err}"
     );
 }

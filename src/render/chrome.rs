@@ -16,12 +16,15 @@ pub struct Frame<'a> {
     pub web_url: String,
     /// `issue 625 — 12 Nov 2025`
     pub dateline: String,
+    /// The hidden line an inbox shows after the subject.
+    pub preheader: String,
 }
 
 /// The stylesheet, inlined into every element it matches.
 pub const CSS: &str = include_str!("../../email-templates/email.css");
-/// The `@media` rules, kept in a `<style data-css-inline="keep">` block: it
-/// stays where the template puts it, after `<meta charset>`.
+/// The `@media` rules and cosmetic extras, kept in a
+/// `<style data-css-inline="keep">` block: it stays where the template puts
+/// it, after `<meta charset>`.
 pub const MEDIA_CSS: &str = include_str!("../../email-templates/email-media.css");
 
 #[derive(Template)]
@@ -30,6 +33,7 @@ struct HtmlPage<'a> {
     frame: &'a Frame<'a>,
     css: &'static str,
     media_css: &'static str,
+    filler: &'static str,
     content: &'a str,
     unsubscribe: &'static str,
 }
@@ -58,6 +62,7 @@ pub fn html_part(frame: &Frame<'_>, content: &str) -> Result<String, RenderError
         frame,
         css: CSS,
         media_css: MEDIA_CSS,
+        filler: super::preheader::FILLER,
         content,
         unsubscribe: Slot::UnsubscribeUrl.marker(),
     }

@@ -1,14 +1,18 @@
 //! Render an issue into the HTML and plain-text parts of its email.
 //!
-//! The Markdown body is parsed once ([`markdown::parse`]); the HTML part is
-//! pulldown-cmark's HTML inside the askama chrome with its CSS inlined
+//! The Markdown body, without control characters ([`clean`]), is parsed once
+//! ([`markdown::parse`]) and its lists made tight ([`tight`]); the HTML part
+//! is pulldown-cmark's HTML inside the askama chrome with its CSS inlined
 //! ([`chrome`]), and the text part is written from the same events ([`text`]).
 mod chrome;
+mod clean;
 mod html;
 pub mod markdown;
+mod preheader;
 mod sanitize;
 mod strip;
 pub mod text;
+mod tight;
 
 use thiserror::Error;
 
@@ -55,17 +59,20 @@ pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, Rend
         return Err(RenderError::TextWidth(width));
     }
     let header = &issue.header;
-    let parsed = markdown::parse(issue.body());
+    let body = clean::strip_controls(issue.body());
+    let parsed = markdown::parse(&body);
+    let events = tight::tighten(parsed.events);
     let frame = chrome::Frame {
         newsletter: ctx.newsletter,
         subject: expand_pattern(&ctx.newsletter.subject, header),
         web_url: expand_pattern(&ctx.newsletter.web_url, header),
         dateline: dateline(header),
+        preheader: preheader::preheader(header, &events),
     };
-    let safe_events = sanitize::sanitize(&parsed.events);
-    let body_html = html::body_html(&safe_events, issue.body().len() * 3 / 2);
+    let safe_events = sanitize::sanitize(&events);
+    let body_html = html::body_html(&safe_events, body.len() * 3 / 2);
     let html = chrome::html_part(&frame, &body_html)?;
-    let text = chrome::text_part(&frame, &text::body_text(&parsed.events, width))?;
+    let text = chrome::text_part(&frame, &text::body_text(&events, width))?;
     Ok(Rendered {
         subject: frame.subject,
         html,
@@ -112,5 +119,7 @@ pub fn expand_pattern(pattern: &str, header: &Header) -> String {
     out
 }
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod tests;

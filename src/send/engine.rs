@@ -38,9 +38,9 @@ pub async fn run<L: Ledger>(
     stats.recovered.store(recovered, Ordering::Relaxed);
     let concurrency = ctx.settings.concurrency.max(1);
     let breaker = Breaker::new(Thresholds::from_settings(&ctx.settings));
+    lettre::Address::from_str(ctx.message.from_address.as_str())
+        .context("the From address is not usable as an SMTP envelope sender")?;
     let shared = Arc::new(Shared {
-        from: lettre::Address::from_str(ctx.message.from_address.as_str())
-            .context("the From address is not usable as an SMTP envelope sender")?,
         rate: rate::RateLimit::shared(ctx.settings.rate_per_second, runs),
         stop: stop.clone(),
         abort: std::sync::Mutex::new(None),

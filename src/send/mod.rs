@@ -30,7 +30,7 @@ pub use engine::{in_flight_cap, run};
 
 use crate::config::SendSettings;
 pub use crate::domain::RunCounts;
-use crate::domain::{Campaign, CampaignCounts, ContentChange, Lease, Waiting};
+use crate::domain::{Campaign, CampaignCounts, ContentChange, EmailAddress, Lease, Waiting};
 use crate::message::{MessageContext, MessageTemplate};
 use crate::transport::Transport;
 
@@ -42,8 +42,11 @@ pub struct SendContext {
     /// The message, built once.
     pub template: Arc<MessageTemplate>,
     pub message: Arc<MessageContext>,
-    /// The unsubscribe-token key.
+    /// The unsubscribe-token key (it signs the VERP tags too).
     pub secret: Arc<[u8]>,
+    /// `[bounces] address`: each recipient's envelope sender is its VERP
+    /// address; `None`: the From address.
+    pub bounce_address: Option<EmailAddress>,
     pub settings: SendSettings,
     pub transport: Transport,
     /// How progress is shown.

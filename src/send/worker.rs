@@ -18,7 +18,6 @@ use crate::transport::{After, ConnectError, Connection, Delivery, Relay, Transpo
 /// What every worker shares.
 pub struct Shared {
     pub ctx: SendContext,
-    pub from: lettre::Address,
     pub rate: super::rate::RateLimit,
     pub stop: watch::Receiver<bool>,
     /// Set when the run must end early (the relay stayed unreachable, the
@@ -209,10 +208,16 @@ impl Worker {
                 Err(away) => return self.connect_failed(away.reason()),
             }
         }
+        let ctx = &self.shared.ctx;
+        let from = crate::token::verp::envelope_sender(
+            &ctx.secret,
+            ctx.bounce_address.as_ref(),
+            &ctx.message.from_address,
+            Some(ctx.campaign.issue),
+            job.subscriber,
+        );
         let conn = self.conn.as_mut().expect("connected above");
-        let (delivery, after) = conn
-            .send_gated(&self.shared.from, &job.email, &self.buf, gate)
-            .await;
+        let (delivery, after) = conn.send_gated(&from, &job.email, &self.buf, gate).await;
         let delivery = match delivery {
             Delivery::RelayRefused(reply) => {
                 Delivery::RelayRefused(relay.sender_refused(reply).to_string())

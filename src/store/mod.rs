@@ -56,6 +56,7 @@ mod erasure;
 mod history;
 mod identity;
 mod import;
+mod inbound;
 mod open;
 mod row;
 mod sql;
@@ -69,6 +70,7 @@ pub use identity::Merge;
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
+pub use inbound::{Applied, BounceCounts, Received, SoftBounceRule};
 pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};
 pub use subscribers::{AddOutcome, Transition};
 pub use web::{Confirmation, SubscribeRequest, UNSUBSCRIBE_BATCH};

@@ -2,7 +2,9 @@
 //! built from `[bounces] address`, so a bounce that arrives days later
 //! names the campaign and the subscriber without quoting any address.
 //!
-//! The tag is `<issue>-<subscriber id>-<mac>`: the MAC is HMAC-SHA256 over
+//! The tag is `<issue>-<subscriber id>-<mac>`. Mail that is not an issue
+//! to a subscriber has a tag too: a test send (`send --test`) names
+//! subscriber 0, and a confirmation email from `serve` names issue 0. The MAC is HMAC-SHA256 over
 //! a VERP-only purpose, the issue and the id, keyed with the web secret
 //! (like the unsubscribe tokens), truncated to 96 bits and written in
 //! lowercase hex, because some mail systems lowercase the local part of an
@@ -28,17 +30,67 @@ const MAX_TAG_LEN: usize = 64;
 /// What a genuine tag identifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerpTag {
-    pub issue: IssueNumber,
+    /// The issue; `None` for a confirmation email (issue 0 in the tag).
+    pub issue: Option<IssueNumber>,
+    /// The subscriber; [`TEST_SEND`] for a test send.
     pub subscriber: SubscriberId,
 }
 
+/// The subscriber id in the tags of test sends (no subscriber has it).
+pub const TEST_SEND: i64 = 0;
+
+/// What a tagged message was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mailing {
+    /// An issue sent to a subscriber by `mailroom send`.
+    Campaign(IssueNumber, SubscriberId),
+    /// `mailroom send --test` of an issue.
+    TestSend(IssueNumber),
+    /// A confirmation email (double opt-in) from `serve`.
+    Confirmation(SubscriberId),
+}
+
+impl VerpTag {
+    /// What the tagged message was.
+    pub fn mailing(self) -> Mailing {
+        match self.issue {
+            None => Mailing::Confirmation(self.subscriber),
+            Some(issue) if self.subscriber.get() == TEST_SEND => Mailing::TestSend(issue),
+            Some(issue) => Mailing::Campaign(issue, self.subscriber),
+        }
+    }
+}
+
 /// The tag for (`issue`, `subscriber`), signed with `secret`.
-pub fn tag(secret: &[u8], issue: IssueNumber, subscriber: SubscriberId) -> String {
+pub fn tag(secret: &[u8], issue: Option<IssueNumber>, subscriber: SubscriberId) -> String {
     let mac: String = mac(secret, issue, subscriber)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{}-{}-{mac}", issue.get(), subscriber.get())
+    format!(
+        "{}-{}-{mac}",
+        issue.map_or(0, IssueNumber::get),
+        subscriber.get()
+    )
+}
+
+/// The envelope sender (MAIL FROM) of one message: the VERP address for
+/// `issue` and `subscriber` when `[bounces] address` is set, else `from`.
+pub fn envelope_sender(
+    secret: &[u8],
+    bounce: Option<&EmailAddress>,
+    from: &EmailAddress,
+    issue: Option<IssueNumber>,
+    subscriber: SubscriberId,
+) -> lettre::Address {
+    let address = match bounce {
+        Some(b) => address(secret, b, issue, subscriber),
+        None => from.clone(),
+    };
+    address
+        .as_str()
+        .parse()
+        .expect("an EmailAddress is a valid SMTP address")
 }
 
 /// The envelope sender for one recipient: `bounce`'s local part, `+`, the
@@ -48,7 +100,7 @@ pub fn tag(secret: &[u8], issue: IssueNumber, subscriber: SubscriberId) -> Strin
 pub fn address(
     secret: &[u8],
     bounce: &EmailAddress,
-    issue: IssueNumber,
+    issue: Option<IssueNumber>,
     subscriber: SubscriberId,
 ) -> EmailAddress {
     let (local, domain) = split(bounce);
@@ -83,7 +135,7 @@ pub fn parse_tag(keys: &Keyring, tag: &str) -> Option<VerpTag> {
         return None;
     }
     let mut parts = tag.split('-');
-    let issue = IssueNumber::new(number(parts.next()?)?.try_into().ok()?)?;
+    let issue = IssueNumber::new(number(parts.next()?)?.try_into().ok()?);
     let subscriber = SubscriberId::new(number(parts.next()?)?);
     let given = hex(parts.next()?)?;
     if parts.next().is_some() {
@@ -124,12 +176,12 @@ fn hex(text: &str) -> Option<[u8; MAC_LEN]> {
     Some(out)
 }
 
-fn mac(secret: &[u8], issue: IssueNumber, subscriber: SubscriberId) -> [u8; MAC_LEN] {
+fn mac(secret: &[u8], issue: Option<IssueNumber>, subscriber: SubscriberId) -> [u8; MAC_LEN] {
     let mut m =
         <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC accepts keys of any length");
     m.update(b"mailroom-verp-v1");
     m.update(&[0]);
-    m.update(&issue.get().to_be_bytes());
+    m.update(&issue.map_or(0, IssueNumber::get).to_be_bytes());
     m.update(&subscriber.get().to_be_bytes());
     let full = m.finalize().into_bytes();
     let mut out = [0; MAC_LEN];
@@ -153,8 +205,8 @@ mod tests {
         EmailAddress::parse("bounces@bounces.example.org").unwrap()
     }
 
-    fn n(i: u32) -> IssueNumber {
-        IssueNumber::new(i).unwrap()
+    fn n(i: u32) -> Option<IssueNumber> {
+        IssueNumber::new(i)
     }
 
     #[test]
@@ -171,6 +223,22 @@ mod tests {
                 issue: n(625),
                 subscriber: SubscriberId::new(1234)
             }
+        );
+    }
+
+    #[test]
+    fn test_sends_and_confirmations_have_tags_of_their_own() {
+        let test = address(KEY, &bounce(), n(7), SubscriberId::new(TEST_SEND));
+        let got = parse_address(&keys(), &bounce(), test.as_str()).unwrap();
+        assert_eq!(got.mailing(), Mailing::TestSend(n(7).unwrap()));
+        let confirm = address(KEY, &bounce(), None, SubscriberId::new(9));
+        let got = parse_address(&keys(), &bounce(), confirm.as_str()).unwrap();
+        assert_eq!(got.mailing(), Mailing::Confirmation(SubscriberId::new(9)));
+        let campaign = address(KEY, &bounce(), n(7), SubscriberId::new(9));
+        let got = parse_address(&keys(), &bounce(), campaign.as_str()).unwrap();
+        assert_eq!(
+            got.mailing(),
+            Mailing::Campaign(n(7).unwrap(), SubscriberId::new(9))
         );
     }
 

@@ -34,7 +34,9 @@ pub struct Mailer {
 struct Letter {
     name: String,
     from: Mailbox,
-    envelope_from: lettre::Address,
+    /// `[bounces] address` (each confirmation gets its VERP address) and
+    /// the key that signs the tags; without it, the From address.
+    bounce: Option<(EmailAddress, Vec<u8>)>,
     days: u32,
     dkim: Option<crate::message::dkim::Signer>,
 }
@@ -45,9 +47,17 @@ impl Mailer {
         let route = Transport::from_settings(settings, "confirm")?;
         let from = Mailbox::from_str(&settings.newsletter.from)
             .with_context(|| format!("`[newsletter] from` is `{}`", settings.newsletter.from))?;
+        let bounce = match settings.bounces.mailbox()? {
+            Some(b) => Some((
+                b,
+                crate::token::load_secret(&settings.web)?
+                    .ok_or_else(crate::token::missing_secret)?,
+            )),
+            None => None,
+        };
         let letter = Letter {
             name: settings.newsletter.name.clone(),
-            envelope_from: from.email.clone(),
+            bounce,
             from,
             days: settings.web.confirm_token_days,
             dkim: crate::message::dkim::Signer::from_settings(&settings.dkim)?,
@@ -69,9 +79,13 @@ impl Mailer {
 
 async fn deliver(route: &Transport, letter: &Letter, job: &Job, bytes: &[u8]) -> Delivery {
     let name = format!("{}-{}", job.id, crate::domain::now().unix_timestamp());
-    route
-        .send_one(&letter.envelope_from, &job.to, &name, bytes)
-        .await
+    let from = match &letter.bounce {
+        Some((bounce, secret)) => {
+            crate::token::verp::envelope_sender(secret, Some(bounce), bounce, None, job.id)
+        }
+        None => letter.from.email.clone(),
+    };
+    route.send_one(&from, &job.to, &name, bytes).await
 }
 
 impl Letter {

@@ -18,6 +18,7 @@ mod metrics_access;
 pub mod metrics_labels;
 mod ops;
 pub mod pages;
+pub mod preview;
 mod server;
 mod subscribe;
 

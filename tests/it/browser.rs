@@ -11,7 +11,7 @@ use crate::common::{render, seed, settings};
 use mailroom::model::Slot;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const PHONE: u32 = 375;
+pub(crate) const PHONE: u32 = 375;
 
 /// What the probe page reports about the email inside its iframe.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ struct Measure {
 /// everything has loaded, runs `script` (with `w`, `d` and `e` the frame's
 /// window, document and root element) and writes the string it evaluates
 /// to into `<pre id="probe">`.
-fn framed(email: &str, width: u32, script: &str) -> String {
+pub(crate) fn framed(email: &str, width: u32, script: &str) -> String {
     let srcdoc = email.replace('&', "&amp;").replace('"', "&quot;");
     format!(
         r#"<!DOCTYPE html><html><body style="margin:0">
@@ -72,7 +72,7 @@ fn measure(page: &str, dark: bool, dir: &Path) -> Measure {
 
 /// Loads `page` in headless chromium; the text its script wrote into
 /// `<pre id="probe">`.
-fn probe(page: &str, dark: bool, dir: &Path) -> String {
+pub(crate) fn probe(page: &str, dark: bool, dir: &Path) -> String {
     let mode = if dark { "dark" } else { "light" };
     let file = dir.join(format!("probe-{mode}.html"));
     let dom_file = dir.join(format!("dom-{mode}.html"));
@@ -127,7 +127,7 @@ fn wait_with_deadline(mut child: std::process::Child, limit: Duration) {
 }
 
 /// `rgb(r, g, b)` → relative brightness in 0..=1.
-fn brightness(css: &str) -> f64 {
+pub(crate) fn brightness(css: &str) -> f64 {
     let channels: Vec<f64> = css
         .trim_start_matches("rgba(")
         .trim_start_matches("rgb(")
@@ -154,7 +154,7 @@ fn email_html(prefix: &str) -> String {
 #[test]
 fn finished_issues_do_not_overflow_a_375px_phone() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for prefix in ["000", "001", "003"] {
+    for prefix in crate::common::SEEDS {
         let m = measure(&probe_page(&email_html(prefix), PHONE), false, dir.path());
         assert_eq!(
             m.client_width, PHONE,

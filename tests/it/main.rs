@@ -4,8 +4,12 @@
 mod common;
 mod support;
 
+mod bounces;
+mod bounces_mta;
 mod browser;
+mod browser_email;
 mod check_cli;
+mod check_rules;
 mod check_seeds;
 mod cli_tools;
 mod config_cli;
@@ -18,8 +22,10 @@ mod people_store;
 mod pipeline_props;
 mod pipes;
 mod postgres;
+mod preview;
 mod render;
 mod render_cli;
+mod render_controls;
 mod send_breaker;
 mod send_changes;
 mod send_cli;

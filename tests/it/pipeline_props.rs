@@ -168,6 +168,8 @@ fn pipeline(settings: &Settings, text: &[u8]) {
     // style attribute hides anything.
     // (Attribute values are left out: a code block's info string may be
     // `<style>`, which becomes `class="language-<style>"`.)
+    // (The chrome's hidden preheader and Outlook-only block are left out.)
+    let html = crate::common::without_chrome_extras(&html);
     let values = regex::Regex::new(r#"="[^"]*""#).unwrap();
     let tags_only = values.replace_all(&html, "=\"\"");
     assert_eq!(tags_only.matches("<style").count(), 1, "{html:.2000}");

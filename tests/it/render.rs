@@ -1,7 +1,7 @@
 //! The render stage on the real seed issues: snapshots of both parts, links,
 //! comments, wrapping and size.
 
-use crate::common::{SEEDS, render, seed, settings};
+use crate::common::{SEEDS, render, seed, settings, without_chrome_extras};
 use mailroom::model::Slot;
 use unicode_width::UnicodeWidthStr;
 
@@ -94,7 +94,8 @@ fn no_html_comment_text_reaches_either_part() {
         let lines = comment_lines(issue.body());
         assert!(!lines.is_empty(), "seed {prefix} has comments to hide");
         let rendered = render(&issue);
-        for part in [&rendered.html, &rendered.text] {
+        let html = without_chrome_extras(&rendered.html);
+        for part in [&html, &rendered.text] {
             assert!(
                 !part.contains("<!--") && !part.contains("-->"),
                 "seed {prefix}"
@@ -144,19 +145,76 @@ fn both_parts_carry_the_unsubscribe_marker() {
             rendered.html.contains(&format!("href=\"{marker}\"")),
             "seed {prefix}"
         );
-        assert!(rendered.text.lines().any(|l| l == marker), "seed {prefix}");
+        assert!(
+            rendered.text.lines().any(|l| l == format!("<{marker}>")),
+            "seed {prefix}"
+        );
     }
 }
 
+/// The HTML bytes of TWiR's own email for each seed: its Pelican
+/// `newsletter` theme (rust-lang/this-week-in-rust, `themes/newsletter`)
+/// rendered by Pelican 4 and inlined by juice, as its editors do today;
+/// measured once and recorded here, since the theme is not ours
+/// to ship.
+const TWIR_HTML_BYTES: [(&str, usize); 5] = [
+    ("000", 78_100),
+    ("001", 80_618),
+    ("002", 51_396),
+    ("003", 87_416),
+    ("004", 52_224),
+];
+
 #[test]
-fn issue_625_html_stays_within_three_quarters_of_twirs_current_size() {
-    let html = render(&seed("000")).html;
-    assert!(html.len() <= 62 * 1024, "{} bytes", html.len());
-    for prefix in SEEDS {
+fn every_seed_stays_within_60_percent_of_twirs_html_and_under_gmails_clip() {
+    for (prefix, twir) in TWIR_HTML_BYTES {
         let size = render(&seed(prefix)).html.len();
+        assert!(
+            size * 100 <= twir * 60,
+            "seed {prefix}: {size} bytes is {:.1}% of TWiR's {twir}",
+            size as f64 * 100.0 / twir as f64
+        );
         assert!(
             size < settings().render.html_size_budget,
             "seed {prefix}: {size} bytes"
         );
+    }
+}
+
+/// The opening tags named `name` in `html`.
+fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let open = format!("<{name}");
+    html.match_indices(&open)
+        .map(|(i, _)| &html[i..i + html[i..].find('>').unwrap_or(0) + 1])
+        .filter(|t| t[open.len()..].starts_with([' ', '>']))
+        .collect()
+}
+
+#[test]
+fn every_link_of_every_seed_carries_its_colour_inline() {
+    for prefix in SEEDS {
+        let html = render(&seed(prefix)).html;
+        let links = tags(&html, "a");
+        assert!(links.len() > 100, "seed {prefix}");
+        for link in links {
+            assert!(
+                link.contains(r#"style="color:#b41""#),
+                "seed {prefix}: {link}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_seeds_lists_are_tight_and_their_inline_code_has_a_background() {
+    for prefix in SEEDS {
+        let html = render(&seed(prefix)).html;
+        assert!(
+            !html.contains("<li><p>") && !html.contains("<li>\n<p>"),
+            "seed {prefix}"
+        );
+        for code in tags(&html, "code") {
+            assert!(code.contains("background:"), "seed {prefix}: {code}");
+        }
     }
 }

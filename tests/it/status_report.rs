@@ -248,13 +248,13 @@ fn recipients_are_listed_with_their_replies_as_csv_json_and_a_table() {
 
     let csv = stdout(&p, &["status", "620", "--recipients", "--format", "csv"]);
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "email,state,attempts,updated_at,reply");
+    assert_eq!(rows[0], "email,state,attempts,updated_at,reply,late_bounce");
     assert_eq!(rows.len(), 6, "{csv}");
     assert!(
         rows[1].starts_with(&format!("{},failed,1,", email(1))),
         "{csv}"
     );
-    assert!(rows[1].ends_with(&format!("550 5.1.1 <{}>: User unknown", email(1))));
+    assert!(rows[1].ends_with(&format!("550 5.1.1 <{}>: User unknown,", email(1))));
     assert!(
         rows[5].starts_with(&format!("{},sent,1,", email(5))),
         "{csv}"

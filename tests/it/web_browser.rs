@@ -3,81 +3,15 @@
 //! receive an issue, unsubscribe from its link, and be skipped next time.
 //! Everything is real: `mailroom serve`, SQLite, Postfix's smtp-sink.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::chromium::Driver;
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port};
 use crate::common::web::{self, Server, confirm_link, show};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 const READER: &str = "browser.reader@example.com";
-
-/// A chromedriver on a free loopback port; killed on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        for tool in [CHROMEDRIVER, CHROMIUM] {
-            assert!(
-                std::path::Path::new(tool).exists(),
-                "`{tool}` is missing; run scripts/test, which installs chromium and chromium-driver"
-            );
-        }
-        let port = free_port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `{CHROMEDRIVER}`: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Driver { child, port }
-    }
-
-    async fn browser(&self, profile: &std::path::Path) -> Client {
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=500,900",
-        ]
-        .map(String::from)
-        .into_iter()
-        .chain([format!("--user-data-dir={}", profile.display())])
-        .collect::<Vec<_>>();
-        let caps = serde_json::json!({
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args }
-        });
-        ClientBuilder::native()
-            .capabilities(caps.as_object().unwrap().clone())
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Waits until the sink holds a message for `to` whose subject contains
 /// `subject`, and returns it.

@@ -14,6 +14,10 @@
 # then:  postfix -c BASE/etc start      |  postfix -c BASE/etc stop
 #        dovecot -c BASE/dovecot.conf    |  dovecot -c BASE/dovecot.conf stop
 # IMAP login: any user name, password "preview"; mailbox = BASE/vmail/preview (Maildir)
+# bounces.test, when listed in DOMAINS, is a bounce domain: bounces@ and
+# bounces+TAG@ go to BASE/vmail/bounces (a Maildir); any other user there is
+# unknown, accepted at RCPT and then bounced with a real DSN (5.1.1) to the
+# envelope sender.
 set -e
 BASE=${1:-${TMPDIR:-/tmp}/mailroom-anchor-smtp/mta}
 SMTP_PORT=${2:-2525}
@@ -59,7 +63,10 @@ smtpd_relay_restrictions = reject_unauth_destination
 smtpd_recipient_restrictions = reject_unauth_destination
 virtual_mailbox_domains = $DOMAINS
 virtual_mailbox_base = $BASE/vmail
-virtual_mailbox_maps = static:preview/
+virtual_mailbox_maps = regexp:$BASE/etc/vmailbox
+recipient_delimiter = +
+# accept unknown users (of bounces.test) at RCPT: the DSN comes later
+smtpd_reject_unlisted_recipient = no
 virtual_uid_maps = static:$VUID
 virtual_gid_maps = static:$VGID
 virtual_mailbox_limit = 0
@@ -72,6 +79,11 @@ smtpd_tls_cert_file = $BASE/etc/cert.pem
 smtpd_tls_key_file = $BASE/etc/key.pem
 smtpd_tls_loglevel = 1
 smtp_tls_security_level = none
+EOF
+
+cat > "$BASE/etc/vmailbox" <<'EOF'
+/^bounces(\+[^@]*)?@bounces\.test$/ bounces/
+!/@bounces\.test$/ preview/
 EOF
 
 cat > "$BASE/etc/master.cf" <<EOF

@@ -395,6 +395,7 @@ async fn deliver_leased(
         template: Arc::new(template),
         message: Arc::new(message),
         secret: Arc::from(secret),
+        bounce_address: settings.bounces.mailbox()?,
         settings: settings.send.clone(),
         transport,
         progress: match args.report.unwrap_or(args.format) {

@@ -31,8 +31,23 @@ pub async fn run(
         Transport::Smtp(relay) => Some(relay.connect().await?),
         Transport::Outbox(_) | Transport::Discard => None,
     };
-    let from = lettre::Address::from_str(ctx.from_address.as_str())
+    lettre::Address::from_str(ctx.from_address.as_str())
         .context("the From address is not usable as an SMTP envelope sender")?;
+    // A bounce of a test send names the issue and no subscriber.
+    let bounce = settings.bounces.mailbox()?;
+    let secret = match &bounce {
+        Some(_) => {
+            crate::token::load_secret(&settings.web)?.ok_or_else(crate::token::missing_secret)?
+        }
+        None => Vec::new(),
+    };
+    let from = crate::token::verp::envelope_sender(
+        &secret,
+        bounce.as_ref(),
+        &ctx.from_address,
+        Some(p.issue.header.number),
+        crate::domain::SubscriberId::new(crate::token::verp::TEST_SEND),
+    );
     let mut failed = 0;
     for (i, addr) in recipients.into_iter().enumerate() {
         let mut slots = RecipientSlots::new(&ctx, p.issue.header.number, addr.clone(), TEST_TOKEN)?;

@@ -121,6 +121,7 @@ pub async fn gather(
         rate_per_sec: history.pace.rate(),
         failures: failure_groups(store, c).await?,
         content_changes: store.content_changes(c.id).await?,
+        bounces: super::bounces::BounceReport::new(store.bounce_counts(c.id.get()).await?, &counts),
         counts,
         failed,
         waiting,

@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::store::Store;
 
+mod bounces;
 mod gather;
 mod recipients;
 mod text;
@@ -133,6 +134,8 @@ pub struct StatusReport {
     pub failures: Vec<FailureGroup>,
     /// Changes of the issue accepted mid-campaign, oldest first.
     pub content_changes: Vec<ContentChange>,
+    /// Hard and soft bounces and complaints (late ones included).
+    pub bounces: bounces::BounceReport,
 }
 
 /// A run sending the campaign now.

@@ -25,7 +25,14 @@ pub async fn list(
         Format::Table => Sink::Table(out),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["email", "state", "attempts", "updated_at", "reply"])?;
+            w.write_record([
+                "email",
+                "state",
+                "attempts",
+                "updated_at",
+                "reply",
+                "late_bounce",
+            ])?;
             Sink::Csv(Box::new(w))
         }
         Format::Json => Sink::Json(JsonArray::new(out)),
@@ -60,8 +67,14 @@ impl<W: Write> Sink<W> {
         match self {
             Sink::Table(w) => writeln!(
                 w,
-                "{:<40} {:<8} {:>2}  {}",
-                r.email, r.state, r.attempts, r.reply
+                "{:<40} {:<8} {:>2}  {}{}",
+                r.email,
+                r.state,
+                r.attempts,
+                r.reply,
+                r.late_bounce
+                    .as_ref()
+                    .map_or(String::new(), |b| format!("; bounced later: {b}"))
             )?,
             Sink::Csv(w) => w.write_record([
                 r.email.as_str(),
@@ -69,6 +82,7 @@ impl<W: Write> Sink<W> {
                 &r.attempts.to_string(),
                 &time_text(r.updated_unix_ms),
                 &r.reply,
+                r.late_bounce.as_deref().unwrap_or_default(),
             ])?,
             Sink::Json(a) => a.push(&json!({
                 "email": r.email,
@@ -76,6 +90,7 @@ impl<W: Write> Sink<W> {
                 "attempts": r.attempts,
                 "updated_at": time_text(r.updated_unix_ms),
                 "reply": r.reply,
+                "late_bounce": r.late_bounce,
             }))?,
         }
         Ok(())

@@ -46,6 +46,10 @@ pub fn print(r: &StatusReport) -> anyhow::Result<()> {
     if c.failed > 0 {
         outln!("  failed: {}", failed_line(r))?;
     }
+    outln!("  bounces and complaints: {}", r.bounces.line())?;
+    for w in &r.bounces.warnings {
+        crate::output::warning!("issue {}: {w}", r.issue);
+    }
     if r.sending_secs > 0.0 {
         outln!(
             "  sending time: {}, {} (sent or failed per second sending, over all runs)",

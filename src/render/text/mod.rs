@@ -1,6 +1,8 @@
 //! The plain-text part, built from the Markdown events (not by scraping the
 //! HTML): headings underlined or `#`-prefixed, lists indented, quotes behind
-//! `> `, every link as `text <url>`, wrapped at the configured width.
+//! `> `, every link as `text <url>`, bold as `*bold*`, italics as `_it_`,
+//! wrapped at the configured width. A heading that is one link reads as the
+//! heading followed by its `<url>`.
 mod page;
 mod table;
 mod wrap;
@@ -36,6 +38,9 @@ struct Writer {
     inline: String,
     links: Vec<Link>,
     heading: Option<HeadingLevel>,
+    /// The heading's link so far, while the whole heading may be that link:
+    /// its URL and where its text ends in `inline`.
+    heading_link: Option<(String, usize)>,
     code: Option<String>,
     table: Option<Table>,
     raw: strip::HtmlText,
@@ -49,6 +54,7 @@ impl Writer {
             inline: String::new(),
             links: Vec::new(),
             heading: None,
+            heading_link: None,
             code: None,
             table: None,
             raw: strip::HtmlText::default(),
@@ -96,8 +102,9 @@ impl Writer {
     fn start(&mut self, tag: &Tag<'_>) {
         match tag {
             Tag::Emphasis => self.inline.push('_'),
+            Tag::Strong => self.inline.push('*'),
             Tag::Strikethrough => self.inline.push_str("~~"),
-            Tag::Strong | Tag::Superscript | Tag::Subscript => {}
+            Tag::Superscript | Tag::Subscript => {}
             Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. } => self.links.push(Link {
                 url: dest_url.replace(' ', "%20"),
                 start: self.inline.len(),
@@ -144,8 +151,9 @@ impl Writer {
     fn end(&mut self, tag: TagEnd) {
         match tag {
             TagEnd::Emphasis => self.inline.push('_'),
+            TagEnd::Strong => self.inline.push('*'),
             TagEnd::Strikethrough => self.inline.push_str("~~"),
-            TagEnd::Strong | TagEnd::Superscript | TagEnd::Subscript => {}
+            TagEnd::Superscript | TagEnd::Subscript => {}
             TagEnd::Link | TagEnd::Image => self.end_link(),
             TagEnd::TableCell => {
                 let text = std::mem::take(&mut self.inline);
@@ -206,6 +214,14 @@ impl Writer {
         let Some(link) = self.links.pop() else { return };
         let text = self.inline[link.start..].trim();
         let same = text == link.url || link.url.strip_prefix("mailto:") == Some(text);
+        let opens_heading = self.heading.is_some()
+            && self.links.is_empty()
+            && self.heading_link.is_none()
+            && self.inline[..link.start].trim().is_empty();
+        if opens_heading && !same && !text.is_empty() {
+            self.heading_link = Some((link.url, self.inline.len()));
+            return;
+        }
         if same || text.is_empty() {
             self.inline.truncate(link.start);
         } else {
@@ -218,8 +234,17 @@ impl Writer {
 
     fn end_heading(&mut self) {
         let level = self.heading.take().unwrap_or(HeadingLevel::H3);
+        let mut url = None;
+        if let Some((link, end)) = self.heading_link.take() {
+            if self.inline[end..].trim().is_empty() {
+                url = Some(link);
+            } else {
+                // More words follow the link: it is an ordinary link.
+                self.inline.insert_str(end, &format!(" <{link}>"));
+            }
+        }
         let text = std::mem::take(&mut self.inline).replace('\n', " ");
-        self.page.write_heading(level, &text);
+        self.page.write_heading(level, &text, url.as_deref());
     }
 
     /// Writes the pending inline text as a wrapped paragraph.

@@ -108,9 +108,11 @@ impl Page {
         }
     }
 
-    /// `=`/`-` underlines for levels 1 and 2, `###` prefixes below.
-    pub fn write_heading(&mut self, level: HeadingLevel, text: &str) {
-        let (first, rest) = self.prefixes();
+    /// `=`/`-` underlines for levels 1 and 2, `###` prefixes below. A
+    /// heading's `url` follows its text on the same line when it fits, else
+    /// on a line of its own.
+    pub fn write_heading(&mut self, level: HeadingLevel, text: &str, url: Option<&str>) {
+        let (outer, inner) = self.prefixes();
         let underline = match level {
             HeadingLevel::H1 => Some('='),
             HeadingLevel::H2 => Some('-'),
@@ -118,22 +120,32 @@ impl Page {
         };
         let hashes = "#".repeat(level as usize);
         let (first, rest) = match underline {
-            Some(_) => (first, rest),
+            Some(_) => (outer, inner.clone()),
             None => (
-                format!("{first}{hashes} "),
-                format!("{rest}{:1$} ", "", hashes.len()),
+                format!("{outer}{hashes} "),
+                format!("{inner}{:1$} ", "", hashes.len()),
             ),
         };
-        let lines = wrap(text.trim(), self.width, &first, &rest);
+        let mut lines = wrap(text.trim(), self.width, &first, &rest);
         let longest = lines
             .iter()
             .map(|l| l.width().saturating_sub(rest.width()))
             .max();
+        if let Some(url) = url {
+            let url = format!("<{url}>");
+            match lines.last_mut() {
+                Some(last) if last.width() + 1 + url.width() <= self.width => {
+                    last.push(' ');
+                    last.push_str(&url);
+                }
+                _ => lines.push(format!("{inner}{url}")),
+            }
+        }
         for line in &lines {
             self.write_line(line);
         }
         if let (Some(c), Some(n)) = (underline, longest) {
-            let rule = format!("{rest}{}", c.to_string().repeat(n.min(self.width)));
+            let rule = format!("{inner}{}", c.to_string().repeat(n.min(self.width)));
             self.write_line(&rule);
         }
     }

@@ -24,7 +24,7 @@ fn lists_are_indented_and_nested_ones_deeper() {
     let out = text(md, 72);
     assert_eq!(
         out,
-        "Intro.\n\n  * 2025-11-12 | Boulder <https://a.example/>\n    - Talk <https://b.example/>\n  * second\n"
+        "Intro.\n\n  * 2025-11-12 | Boulder <https://a.example/>\n    - *Talk* <https://b.example/>\n  * second\n"
     );
 }
 
@@ -61,10 +61,10 @@ fn code_spans_keep_backticks_and_code_blocks_are_indented() {
 }
 
 #[test]
-fn emphasis_is_marked_and_strong_is_plain() {
+fn emphasis_is_marked_with_underscores_and_strong_with_stars() {
     assert_eq!(
         text("caution *on* the **arm**\n", 72),
-        "caution _on_ the arm\n"
+        "caution _on_ the *arm*\n"
     );
 }
 
@@ -136,4 +136,31 @@ fn deep_nesting_indents_at_most_half_the_width() {
         out.len(),
         md.len()
     );
+}
+
+#[test]
+fn a_linked_heading_is_followed_by_its_url_when_it_fits() {
+    let out = text(
+        "##### [Cargo](https://github.com/rust-lang/cargo/pulls)\n",
+        72,
+    );
+    assert_eq!(
+        out,
+        "##### Cargo <https://github.com/rust-lang/cargo/pulls>\n"
+    );
+    let out = text("## [Jobs](https://j.example/)\n", 72);
+    assert_eq!(out, "Jobs <https://j.example/>\n----\n");
+}
+
+#[test]
+fn a_linked_heading_too_long_for_its_url_puts_the_url_on_the_next_line() {
+    let url = "https://github.com/rust-lang/rust/issues?q=is%3Aopen+label%3Afinal-comment-period";
+    let out = text(&format!("##### [Rust]({url})\n"), 72);
+    assert_eq!(out, format!("##### Rust\n<{url}>\n"));
+}
+
+#[test]
+fn a_heading_with_words_after_its_link_keeps_the_url_inline() {
+    let out = text("### [Rust](https://r.example/) Compiler Performance\n", 72);
+    assert_eq!(out, "### Rust <https://r.example/> Compiler Performance\n");
 }

@@ -59,7 +59,8 @@ impl Store {
         };
         let sql = format!(
             "SELECT d.id, s.email, d.state, d.attempts, d.updated_at, \
-             COALESCE(d.last_reply, '') AS reply \
+             COALESCE(d.last_reply, '') AS reply, \
+             d.dsn_status || COALESCE(' ' || d.dsn_diagnostic, '') AS late_bounce \
              FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
              WHERE d.campaign_id = $1 AND d.id > $2{filter} ORDER BY d.id LIMIT $3"
         );
@@ -82,6 +83,7 @@ impl Store {
                             attempts: u32::try_from(r.int("attempts")?).unwrap_or(0),
                             updated_unix_ms: r.int("updated_at")?,
                             reply: r.text("reply")?,
+                            late_bounce: r.opt_text("late_bounce")?,
                         },
                     ))
                 })

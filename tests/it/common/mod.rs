@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+pub mod chromium;
 pub mod db;
 pub mod dkim;
 pub mod mta;
@@ -53,4 +54,29 @@ pub fn render(issue: &Issue) -> Rendered {
     let settings = settings();
     let ctx = RenderContext::new(&settings);
     render_issue(issue, &ctx).expect("seed renders")
+}
+
+/// `html` without the chrome's own parts that a check of the issue's
+/// content must not see: Outlook's conditional comments (`<!--[if mso]>…`)
+/// and the hidden preheader.
+pub fn without_chrome_extras(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    loop {
+        let mso = rest.find("<!--[if mso]>");
+        let pre = rest.find("<div class=\"preheader\"");
+        let (start, end_marker) = match (mso, pre) {
+            (Some(m), Some(p)) if p < m => (p, "</div>"),
+            (Some(m), _) => (m, "<![endif]-->"),
+            (None, Some(p)) => (p, "</div>"),
+            (None, None) => break,
+        };
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find(end_marker)
+            .map_or(rest.len(), |e| start + e + end_marker.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }

@@ -39,7 +39,7 @@ impl Mta {
         let base = dir.path().join("mta");
         let (smtp_port, smtps_port, imap_port) = (free_port(), free_port(), free_port());
         let ports = [smtp_port, imap_port].map(|p| p.to_string());
-        let domains = "example.test preview.test".to_owned();
+        let domains = "example.test preview.test bounces.test".to_owned();
         let setup = [&ports[0], &ports[1], &domains, &smtps_port.to_string()].map(|s| s.clone());
         script("mta_setup.sh", &base, &setup);
         let mta = Mta {
@@ -65,6 +65,12 @@ impl Mta {
             .filter_map(|d| std::fs::read_dir(self.base.join("vmail/preview").join(d)).ok())
             .map(|entries| entries.count())
             .sum()
+    }
+
+    /// The bounce domain's Maildir (`bounces@bounces.test` and its VERP
+    /// addresses); mail to any other user of `bounces.test` bounces.
+    pub fn bounce_maildir(&self) -> PathBuf {
+        self.base.join("vmail/bounces")
     }
 
     /// Waits until at least `n` messages are in the Maildir.
