@@ -194,6 +194,8 @@ pub(crate) fn with_store<T>(
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let store = crate::store::Store::open(&settings.database).await?;
+        let store = with_erasure_keys(store, settings);
+        report_merges(&store);
         let result = work(&store).await;
         store.close().await;
         result
@@ -208,10 +210,46 @@ pub(crate) fn with_new_store<T>(
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let store = init::open_or_create(settings).await?;
+        let store = with_erasure_keys(store, settings);
+        report_merges(&store);
         let result = work(&store).await;
         store.close().await;
         result
     })
+}
+
+/// The store, able to recognise erased addresses when the token secret
+/// is set (without it, a store holding erasures refuses to add anyone).
+fn with_erasure_keys(store: crate::store::Store, settings: &Settings) -> crate::store::Store {
+    match crate::token::Keyring::load(&settings.web) {
+        Ok(keys) => store.with_erasure_keys(&keys),
+        Err(_) => store,
+    }
+}
+
+/// Tells the user which subscribers opening the store merged (the first
+/// open after the upgrade that made addresses case-insensitive).
+pub(crate) fn report_merges(store: &crate::store::Store) {
+    use crate::output::{note, plural};
+    let merged = store.merged();
+    if merged.is_empty() {
+        return;
+    }
+    let folded: usize = merged.iter().map(|m| m.merged.len()).sum();
+    note!(
+        "store: merged {} into the subscriber with the same address (letter case and the \
+         spelling of a domain no longer matter; histories kept):",
+        plural(folded as u64, "subscriber")
+    );
+    for m in merged {
+        let others = m
+            .merged
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        note!("  `{}` ← {others}, now `{}`", m.kept, m.status);
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

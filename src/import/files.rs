@@ -80,7 +80,8 @@ impl Input {
     }
 
     /// The format: Mailchimp for a zip or a CSV whose first line names an
-    /// `Email Address` column, plain otherwise.
+    /// `Email Address` column, mailroom's export for a JSON array, plain
+    /// otherwise (which recognises mailroom's CSV export by its header).
     pub fn detect_format(&self) -> anyhow::Result<Format> {
         if matches!(self.kind, Kind::Zip(..)) {
             return Ok(Format::Mailchimp);
@@ -92,8 +93,14 @@ impl Input {
             .take(64 * 1024)
             .read_until(b'\n', &mut first)
             .with_context(|| format!("cannot read `{}`", self.path.display()))?;
-        let mailchimp = String::from_utf8_lossy(&first).contains("Email Address");
-        Ok(if mailchimp {
+        let first = String::from_utf8_lossy(&first);
+        let first = first.trim_start_matches('\u{feff}').trim_start();
+        Ok(if first.starts_with('[') {
+            Format::Mailroom
+        } else if first.contains("Email Address")
+            && (matches!(self.kind, Kind::Zip(..))
+                || status_from_file_name(&file_name(&self.path)).is_some())
+        {
             Format::Mailchimp
         } else {
             Format::Plain

@@ -14,10 +14,12 @@ pub mod files;
 mod framing;
 mod lines;
 mod mailchimp;
+mod mailroom;
 mod plain;
 mod rows;
 
 pub use framing::{MAX_FIELD_BYTES, MAX_ROW_BYTES, MAX_ROW_LINES};
+pub use mailroom::CSV_HEADER as EXPORT_CSV_HEADER;
 pub use rows::CsvRows;
 
 /// The layout of an import file.
@@ -26,8 +28,13 @@ pub enum Format {
     /// A Mailchimp audience export: a zip of `subscribed_*.csv`,
     /// `unsubscribed_*.csv` and `cleaned_*.csv`, or one of those files.
     Mailchimp,
-    /// One address per line, an optional name column, an optional header.
+    /// A CSV with a header naming its `email` (and `name`) columns, or
+    /// one address per line with an optional name. mailroom's own CSV
+    /// export is recognised by its header.
     Plain,
+    /// mailroom's own export (`subscribers export`), CSV or JSON, with
+    /// consent records and histories.
+    Mailroom,
 }
 
 /// Where a row came from: the file and its 1-based line.

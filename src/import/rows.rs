@@ -1,5 +1,5 @@
 //! [`CsvRows`]: the streaming row reader shared by both formats.
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 
 use super::framing::{Frame, Framer, Record};
 use super::mailchimp::Columns;
-use super::{Format, Origin, RejectedRow, Row, plain, status_from_file_name};
+use super::{
+    Format, ImportRecord, Origin, RejectedRow, Row, mailroom, plain, status_from_file_name,
+};
 use crate::domain::Status;
 
 /// What a row needs to become a record: its file, the status the file gives
@@ -38,10 +40,13 @@ impl RowContext {
 
 enum Layout {
     Mailchimp(Box<Columns>),
-    /// Plain; `true` until the first row has been seen (it may be a header).
-    Plain {
-        first: bool,
-    },
+    /// Plain, with its columns (from the header, or positional).
+    Plain(plain::Columns),
+    /// mailroom's CSV export: rows of one subscriber are gathered into one
+    /// record; the one being gathered, with its id.
+    Mailroom(Option<(String, ImportRecord)>),
+    /// mailroom's JSON export, parsed whole.
+    Json(std::vec::IntoIter<Row>),
 }
 
 impl Layout {
@@ -51,7 +56,9 @@ impl Layout {
     fn spans_ok(&self, record: &Record) -> bool {
         match self {
             Layout::Mailchimp(columns) => columns.spans_ok(record),
-            Layout::Plain { .. } => false,
+            Layout::Plain(_) | Layout::Json(_) => false,
+            // Names and reasons may hold line breaks.
+            Layout::Mailroom(_) => true,
         }
     }
 }
@@ -61,6 +68,8 @@ pub struct CsvRows<R: Read> {
     framer: Framer<BufReader<R>>,
     layout: Layout,
     cx: RowContext,
+    /// A row read while looking for a header (a plain file without one).
+    queued: Option<Row>,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -70,12 +79,37 @@ impl<R: Read> CsvRows<R> {
         format: Format,
         now: OffsetDateTime,
     ) -> anyhow::Result<Self> {
-        let mut framer = Framer::new(BufReader::with_capacity(64 * 1024, input));
+        let mut input = BufReader::with_capacity(64 * 1024, input);
+        let plain_status = || status_from_file_name(file).unwrap_or(Status::Subscribed);
+        let cx = |status| RowContext {
+            file: Arc::from(file),
+            status,
+            now,
+        };
+        if format != Format::Mailchimp && starts_with_bracket(&mut input) {
+            let cx = cx(plain_status());
+            let rows = mailroom::json_rows(&mut input, &cx)?;
+            return Ok(Self {
+                framer: Framer::new(input),
+                layout: Layout::Json(rows.into_iter()),
+                cx,
+                queued: None,
+            });
+        }
+        let mut framer = Framer::new(input);
+        let mut queued = None;
         let (layout, status) = match format {
-            Format::Plain => (
-                Layout::Plain { first: true },
-                status_from_file_name(file).unwrap_or(Status::Subscribed),
-            ),
+            Format::Plain | Format::Mailroom => {
+                let cx = cx(plain_status());
+                let layout = first_plain(&mut framer, &cx, &mut queued)?;
+                if format == Format::Mailroom && !matches!(layout, Layout::Mailroom(_)) {
+                    anyhow::bail!(
+                        "`{file}` is not a mailroom export: its first line is not the header \
+                         `subscribers export --format csv` writes, nor a JSON array"
+                    );
+                }
+                (layout, cx.status)
+            }
             Format::Mailchimp => {
                 let status = status_from_file_name(file).with_context(|| {
                     format!(
@@ -100,12 +134,12 @@ impl<R: Read> CsvRows<R> {
                 (Layout::Mailchimp(Box::new(columns)), status)
             }
         };
-        let cx = RowContext {
-            file: Arc::from(file),
-            status,
-            now,
-        };
-        Ok(Self { framer, layout, cx })
+        Ok(Self {
+            framer,
+            layout,
+            cx: cx(status),
+            queued,
+        })
     }
 }
 
@@ -113,11 +147,27 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = anyhow::Result<Row>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let Self { framer, layout, cx } = self;
+        let Self {
+            framer,
+            layout,
+            cx,
+            queued,
+        } = self;
+        if let Some(row) = queued.take() {
+            return Some(Ok(row));
+        }
+        if let Layout::Json(rows) = layout {
+            return rows.next().map(Ok);
+        }
         loop {
             let frame = match framer.next(|r| layout.spans_ok(r)) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return None,
+                Ok(None) => {
+                    if let Layout::Mailroom(gathering) = layout {
+                        return gathering.take().map(|(_, r)| Ok(Row::Accepted(r)));
+                    }
+                    return None;
+                }
                 Err(e) => {
                     return Some(
                         Err(anyhow::Error::new(e))
@@ -131,10 +181,9 @@ impl<R: Read> Iterator for CsvRows<R> {
             };
             let row = match layout {
                 Layout::Mailchimp(columns) => Some(columns.row(record, cx)),
-                Layout::Plain { first } => {
-                    let header_allowed = std::mem::replace(first, false);
-                    plain::row(record, header_allowed, cx)
-                }
+                Layout::Plain(columns) => Some(plain::row(record, columns, cx)),
+                Layout::Mailroom(gathering) => gather(gathering, record, cx),
+                Layout::Json(_) => None,
             };
             if let Some(row) = row {
                 return Some(Ok(row));
@@ -158,4 +207,73 @@ pub(super) fn utf8_fields(record: &Record) -> Result<Vec<&str>, String> {
             })
         })
         .collect()
+}
+
+/// Whether the input's first non-blank byte is `[` (a JSON export).
+fn starts_with_bracket<R: Read>(input: &mut BufReader<R>) -> bool {
+    let Ok(head) = input.fill_buf() else {
+        return false;
+    };
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
+    head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
+
+/// Reads a plain file's first row: a header (mapped by name, or
+/// mailroom's export header), or data (queued, and positional columns).
+fn first_plain<R: Read>(
+    framer: &mut Framer<BufReader<R>>,
+    cx: &RowContext,
+    queued: &mut Option<Row>,
+) -> anyhow::Result<Layout> {
+    let first = framer
+        .next(|_| false)
+        .with_context(|| format!("cannot read `{}`", cx.file))?;
+    let record = match first {
+        None => return Ok(Layout::Plain(plain::Columns::positional())),
+        Some(Frame::Rejected { line, reason }) => {
+            *queued = Some(cx.reject(line, reason));
+            return Ok(Layout::Plain(plain::Columns::positional()));
+        }
+        Some(Frame::Record(record)) => record,
+    };
+    let fields = match utf8_fields(record) {
+        Ok(fields) => fields,
+        Err(reason) => {
+            *queued = Some(cx.reject(record.first_line, reason));
+            return Ok(Layout::Plain(plain::Columns::positional()));
+        }
+    };
+    if mailroom::is_export_header(&fields) {
+        return Ok(Layout::Mailroom(None));
+    }
+    match plain::Columns::from_first(&fields, &cx.file, record.first_line)? {
+        Some(columns) => Ok(Layout::Plain(columns)),
+        None => {
+            let columns = plain::Columns::positional();
+            *queued = Some(plain::row(record, &columns, cx));
+            Ok(Layout::Plain(columns))
+        }
+    }
+}
+
+/// Adds a row of mailroom's CSV export to the subscriber being gathered;
+/// returns the previous subscriber when this row starts another.
+fn gather(
+    gathering: &mut Option<(String, ImportRecord)>,
+    record: &Record,
+    cx: &RowContext,
+) -> Option<Row> {
+    let (id, row) = match mailroom::csv_row(record, cx) {
+        Ok(parsed) => parsed,
+        Err(rejected) => return Some(*rejected),
+    };
+    match gathering {
+        Some((current, into)) if *current == id && into.email == row.email => {
+            mailroom::extend(into, row);
+            None
+        }
+        _ => gathering
+            .replace((id, row))
+            .map(|(_, done)| Row::Accepted(done)),
+    }
 }

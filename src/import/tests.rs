@@ -226,3 +226,61 @@ fn the_status_comes_from_a_whole_word_of_the_file_name() {
         Some(Status::Unsubscribed)
     );
 }
+
+#[test]
+fn plain_headers_are_mapped_by_name_in_any_order_and_spelling() {
+    let input = "Phone,Last Name,FIRST_NAME,E-Mail Address\n1,Lovelace,Ada,ada@example.com\n";
+    let mapped = rows(input.as_bytes(), "people.csv", Format::Plain);
+    assert_eq!(mapped.len(), 1);
+    assert_eq!(accepted(&mapped[0]).email.as_str(), "ada@example.com");
+    assert_eq!(accepted(&mapped[0]).name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(accepted(&mapped[0]).origin.line, 2);
+    let input = "\u{feff}name,email\nAnn,ann@example.com\n";
+    let bom = rows(input.as_bytes(), "x.csv", Format::Plain);
+    assert_eq!(accepted(&bom[0]).name.as_deref(), Some("Ann"));
+}
+
+#[test]
+fn a_plain_header_without_an_address_column_names_the_file_and_the_fix() {
+    let err = parse(
+        &b"who,phone\nann@example.com,1\n"[..],
+        "contacts.csv",
+        Format::Plain,
+        NOW,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("`contacts.csv` line 1: no column holds the email address")
+            && err.contains("`who`, `phone`")
+            && err.contains("name that column `email`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_mailroom_csv_export_gathers_each_subscribers_rows_into_one_record() {
+    let header = crate::import::EXPORT_CSV_HEADER.join(",");
+    let input = format!(
+        "{header}\n\
+         7,a@example.com,Ann,unsubscribed,2025-01-01T00:00:00Z,2025-02-01T00:00:00Z,web,2025-01-01T00:00:00Z,192.0.2.1,2025-01-01T00:05:00Z,192.0.2.1,2025-01-01T00:00:00Z,pending,web,192.0.2.1,\n\
+         7,a@example.com,Ann,unsubscribed,2025-01-01T00:00:00Z,2025-02-01T00:00:00Z,web,2025-01-01T00:00:00Z,192.0.2.1,2025-01-01T00:05:00Z,192.0.2.1,2025-01-01T00:05:00Z,subscribed,web,192.0.2.1,\n\
+         7,a@example.com,Ann,unsubscribed,2025-01-01T00:00:00Z,2025-02-01T00:00:00Z,web,2025-01-01T00:00:00Z,192.0.2.1,2025-01-01T00:05:00Z,192.0.2.1,2025-02-01T00:00:00Z,unsubscribed,web,,one-click\n\
+         8,b@example.com,,subscribed,2025-01-01T00:00:00Z,2025-01-01T00:00:00Z,cli,2025-01-01T00:00:00Z,,,,2025-01-01T00:00:00Z,subscribed,cli,,\n"
+    );
+    let rows = rows(input.as_bytes(), "everyone.csv", Format::Plain);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let a = accepted(&rows[0]);
+    assert_eq!(a.origin.line, 2);
+    assert_eq!(a.status(), Status::Unsubscribed);
+    let statuses: Vec<_> = a.history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        statuses,
+        [Status::Pending, Status::Subscribed, Status::Unsubscribed]
+    );
+    assert_eq!(a.history[2].reason.as_deref(), Some("one-click"));
+    assert_eq!(a.consent.ip, Some("192.0.2.1".parse().unwrap()));
+    assert!(a.consent.confirmed_at.is_some());
+    assert_eq!(accepted(&rows[1]).status(), Status::Subscribed);
+}

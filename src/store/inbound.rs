@@ -217,7 +217,7 @@ async fn apply_one(
 async fn find(tx: &mut Tx, who: &Who) -> anyhow::Result<Option<Target>> {
     let (issue, sql, bind): (IssueNumber, &str, String) = match who {
         Who::Subscriber(issue, id) => (*issue, "s.id = $2", id.get().to_string()),
-        Who::Address(issue, email) => (*issue, "s.email = $2", email.as_str().to_owned()),
+        Who::Address(issue, email) => (*issue, "s.email_key = $2", email.key().to_owned()),
     };
     let query = format!(
         "SELECT s.id AS sid, c.id AS cid, d.id AS did FROM deliveries d \

@@ -52,7 +52,9 @@ macro_rules! on_exec {
 
 mod campaigns;
 mod confirmations;
+mod erasure;
 mod history;
+mod identity;
 mod import;
 mod inbound;
 mod open;
@@ -63,6 +65,8 @@ mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
 pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use erasure::{EraseOutcome, Erasure};
+pub use identity::Merge;
 pub use import::{
     CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
 };
@@ -85,6 +89,10 @@ pub struct Store {
     /// (the web service's); `None`: writers wait in SQLite's busy handler
     /// (and on PostgreSQL, which locks rows, not the database).
     eager: Option<SqlitePool>,
+    /// Subscribers merged when this store was opened (see `identity`).
+    merged: std::sync::Arc<[Merge]>,
+    /// Keys for erasure hashes; `None` until [`Store::with_erasure_keys`].
+    erasure: Option<erasure::ErasureKeys>,
 }
 
 /// The pool of whichever database the store uses.
@@ -141,6 +149,15 @@ impl<'a> From<&'a mut Tx> for Exec<'a> {
     }
 }
 
+impl<'a, 'b> From<&'b mut Exec<'a>> for Exec<'b> {
+    fn from(ex: &'b mut Exec<'a>) -> Self {
+        match ex {
+            Exec::Sqlite(c) => Exec::Sqlite(c),
+            Exec::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
 impl<'a> From<&'a mut Conn> for Exec<'a> {
     fn from(conn: &'a mut Conn) -> Self {
         match conn {
@@ -166,6 +183,13 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The subscribers merged into one when this store was opened, because
+    /// their addresses differ only in letter case or in the spelling of an
+    /// internationalised domain (once, after an upgrade; usually empty).
+    pub fn merged(&self) -> &[Merge] {
+        &self.merged
     }
 
     /// Closes every connection (checkpointing SQLite's WAL).

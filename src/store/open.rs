@@ -130,14 +130,27 @@ impl Store {
         create: bool,
         eager: bool,
     ) -> anyhow::Result<(Self, Opening)> {
-        if is_postgres(at.url) {
+        let (pool, eager, opening) = if is_postgres(at.url) {
             let (pool, opening) = open_postgres(at, create).await?;
-            let pool = Pool::Postgres(pool);
-            return Ok((Self { pool, eager: None }, opening));
-        }
-        let (pool, eager, opening) = open_sqlite(at.url, synchronous, create, eager).await?;
-        let pool = Pool::Sqlite(pool);
-        Ok((Self { pool, eager }, opening))
+            (Pool::Postgres(pool), None, opening)
+        } else {
+            let (pool, eager, opening) = open_sqlite(at.url, synchronous, create, eager).await?;
+            (Pool::Sqlite(pool), eager, opening)
+        };
+        let mut store = Self {
+            pool,
+            eager,
+            merged: std::sync::Arc::new([]),
+            erasure: None,
+        };
+        let merged = store.settle_identities().await.with_context(|| {
+            format!(
+                "cannot settle the subscribers' identities in `{}`",
+                redact(at.url)
+            )
+        })?;
+        store.merged = merged.into();
+        Ok((store, opening))
     }
 }
 

@@ -18,6 +18,9 @@ pub enum AddOutcome {
     /// A known address opted in again; the new consent replaced the old,
     /// which stays in the history.
     Resubscribed { id: SubscriberId, was: Status },
+    /// The address was erased on request (`subscribers erase`); nothing
+    /// was written.
+    Erased,
 }
 
 /// What [`Store::set_status`] did.
@@ -50,6 +53,7 @@ impl Store {
             reason: None,
         };
         let outcome = match existing {
+            None if self.is_erased(&mut tx, email).await? => AddOutcome::Erased,
             None => {
                 let id = insert(&mut tx, email, name, &consent).await?;
                 history::append(&mut tx, &[(id, &change)]).await?;
@@ -102,31 +106,14 @@ impl Store {
 
     /// The subscriber with this address, if any.
     pub async fn find(&self, email: &EmailAddress) -> anyhow::Result<Option<Subscriber>> {
-        let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email = $1");
+        let sql = format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE email_key = $1");
         on_pool!(self, p => {
             let row = sqlx::query(AssertSqlSafe(sql))
-                .bind(email.as_str())
+                .bind(email.key())
                 .fetch_optional(p)
                 .await
                 .with_context(|| format!("cannot look up `{email}`"))?;
             row.as_ref().map(subscriber_from_row).transpose()
-        })
-    }
-
-    /// Stored addresses equal to `email` but for letter case (the local part
-    /// is case-sensitive, so these are other subscribers): for "did you
-    /// mean" hints. Scans the table; meant for error paths only.
-    pub async fn similar(&self, email: &EmailAddress) -> anyhow::Result<Vec<String>> {
-        on_pool!(self, p => {
-            let rows = sqlx::query(
-                "SELECT email FROM subscribers WHERE lower(email) = lower($1) AND email <> $1 \
-                 ORDER BY id LIMIT 3",
-            )
-            .bind(email.as_str())
-            .fetch_all(p)
-            .await
-            .with_context(|| format!("cannot look up addresses like `{email}`"))?;
-            rows.iter().map(|r| r.text("email")).collect()
         })
     }
 
@@ -182,12 +169,12 @@ pub(super) async fn id_and_status(
     email: &EmailAddress,
 ) -> anyhow::Result<Option<(SubscriberId, Status)>> {
     let sql = format!(
-        "SELECT id, status FROM subscribers WHERE email = $1{}",
+        "SELECT id, status FROM subscribers WHERE email_key = $1{}",
         tx.for_update()
     );
     let row = on_tx!(tx, t => {
         let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(email.as_str())
+            .bind(email.key())
             .fetch_optional(&mut **t)
             .await
             .with_context(|| format!("cannot look up `{email}`"))?;
@@ -206,9 +193,9 @@ async fn insert(
 ) -> anyhow::Result<SubscriberId> {
     let now = crate::domain::now();
     let id: i64 = on_tx!(tx, t => sqlx::query_scalar(
-        "INSERT INTO subscribers (email, name, status, created_at, updated_at, consent_source, \
-         consent_at, consent_ip, confirmed_at, confirm_ip) \
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
+         VALUES ($1, $10, $2, $3, $4, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(email.as_str())
     .bind(name)
@@ -219,6 +206,7 @@ async fn insert(
     .bind(ip_text(consent.ip))
     .bind(consent.confirmed_at.map(seconds))
     .bind(ip_text(consent.confirm_ip))
+    .bind(email.key())
     .fetch_one(&mut **t)
     .await)
     .with_context(|| format!("cannot add `{email}`"))?;

@@ -28,6 +28,9 @@ pub enum SubscribeRequest {
     /// Bounced or complained: a web form does not mail them; an operator
     /// can re-add them with `mailroom subscribers add`.
     Suppressed(SubscriberId),
+    /// The address was erased on request: nothing is recorded or mailed,
+    /// and the visitor sees what anyone sees, so the page reveals nothing.
+    Erased,
     /// The confirmation queue holds its cap: nothing was recorded, whatever
     /// the address (so the answer reveals nothing about it).
     QueueFull,
@@ -61,6 +64,9 @@ impl Store {
         let mut tx = self.begin_write().await?;
         if confirmations::waiting(&mut tx).await? >= u64::from(queue_cap) {
             return Ok(SubscribeRequest::QueueFull);
+        }
+        if self.is_erased(&mut tx, email).await? {
+            return Ok(SubscribeRequest::Erased);
         }
         let (id, status) = match id_and_status(&mut tx, email).await? {
             Some(known) => known,
@@ -323,10 +329,12 @@ async fn insert_pending(
     at: OffsetDateTime,
 ) -> anyhow::Result<SubscriberId> {
     let id: i64 = on_tx!(&mut *tx, t => sqlx::query_scalar(
-        "INSERT INTO subscribers (email, status, created_at, updated_at, consent_source, \
-         consent_at, consent_ip) VALUES ($1, $2, $3, $3, 'web', $3, $4) RETURNING id",
+        "INSERT INTO subscribers (email, email_key, status, created_at, updated_at, \
+         consent_source, consent_at, consent_ip) \
+         VALUES ($1, $2, $3, $4, $4, 'web', $4, $5) RETURNING id",
     )
     .bind(email.as_str())
+    .bind(email.key())
     .bind(Status::Pending.as_str())
     .bind(seconds(at))
     .bind(ip_text(ip))

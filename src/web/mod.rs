@@ -118,7 +118,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let limits = Limits::from_settings(&settings.web)?;
     let backoff = Backoff::from_settings(settings)?;
     let keys = Keyring::load(&settings.web)?;
-    let store = Store::open_durable(&settings.database).await?;
+    let store = Store::open_durable(&settings.database)
+        .await?
+        .with_erasure_keys(&keys);
+    crate::cmd::report_merges(&store);
     let conns = conns::Conns::new(limits.max_connections);
     let metrics = match settings.web.metrics {
         true => Metrics::new(conns.clone()),

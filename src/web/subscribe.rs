@@ -95,7 +95,10 @@ pub async fn submit(
             (Outcome::Queued, accepted(&app))
         }
         Ok(SubscribeRequest::AlreadySubscribed(_)) => (Outcome::AlreadySubscribed, accepted(&app)),
-        Ok(SubscribeRequest::Suppressed(_)) => (Outcome::Suppressed, accepted(&app)),
+        // An erased address is counted as suppressed: the label reveals nothing.
+        Ok(SubscribeRequest::Suppressed(_) | SubscribeRequest::Erased) => {
+            (Outcome::Suppressed, accepted(&app))
+        }
         Ok(SubscribeRequest::QueueFull) => (Outcome::QueueFull, queue_full(&app)),
         Err(e) => (Outcome::StoreError, store_error(&app, &e)),
     };

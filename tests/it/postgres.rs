@@ -118,3 +118,39 @@ fn a_database_password_in_the_config_file_is_refused_and_a_wrong_one_is_never_sh
     assert!(err.contains("MAILROOM_DATABASE__PASSWORD"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn people_commands_work_on_postgres_one_identity_search_export_and_erase() {
+    let p = Project::postgres(2, free_port());
+    let ok = |args: &[&str]| {
+        let out = p.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&[
+        "subscribers",
+        "add",
+        "Ann.Reader@Bücher.example",
+        "--name",
+        "Ann",
+    ]);
+    let again = ok(&["subscribers", "add", "ann.reader@xn--bcher-kva.example"]);
+    assert!(again.contains("already subscribed"), "{again}");
+    let found = ok(&["subscribers", "search", "ANN.READER"]);
+    assert_eq!(found.matches("Ann.Reader@").count(), 1, "{found}");
+    std::fs::write(p.path("people.csv"), ok(&["subscribers", "export"])).unwrap();
+    let back = ok(&["subscribers", "import", "people.csv"]);
+    assert!(back.contains("added 0"), "{back}");
+    let erased = ok(&["subscribers", "erase", "ANN.READER@bücher.example", "--yes"]);
+    assert!(erased.contains("erased `Ann.Reader@"), "{erased}");
+    let refused = p.run(&["subscribers", "add", "ann.reader@bücher.example"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("erased on request"),
+        "{}",
+        stderr(&refused)
+    );
+    let listed = ok(&["subscribers", "list"]);
+    assert!(!listed.to_lowercase().contains("ann.reader"), "{listed}");
+    assert_eq!(listed.matches("@example.com").count(), 2, "{listed}");
+}

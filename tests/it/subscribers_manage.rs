@@ -44,13 +44,15 @@ fn added_unsubscribed_and_readded_subscriber_keeps_the_whole_history() {
 }
 
 #[test]
-fn the_local_part_keeps_its_case_and_the_domain_does_not() {
+fn an_address_is_one_subscriber_whatever_its_letter_case() {
     let env = Env::new();
     env.ok(&["subscribers", "add", "ann@example.com"]);
-    let same = env.ok(&["subscribers", "add", "ann@EXAMPLE.com"]);
-    assert!(same.contains("already subscribed"), "{same}");
-    env.ok(&["subscribers", "add", "Ann@example.com"]);
-    assert_eq!(env.list().len(), 2);
+    for same in ["ann@EXAMPLE.com", "Ann@example.com"] {
+        let out = env.ok(&["subscribers", "add", same]);
+        assert!(out.contains("already subscribed"), "{out}");
+    }
+    assert_eq!(env.list().len(), 1);
+    assert_eq!(env.list()[0]["email"], "ann@example.com");
 }
 
 #[test]
@@ -252,27 +254,17 @@ fn a_concurrent_add_during_an_import_loses_nothing() {
 }
 
 #[test]
-fn a_miss_that_differs_only_in_letter_case_suggests_the_stored_address() {
+fn a_miss_names_the_address_and_the_search_command() {
     let env = Env::new();
     env.ok(&["subscribers", "add", "Ferris@example.com"]);
     for cmd in ["remove", "show"] {
-        let out = env.run(&["subscribers", cmd, "ferris@example.com"]);
+        let out = env.run(&["subscribers", cmd, "nobody@example.com"]);
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("no subscriber `ferris@example.com`; did you mean `Ferris@example.com`?"),
+            err.contains("no subscriber `nobody@example.com`;") && err.contains("search"),
             "{cmd}: {err}"
         );
     }
-    let out = env.run(&["subscribers", "remove", "nobody@example.com"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no subscriber `nobody@example.com`;") && !err.contains("did you mean"),
-        "{err}"
-    );
-    assert_eq!(
-        env.show("Ferris@example.com")["status"],
-        "subscribed",
-        "nothing changed"
-    );
+    assert_eq!(env.show("ferris@EXAMPLE.com")["status"], "subscribed");
 }

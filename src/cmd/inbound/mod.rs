@@ -96,7 +96,10 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let store = match Store::open_durable(&settings.database).await {
-            Ok(s) => s,
+            Ok(s) => {
+                crate::cmd::report_merges(&s);
+                s
+            }
             Err(e) => {
                 note!("inbound: {e:#}; the message stays queued");
                 return Ok(ExitCode::from(EX_TEMPFAIL));

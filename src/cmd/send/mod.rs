@@ -137,6 +137,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     print_diagnostics(&args, &prepared, false);
     runtime.block_on(async {
         let store = Store::open(&settings.database).await?;
+        crate::cmd::report_merges(&store);
         let result = if args.dry_run {
             dry_run::run(&store, &args, &prepared, settings).await
         } else {

@@ -8,25 +8,9 @@ use super::output::{JsonArray, Pages, opt_text, subscriber_json, time_text};
 use crate::domain::{StatusChange, Subscriber};
 use crate::store::Store;
 
-/// The CSV columns: the subscriber's, then one history entry's.
-pub(super) const CSV_HEADER: [&str; 16] = [
-    "id",
-    "email",
-    "name",
-    "status",
-    "created_at",
-    "updated_at",
-    "consent_source",
-    "consent_at",
-    "consent_ip",
-    "confirmed_at",
-    "confirm_ip",
-    "event_at",
-    "event_status",
-    "event_source",
-    "event_ip",
-    "event_reason",
-];
+/// The CSV columns: the subscriber's, then one history entry's (what
+/// `subscribers import` reads back).
+pub(super) const CSV_HEADER: [&str; 16] = crate::import::EXPORT_CSV_HEADER;
 
 /// `subscribers export`.
 pub async fn export(store: &Store, format: ExportFormat) -> anyhow::Result<ExitCode> {

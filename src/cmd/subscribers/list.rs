@@ -1,10 +1,12 @@
-//! `subscribers list`: everyone (or one status) as a table, CSV or JSON.
+//! `subscribers list` and `search`: everyone (or one status, or those
+//! matching a text) as a table, CSV or JSON.
 use std::io::Write;
 use std::process::ExitCode;
 
 use super::output::{JsonArray, Pages, summary_json, time_text};
 use crate::cmd::Format;
 use crate::domain::Status;
+use crate::output::note;
 use crate::store::Store;
 
 /// `subscribers list`.
@@ -13,13 +15,35 @@ pub async fn list(
     status: Option<Status>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
+    print(Pages::new(store, status), format).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `subscribers search`: by address or name, without regard to case.
+pub async fn search(store: &Store, text: &str, format: Format) -> anyhow::Result<ExitCode> {
+    if text.trim().is_empty() {
+        anyhow::bail!(
+            "give some text to search for, e.g. `mailroom subscribers search example.com`"
+        );
+    }
+    let text = text.trim();
+    let found = print(Pages::new(store, None).matching(text), format).await?;
+    if found == 0 {
+        note!("search: no subscriber's address or name contains `{text}`");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints every page; returns how many subscribers were printed.
+async fn print(mut pages: Pages<'_>, format: Format) -> anyhow::Result<u64> {
+    let mut printed = 0u64;
     let out = crate::output::stdout();
-    let mut pages = Pages::new(store, status);
     match format {
         Format::Table => {
             let mut out = out;
             writeln!(out, "{:>8}  {:<40}  {:<12}  name", "id", "email", "status")?;
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in page {
                     let name = s.name.as_deref().unwrap_or("");
                     writeln!(
@@ -37,6 +61,7 @@ pub async fn list(
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["id", "email", "name", "status", "created_at", "updated_at"])?;
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in page {
                     w.write_record([
                         s.id.to_string(),
@@ -53,6 +78,7 @@ pub async fn list(
         Format::Json => {
             let mut array = JsonArray::new(out);
             while let Some(page) = pages.next().await? {
+                printed += page.len() as u64;
                 for s in &page {
                     array.push(&summary_json(s))?;
                 }
@@ -60,5 +86,5 @@ pub async fn list(
             array.finish()?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(printed)
 }

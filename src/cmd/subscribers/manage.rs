@@ -32,6 +32,10 @@ pub async fn add(
         AddOutcome::Added(_) => outln!("added `{email}`")?,
         AddOutcome::AlreadySubscribed(_) => outln!("`{email}` is already subscribed")?,
         AddOutcome::Resubscribed { was, .. } => outln!("resubscribed `{email}` (was `{was}`)")?,
+        AddOutcome::Erased => anyhow::bail!(
+            "`{email}` was erased on request (`mailroom subscribers erase`), so it is never \
+             added again; only its keyed hash is kept, to honour that"
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -47,21 +51,10 @@ pub async fn remove(store: &Store, email: &EmailAddress) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// "No such subscriber", naming addresses that differ only in letter case.
-async fn not_found(store: &Store, email: &EmailAddress) -> anyhow::Error {
-    let similar = store.similar(email).await.unwrap_or_default();
-    if similar.is_empty() {
-        return anyhow::anyhow!(
-            "no subscriber `{email}`; `mailroom subscribers list` shows who is in the store"
-        );
-    }
-    let list = similar
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(" or ");
+/// "No such subscriber".
+async fn not_found(_store: &Store, email: &EmailAddress) -> anyhow::Error {
     anyhow::anyhow!(
-        "no subscriber `{email}`; did you mean {list}? (the part before `@` is case-sensitive)"
+        "no subscriber `{email}`; `mailroom subscribers search TEXT` finds addresses and names"
     )
 }
 

@@ -9,13 +9,14 @@ use crate::import::Format as ImportFormat;
 use crate::output::{outln, plural};
 use crate::store::Store;
 
+mod erase;
 mod export;
 mod import;
 mod list;
 mod manage;
 pub(crate) mod output;
 
-/// Manage subscribers: add, remove, list, count, show, import, export, unbounce.
+/// Manage subscribers: add, remove, list, search, count, show, import, export, erase, unbounce.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -50,6 +51,34 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Find subscribers whose address or name contains TEXT (any case).
+    ///
+    ///   mailroom subscribers search example.com
+    ///   mailroom subscribers search "ada lovelace" --format json
+    #[command(verbatim_doc_comment)]
+    Search {
+        /// Part of an address or a name.
+        text: String,
+        /// `table` for people, `csv` or `json` for programs.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Erase a person on request (GDPR): delete their address, name, IPs,
+    /// history and delivery records, keeping only a keyed hash of the
+    /// address so that no import, `add` or web form adds them again.
+    ///
+    /// Asks for confirmation on the terminal; without one it refuses
+    /// unless given `--yes`.
+    ///
+    ///   mailroom subscribers erase reader@example.com
+    #[command(verbatim_doc_comment)]
+    Erase {
+        /// The address to erase (any letter case).
+        email: EmailAddress,
+        /// Erase without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Count subscribers per status.
     Count,
     /// Show one subscriber: status, consent and the full history.
@@ -72,8 +101,10 @@ pub enum Command {
     Import {
         /// The Mailchimp zip, one of its CSVs, or a plain CSV.
         file: PathBuf,
-        /// The layout; by default a zip or a CSV with an `Email Address`
-        /// header is Mailchimp, anything else plain.
+        /// The layout; by default a zip, or a CSV with an `Email Address`
+        /// header and a status word in its name, is Mailchimp; a JSON
+        /// array is mailroom's export; anything else plain (a header maps
+        /// columns by name, and mailroom's CSV export is recognised).
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
         /// Report what would happen; write nothing.
@@ -155,6 +186,8 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
         Command::Count => manage::count(store).await,
         Command::Show { email, format } => manage::show(store, &email, format).await,
         Command::List { status, format } => list::list(store, status, format).await,
+        Command::Search { text, format } => list::search(store, &text, format).await,
+        Command::Erase { email, yes } => erase::erase(store, &email, yes).await,
         Command::Export { format } => export::export(store, format).await,
         Command::Unbounce { campaign } => unbounce(store, campaign).await,
         Command::Import {

@@ -64,6 +64,8 @@ pub struct Pages<'s> {
     store: &'s Store,
     status: Option<Status>,
     after: Option<SubscriberId>,
+    /// Only subscribers whose address or name contains this (lowercased).
+    text: Option<String>,
 }
 
 impl<'s> Pages<'s> {
@@ -73,18 +75,44 @@ impl<'s> Pages<'s> {
             store,
             status,
             after: None,
+            text: None,
         }
     }
 
-    /// The next page, or `None` after the last.
-    pub async fn next(&mut self) -> anyhow::Result<Option<Vec<Subscriber>>> {
-        let page = self.store.list(self.status, self.after, PAGE).await?;
-        let Some(last) = page.last() else {
-            return Ok(None);
-        };
-        self.after = Some(last.id);
-        Ok(Some(page))
+    /// Only the subscribers whose address (as spelled, or its identity,
+    /// so punycode finds a Unicode domain) or name contains `text`,
+    /// without regard to case.
+    pub fn matching(mut self, text: &str) -> Self {
+        self.text = Some(text.to_lowercase());
+        self
     }
+
+    /// The next page, or `None` after the last. A search filters here, in
+    /// Rust: SQLite's `lower()` folds ASCII only, and names are often not.
+    pub async fn next(&mut self) -> anyhow::Result<Option<Vec<Subscriber>>> {
+        loop {
+            let mut page = self.store.list(self.status, self.after, PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(None);
+            };
+            self.after = Some(last.id);
+            if let Some(text) = &self.text {
+                page.retain(|s| matches(s, text));
+            }
+            if !page.is_empty() {
+                return Ok(Some(page));
+            }
+        }
+    }
+}
+
+/// Whether `s`'s address or name contains `text` (lowercase).
+fn matches(s: &Subscriber, text: &str) -> bool {
+    s.email.as_str().to_lowercase().contains(text)
+        || s.email.key().contains(text)
+        || s.name
+            .as_deref()
+            .is_some_and(|n| n.to_lowercase().contains(text))
 }
 
 /// Writes JSON array items one at a time: `[`, items separated by commas, `]`.

@@ -31,23 +31,54 @@ impl ImportSession {
         let mut first: HashMap<&str, &ImportRecord> = HashMap::with_capacity(batch.len());
         let mut unique = Vec::with_capacity(batch.len());
         for r in batch {
-            match first.get(r.email.as_str()) {
+            match first.get(r.email.key()) {
                 Some(earlier) => {
                     let earlier = Earlier::of(earlier);
                     notices.push(self.repeat(r, earlier));
                 }
                 None => {
-                    first.insert(r.email.as_str(), r);
+                    first.insert(r.email.key(), r);
                     unique.push(r);
                 }
             }
         }
+        let unique = self.drop_erased(unique).await?;
         let (new, known) = self.split(unique).await?;
         let fresh = self.mark_seen(new, known, notices).await?;
         for (r, k) in fresh {
             self.update(&k, r).await?;
         }
         Ok(())
+    }
+
+    /// Leaves out the rows for addresses erased on request, counted as
+    /// suppressed: an import never brings an erased person back.
+    async fn drop_erased<'r>(
+        &mut self,
+        rows: Vec<&'r ImportRecord>,
+    ) -> anyhow::Result<Vec<&'r ImportRecord>> {
+        let Some(keys) = &self.erased else {
+            return Ok(rows);
+        };
+        let hashes: Vec<Vec<String>> = rows.iter().map(|r| keys.hashes(&r.email)).collect();
+        let all: Vec<&str> = hashes.iter().flatten().map(String::as_str).collect();
+        let stored: std::collections::HashSet<String> =
+            crate::store::erasure::stored_hashes(&mut self.conn, &all)
+                .await?
+                .into_iter()
+                .collect();
+        if stored.is_empty() {
+            return Ok(rows);
+        }
+        let mut kept = Vec::with_capacity(rows.len());
+        for (r, h) in rows.into_iter().zip(&hashes) {
+            if h.iter().any(|h| stored.contains(h)) {
+                self.summary.suppressed += 1;
+            } else {
+                kept.push(r);
+            }
+        }
+        Ok(kept)
     }
 
     /// Splits rows into addresses new to the store and known ones. Outside
@@ -62,14 +93,14 @@ impl ImportSession {
             let rest: Vec<_> = unique
                 .iter()
                 .copied()
-                .filter(|r| !ids.contains_key(r.email.as_str()))
+                .filter(|r| !ids.contains_key(r.email.key()))
                 .collect();
             let known = if rest.is_empty() {
                 HashMap::new()
             } else {
                 self.known(&rest).await?
             };
-            if let Some(r) = rest.iter().find(|r| !known.contains_key(r.email.as_str())) {
+            if let Some(r) = rest.iter().find(|r| !known.contains_key(r.email.key())) {
                 anyhow::bail!("{}: `{}` vanished during the import", r.origin, r.email);
             }
             (known, ids)
@@ -78,7 +109,7 @@ impl ImportSession {
             let new: Vec<_> = unique
                 .iter()
                 .copied()
-                .filter(|r| !known.contains_key(r.email.as_str()))
+                .filter(|r| !known.contains_key(r.email.key()))
                 .collect();
             let ids = self.insert_new(&new).await?;
             anyhow::ensure!(
@@ -93,9 +124,9 @@ impl ImportSession {
         let mut new = Vec::new();
         let mut old = Vec::with_capacity(known.len());
         for r in unique {
-            match known.remove(r.email.as_str()) {
+            match known.remove(r.email.key()) {
                 Some(k) => old.push((r, k)),
-                None => new.push((r, ids.get(r.email.as_str()).copied())),
+                None => new.push((r, ids.get(r.email.key()).copied())),
             }
         }
         Ok((new, old))
@@ -134,7 +165,7 @@ impl ImportSession {
             .collect();
         let changes: Vec<_> = rows
             .iter()
-            .filter_map(|r| ids.get(r.email.as_str()).map(|&id| (id, r)))
+            .filter_map(|r| ids.get(r.email.key()).map(|&id| (id, r)))
             .flat_map(|(id, r)| r.history.iter().map(move |c| (id, c)))
             .collect();
         for part in changes.chunks(super::IMPORT_BATCH) {
@@ -151,13 +182,14 @@ fn insert_sql(
     now: i64,
 ) -> anyhow::Result<sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>> {
     let mut sql = Sql::new(
-        "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
          consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) VALUES ",
     );
     for (i, r) in rows.iter().enumerate() {
         let c = &r.consent;
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.param(r.email.as_str()).push(", ");
+        sql.param(r.email.key()).push(", ");
         sql.param(r.name.as_deref()).push(", ");
         sql.status(r.status()).push(", ");
         sql.int(now).push(", ").int(now).push(", ");
@@ -167,7 +199,7 @@ fn insert_sql(
         sql.param(c.confirmed_at.map(seconds)).push(", ");
         sql.param(ip_text(c.confirm_ip)).push(")");
     }
-    sql.push(" ON CONFLICT (email) DO NOTHING RETURNING id, email");
+    sql.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
     sql.build()
 }
 
@@ -180,12 +212,12 @@ fn insert_unnest<'q>(
         rows.iter().map(|r| f(r)).collect()
     }
     sqlx::query(
-        "INSERT INTO subscribers (email, name, status, created_at, updated_at, \
+        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
          consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
-         SELECT e, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
-         $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
-         $7::BIGINT[], $8::TEXT[]) AS u(e, n, st, src, at, ip, cat, cip) \
-         ON CONFLICT (email) DO NOTHING RETURNING id, email",
+         SELECT e, k, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
+         $10::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
+         $7::BIGINT[], $8::TEXT[]) AS u(e, k, n, st, src, at, ip, cat, cip) \
+         ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
     )
     .bind(column(rows, |r| r.email.as_str().to_owned()))
     .bind(column(rows, |r| r.name.clone()))
@@ -196,11 +228,12 @@ fn insert_unnest<'q>(
     .bind(column(rows, |r| r.consent.confirmed_at.map(seconds)))
     .bind(column(rows, |r| ip_text(r.consent.confirm_ip)))
     .bind(now)
+    .bind(column(rows, |r| r.email.key().to_owned()))
 }
 
-/// (email, id) of each row returned by an insert.
+/// (identity key, id) of each row returned by an insert.
 fn email_ids(rows: &[impl Cols]) -> anyhow::Result<Vec<(String, i64)>> {
     rows.iter()
-        .map(|r| Ok((r.text("email")?, r.int("id")?)))
+        .map(|r| Ok((r.text("email_key")?, r.int("id")?)))
         .collect()
 }

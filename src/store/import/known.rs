@@ -18,7 +18,7 @@ pub(super) struct Known {
 }
 
 impl ImportSession {
-    /// What the store holds for these addresses, by address.
+    /// What the store holds for these addresses, by identity key.
     pub(super) async fn known(
         &mut self,
         rows: &[&ImportRecord],
@@ -26,21 +26,22 @@ impl ImportSession {
         let context = "cannot look up the known addresses";
         let found: Vec<KnownRow> = match &mut self.conn {
             Conn::Sqlite(c) => {
-                let mut sql =
-                    Sql::new("SELECT id, email, name, status FROM subscribers WHERE email IN (");
+                let mut sql = Sql::new(
+                    "SELECT id, email_key, name, status FROM subscribers WHERE email_key IN (",
+                );
                 for (i, r) in rows.iter().enumerate() {
                     sql.push(if i == 0 { "" } else { ", " })
-                        .param(r.email.as_str());
+                        .param(r.email.key());
                 }
                 sql.push(")");
                 known_rows(&sql.build()?.fetch_all(&mut *c).await.context(context)?)?
             }
             Conn::Postgres(c) => {
-                let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+                let keys: Vec<&str> = rows.iter().map(|r| r.email.key()).collect();
                 let found = sqlx::query(
-                    "SELECT id, email, name, status FROM subscribers WHERE email = ANY($1)",
+                    "SELECT id, email_key, name, status FROM subscribers WHERE email_key = ANY($1)",
                 )
-                .bind(emails)
+                .bind(keys)
                 .fetch_all(&mut *c)
                 .await
                 .context(context)?;
@@ -48,13 +49,13 @@ impl ImportSession {
             }
         };
         let mut known = HashMap::with_capacity(found.len());
-        for (email, id, name, status) in found {
+        for (key, id, name, status) in found {
             let k = Known {
                 id: SubscriberId::new(id),
                 name,
                 status: status_from(status)?,
             };
-            known.insert(email, k);
+            known.insert(key, k);
         }
         Ok(known)
     }
@@ -108,7 +109,7 @@ fn known_rows(rows: &[impl Cols]) -> anyhow::Result<Vec<KnownRow>> {
     rows.iter()
         .map(|r| {
             Ok((
-                r.text("email")?,
+                r.text("email_key")?,
                 r.int("id")?,
                 r.opt_text("name")?,
                 r.text("status")?,

@@ -100,6 +100,8 @@ pub struct ImportSession {
     pub(super) mostly_new: bool,
     pub(super) files: Vec<Arc<str>>,
     pub(super) summary: ImportSummary,
+    /// When the store holds erased addresses: the keys to recognise them.
+    pub(super) erased: Option<super::erasure::ErasureKeys>,
 }
 
 impl Store {
@@ -130,7 +132,13 @@ impl Store {
             on_exec!(&mut conn, c => sqlx::query(*statement).execute(&mut *c).await.map(|_| ()))
                 .context("cannot prepare the import")?;
         }
+        let erased = if super::erasure::any_erased(&mut conn).await? {
+            Some(self.erasure_keys()?)
+        } else {
+            None
+        };
         Ok(ImportSession {
+            erased,
             conn,
             dry_run,
             chunk_began: None,

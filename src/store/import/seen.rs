@@ -113,7 +113,7 @@ impl ImportSession {
         let no_id: Vec<(&ImportRecord, Key)> = new
             .iter()
             .filter(|(_, id)| id.is_none())
-            .map(|(r, _)| (*r, Key::Email(r.email.as_str().to_owned())))
+            .map(|(r, _)| (*r, Key::Email(r.email.key().to_owned())))
             .collect();
         if !no_id.is_empty() {
             let firsts = self.first_rows(Table::New, &no_id, notices).await?;
