@@ -41,10 +41,11 @@ fn kill_9_at_random_moments_loses_nobody_and_status_counts_every_duplicate() {
         duplicates <= possible,
         "{duplicates} duplicates, status counted {possible}"
     );
-    assert!(
-        possible <= 2 * duplicates.max(1),
-        "status over-counts: {possible} for {duplicates} duplicates"
-    );
+    // The count may exceed the real duplicates by what was in flight but
+    // never reached the relay: at most one row per connection per kill
+    // (below). The 2x ratio holds over many kills
+    // (scripts/bench-crash), not for every three: one kill with 4 in
+    // flight and 1 delivered rightly counts 4.
     let bound = kills * mailroom::send::in_flight_cap(concurrency);
     assert_eq!(
         bound,
