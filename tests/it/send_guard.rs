@@ -3,7 +3,6 @@
 //! needs `--yes` without one (a resume does not); an issue at or below the
 //! newest one sent needs `--allow-old-issue`; `--dry-run` and `send` print
 //! the checker's warnings.
-use std::process::{Command, Stdio};
 
 use crate::common::project::{Project, clean_issue, stderr};
 use crate::common::sink::{Sink, free_port, tally};
@@ -81,23 +80,7 @@ fn without_a_terminal_a_new_campaign_needs_yes_and_a_resume_does_not() {
 /// Runs `mailroom send ISSUE` under a pseudo-terminal (util-linux
 /// `script`), typing `answer`.
 fn on_a_terminal(p: &Project, issue: &str, answer: &str) -> (Option<i32>, String) {
-    let bin = env!("CARGO_BIN_EXE_mailroom");
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("'{bin}' send '{issue}'"), "/dev/null"])
-        .current_dir(p.dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(p.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run `script` (util-linux)");
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
+    let out = crate::common::terminal::on_a_terminal(&p.command(&["send", issue]), answer);
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     (out.status.code(), text)
 }

@@ -74,26 +74,9 @@ fn erase_asks_refuses_without_a_terminal_and_blocks_every_way_back() {
 /// Runs `mailroom subscribers erase EMAIL` under a pseudo-terminal
 /// (util-linux `script`), typing `answer`.
 fn erase_on_a_terminal(env: &Env, email: &str, answer: &str) -> (bool, String) {
-    let cmd = env.command(&["subscribers", "erase", email]);
-    let args: Vec<String> = std::iter::once(cmd.get_program())
-        .chain(cmd.get_args())
-        .map(|a| format!("'{}'", a.to_string_lossy()))
-        .collect();
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &args.join(" "), "/dev/null"])
-        .current_dir(env.dir.path())
-        .env("MAILROOM_DATABASE__URL", env.db_url())
-        .env("MAILROOM_WEB__SECRET", SECRET)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run `script` (util-linux)");
-    use std::io::Write;
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
+    let mut cmd = env.command(&["subscribers", "erase", email]);
+    cmd.env("MAILROOM_WEB__SECRET", SECRET);
+    let out = crate::common::terminal::on_a_terminal(&cmd, answer);
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)

@@ -12,6 +12,7 @@ pub mod prom;
 pub mod prom_check;
 pub mod relay;
 pub mod sink;
+pub mod terminal;
 pub mod web;
 pub mod web_conns;
 
