@@ -173,24 +173,41 @@ pub trait Ledger: Clone + Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = LedgerResult<Vec<Claimed>>> + Send;
 
-    /// Marks claimed rows as being handed to the relay now, durably, before
-    /// their final `.` goes out.
+    /// Writes, in one transaction, the outcomes of claimed rows (hard
+    /// bounces are marked bounce-pending, their subscribers left alone;
+    /// possible duplicates are added to the campaign's count) and marks the
+    /// rows `handed` as being handed to the relay now, durably, before
+    /// their final `.` goes out. The two sets are disjoint: a row is handed
+    /// over in an earlier commit than its outcome.
+    fn commit(
+        &self,
+        lease: &Lease,
+        records: &[Record],
+        handed: &[i64],
+        now: i64,
+    ) -> impl Future<Output = LedgerResult<()>> + Send;
+
+    /// Marks claimed rows as being handed to the relay now ([`Ledger::commit`]
+    /// with no outcomes).
     fn hand_over(
         &self,
         lease: &Lease,
         deliveries: &[i64],
         now: i64,
-    ) -> impl Future<Output = LedgerResult<()>> + Send;
+    ) -> impl Future<Output = LedgerResult<()>> + Send {
+        self.commit(lease, &[], deliveries, now)
+    }
 
-    /// Writes outcomes of claimed rows in one transaction: hard bounces
-    /// are marked bounce-pending (their subscribers are left alone), and
-    /// possible duplicates are added to the campaign's count.
+    /// Writes outcomes of claimed rows ([`Ledger::commit`] with nothing
+    /// handed over).
     fn record(
         &self,
         lease: &Lease,
         records: &[Record],
         now: i64,
-    ) -> impl Future<Output = LedgerResult<()>> + Send;
+    ) -> impl Future<Output = LedgerResult<()>> + Send {
+        self.commit(lease, records, &[], now)
+    }
 
     /// When the earliest deferred row is due (unix ms), if any.
     fn next_due(

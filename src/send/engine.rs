@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::breaker::{Breaker, Thresholds};
-use super::desk::{self, Visit};
+use super::desk;
 use super::lease::Beat;
 use super::progress::RunStart;
 use super::worker::{self, Shared};
@@ -73,16 +73,17 @@ pub async fn run<L: Ledger>(
         .note_run(&start.note(&shared.ctx, &stats, None))
         .await?;
     let progress = progress::start(ledger.clone(), shared.clone(), start.clone(), stats.clone());
-    let (visits, desk_rx) = mpsc::channel::<Visit>(concurrency * 2);
+    let (visits, lines) = desk::lines(concurrency, shared.ctx.settings.rate_per_second);
+    let queue = lines.queue.clone();
     let desk = tokio::spawn(desk::run(
         ledger.clone(),
         shared.clone(),
-        desk_rx,
+        lines,
         stats.clone(),
         breaker,
     ));
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| tokio::spawn(worker::run(shared.clone(), visits.clone())))
+        .map(|_| tokio::spawn(worker::run(shared.clone(), queue.clone(), visits.clone())))
         .collect();
     drop(visits);
     wind_down(&shared, workers).await;
@@ -131,9 +132,10 @@ async fn settle_bounces<L: Ledger>(
     }
 }
 
-/// The most rows a run holds `sending` at once: one per worker (a worker
-/// gets its next row only once its last outcome is committed). This bounds
-/// the duplicates a crash can cause.
+/// The most rows a run holds handed over to the relay without a durable
+/// outcome: one per worker (a worker's outcome is committed no later than
+/// its next hand-over, see `desk`). This bounds the duplicates a crash can
+/// cause, and the possible duplicates it adds.
 pub fn in_flight_cap(concurrency: usize) -> u64 {
     concurrency.max(1) as u64
 }

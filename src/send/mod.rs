@@ -1,15 +1,16 @@
 //! The delivery engine: `concurrency` workers (each with its own
 //! connection) personalize the prepared message for one claimed row at a
 //! time and deliver it through the transport (outbox or SMTP) under a
-//! global rate limit; the ledger desk commits their outcomes in group
-//! commits and hands each its next row, and runs the bounce breaker. It
-//! knows the ledger only as [`Ledger`](crate::domain::Ledger) and the relay
-//! only as [`Transport`], never a database or a socket type.
+//! global rate limit; the ledger desk claims rows ahead of them, commits
+//! their outcomes and hand-overs in group commits, and runs the bounce
+//! breaker. It knows the ledger only as [`Ledger`](crate::domain::Ledger)
+//! and the relay only as [`Transport`], never a database or a socket type.
 //!
-//! Memory does not grow with the list: one row per worker and the
-//! workers' buffers are alive at a time. Those rows are the only ones
-//! `sending`, which bounds the duplicates a crash can cause to
-//! `concurrency`.
+//! Memory does not grow with the list: the rows claimed ahead (a few
+//! hundred at most) and the workers' buffers are alive at a time. Only a
+//! row handed over without a durable outcome can arrive twice after a
+//! crash, and each worker has at most one such row: that bounds a crash's
+//! duplicates to `concurrency`.
 pub mod backoff;
 pub mod breaker;
 mod desk;

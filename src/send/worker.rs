@@ -1,7 +1,7 @@
-//! A delivery worker: gets one claimed row at a time from the ledger desk,
-//! fills the recipient's slots into the prepared message, hands it to the
-//! outbox or its own SMTP connection, and brings the outcome back to the
-//! desk with its next request.
+//! A delivery worker: takes one claimed row at a time from the desk's
+//! queue, fills the recipient's slots into the prepared message, hands it
+//! to the outbox or its own SMTP connection (having the desk note the
+//! hand-over first), and drops the outcome off at the desk.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::SendContext;
 use super::backoff::backoff;
-use super::desk::Visit;
+use super::desk::{Queue, Visit};
 use crate::domain::{Claimed, DeliveryState, Record, now_ms};
 use crate::message::RecipientSlots;
 use crate::token::{self, Purpose};
@@ -83,9 +83,9 @@ struct Worker {
     buf: Vec<u8>,
 }
 
-/// Runs one worker: visits the desk with each outcome for its next row,
-/// until the desk says stop or is gone.
-pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
+/// Runs one worker: takes claimed rows from `queue` and drops each
+/// outcome off at the desk, until the queue is closed or the desk is gone.
+pub async fn run(shared: Arc<Shared>, queue: Arc<Queue>, desk: mpsc::Sender<Visit>) {
     let mut w = Worker {
         shared,
         conn: None,
@@ -94,33 +94,18 @@ pub async fn run(shared: Arc<Shared>, desk: mpsc::Sender<Visit>) {
         pause: None,
         buf: Vec::with_capacity(128 * 1024),
     };
-    let mut last = None;
-    loop {
+    while let Some(job) = queue.take().await {
+        let record = w.handle(job, &desk).await;
+        if desk.send(Visit::Done(record)).await.is_err() {
+            break;
+        }
         if let Some(pause) = w.pause.take() {
-            // Drop the outcome off first: the row must not stay `sending`.
-            let visit = Visit::Done {
-                record: last.take(),
-                next: None,
-            };
-            if desk.send(visit).await.is_err() {
-                break;
-            }
             let mut stop = w.shared.stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.wait_for(|s| *s) => {}
             }
         }
-        let (next, job) = oneshot::channel();
-        let visit = Visit::Done {
-            record: last.take(),
-            next: Some(next),
-        };
-        if desk.send(visit).await.is_err() {
-            break;
-        }
-        let Ok(Some(job)) = job.await else { break };
-        last = Some(w.handle(job, &desk).await);
     }
     if let Some(conn) = w.conn.take() {
         conn.quit().await;

@@ -111,28 +111,35 @@ pub(super) fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
     ))
 }
 
-/// Writes outcomes of claimed rows in one transaction (hard bounces are
-/// marked bounce-pending, see `bounces`; possible duplicates are counted)
-/// — only while `lease` is held (else `LedgerError::LeaseLost`): once the
-/// run has lost it, the rows are another run's to record.
-pub(super) async fn record(
+/// Writes outcomes of claimed rows and marks the `handed` ones as being
+/// handed to the relay, in one transaction (hard bounces are marked
+/// bounce-pending, see `bounces`; possible duplicates are counted) — only
+/// while `lease` is held (else `LedgerError::LeaseLost`): once the run has
+/// lost it, the rows are another run's. One transaction per desk batch,
+/// not one per kind of change: each transaction is a round trip through
+/// sqlx's SQLite worker thread per statement plus the commit, and with
+/// separate ones the desk spent most of a discard send's time handing
+/// work between threads (perf: 236,000 context switches for 50,000
+/// messages).
+pub(super) async fn commit(
     store: &Store,
     lease: &Lease,
     records: &[Record],
+    handed: &[i64],
     now: i64,
 ) -> LedgerResult<()> {
-    if records.is_empty() {
+    if records.is_empty() && handed.is_empty() {
         return Ok(());
     }
     if let Pool::Postgres(p) = &store.pool {
-        return postgres::record(p, lease, records, now).await;
+        return postgres::commit(p, lease, records, handed, now).await;
     }
-    let handed = records
+    let settled = records
         .iter()
         .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
         .count() as u64;
     let mut tx = store.begin_write().await?;
-    lease::count_handed(&mut tx, lease, handed).await?;
+    lease::count_handed(&mut tx, lease, settled).await?;
     let Tx::Sqlite(t) = &mut tx else {
         unreachable!("a SQLite store begins SQLite transactions")
     };
@@ -161,6 +168,18 @@ pub(super) async fn record(
             .await
             .context("cannot record delivery outcomes in the ledger")?;
     }
+    for chunk in handed.chunks(RECORD_CHUNK) {
+        let mut q = QueryBuilder::<sqlx::Sqlite>::new("UPDATE deliveries SET handed_at = ");
+        q.push_bind(now);
+        q.push(" WHERE state = 'sending' AND id IN ");
+        q.push_tuples(chunk, |mut b, id| {
+            b.push_bind(*id);
+        });
+        q.build()
+            .execute(&mut **t)
+            .await
+            .context("cannot mark messages as handed to the relay")?;
+    }
     let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
     if unconfirmed > 0 {
         sqlx::query(
@@ -175,42 +194,6 @@ pub(super) async fn record(
     tx.commit()
         .await
         .context("cannot commit delivery outcomes")?;
-    Ok(())
-}
-
-/// Marks claimed rows as being handed to the relay, durably, only while
-/// `lease` is held: after a crash these (and only these) may have reached
-/// their recipients.
-pub(super) async fn hand_over(
-    store: &Store,
-    lease: &Lease,
-    deliveries: &[i64],
-    now: i64,
-) -> LedgerResult<()> {
-    if deliveries.is_empty() {
-        return Ok(());
-    }
-    if let Pool::Postgres(p) = &store.pool {
-        return postgres::hand_over(p, lease, deliveries, now).await;
-    }
-    let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
-    let Tx::Sqlite(t) = &mut tx else {
-        unreachable!("a SQLite store begins SQLite transactions")
-    };
-    for chunk in deliveries.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new("UPDATE deliveries SET handed_at = ");
-        q.push_bind(now);
-        q.push(" WHERE state = 'sending' AND id IN ");
-        q.push_tuples(chunk, |mut b, id| {
-            b.push_bind(*id);
-        });
-        q.build()
-            .execute(&mut **t)
-            .await
-            .context("cannot mark messages as handed to the relay")?;
-    }
-    tx.commit().await.context("cannot commit the hand-over")?;
     Ok(())
 }
 

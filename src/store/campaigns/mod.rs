@@ -46,12 +46,14 @@ impl Ledger for Store {
         ledger::claim(self, lease, limit, now).await
     }
 
-    async fn record(&self, lease: &Lease, records: &[Record], now: i64) -> LedgerResult<()> {
-        ledger::record(self, lease, records, now).await
-    }
-
-    async fn hand_over(&self, lease: &Lease, deliveries: &[i64], now: i64) -> LedgerResult<()> {
-        ledger::hand_over(self, lease, deliveries, now).await
+    async fn commit(
+        &self,
+        lease: &Lease,
+        records: &[Record],
+        handed: &[i64],
+        now: i64,
+    ) -> LedgerResult<()> {
+        ledger::commit(self, lease, records, handed, now).await
     }
 
     async fn next_due(&self, campaign: CampaignId) -> LedgerResult<Option<i64>> {

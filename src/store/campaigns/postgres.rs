@@ -74,18 +74,20 @@ pub(super) async fn claim(
     Ok((claimed, by_id))
 }
 
-/// Writes outcomes, adds the handed-over ones to the run's count and the
-/// possible duplicates to the campaign's, in one statement; only rows the
-/// run still has `sending` change, and nothing does once the run has lost
-/// its lease. Synchronous: an outcome is durable before the worker's next
-/// row.
-pub(super) async fn record(
+/// Writes outcomes, marks the `handed` rows as being handed to the relay,
+/// adds the settled outcomes to the run's count and the possible
+/// duplicates to the campaign's, in one statement (one round trip and one
+/// WAL flush per desk batch); only rows the run still has `sending`
+/// change, and nothing does once the run has lost its lease. Synchronous:
+/// an outcome is durable before the worker's next hand-over.
+pub(super) async fn commit(
     pool: &PgPool,
     lease: &Lease,
     records: &[Record],
+    handed: &[i64],
     now: i64,
 ) -> LedgerResult<()> {
-    let handed = records
+    let settled = records
         .iter()
         .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
         .count();
@@ -102,6 +104,8 @@ pub(super) async fn record(
         .iter()
         .map(|r| r.bounce.map(|_| "pending"))
         .collect();
+    // `marked` skips rows `done` writes: one statement must not update a
+    // row twice (the desk never sends both for one row; this makes sure).
     let run: Option<i64> = sqlx::query_scalar(
         "WITH me AS (UPDATE send_runs SET handed = handed + $9 \
          WHERE campaign_id = $8 AND token = $10 RETURNING id), \
@@ -112,11 +116,14 @@ pub(super) async fn record(
          FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], \
          $6::TEXT[]) AS o(id, state, reply, next_at, refund, bounce), me \
          WHERE d.id = o.id AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1), \
+         marked AS (UPDATE deliveries d SET handed_at = $7 FROM me \
+         WHERE d.id = ANY($12::BIGINT[]) AND NOT d.id = ANY($1::BIGINT[]) \
+         AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1), \
          dup AS (UPDATE campaigns SET possible_duplicates = possible_duplicates + $11 \
          WHERE id = $8 AND $11 > 0 AND EXISTS (SELECT 1 FROM me) RETURNING 1) \
          SELECT id FROM me",
     )
-    .bind(ids)
+    .bind(&ids)
     .bind(states)
     .bind(replies)
     .bind(next)
@@ -124,36 +131,13 @@ pub(super) async fn record(
     .bind(bounces)
     .bind(now)
     .bind(lease.campaign.get())
-    .bind(i64::try_from(handed).unwrap_or(i64::MAX))
+    .bind(i64::try_from(settled).unwrap_or(i64::MAX))
     .bind(&lease.token)
     .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+    .bind(handed)
     .fetch_optional(pool)
     .await
     .context("cannot record delivery outcomes in the ledger")?;
-    run.map(|_| ()).ok_or(LedgerError::LeaseLost)
-}
-
-/// Marks the run's claimed rows `deliveries` as being handed to the relay,
-/// in one synchronous statement fenced by the lease.
-pub(super) async fn hand_over(
-    pool: &PgPool,
-    lease: &Lease,
-    deliveries: &[i64],
-    now: i64,
-) -> LedgerResult<()> {
-    let run: Option<i64> = sqlx::query_scalar(
-        "WITH me AS (SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2 FOR SHARE), \
-         done AS (UPDATE deliveries d SET handed_at = $3 FROM me \
-         WHERE d.id = ANY($4) AND d.state = 'sending' AND d.claimed_by = me.id RETURNING 1) \
-         SELECT id FROM me",
-    )
-    .bind(lease.campaign.get())
-    .bind(&lease.token)
-    .bind(now)
-    .bind(deliveries)
-    .fetch_optional(pool)
-    .await
-    .context("cannot mark messages as handed to the relay")?;
     run.map(|_| ()).ok_or(LedgerError::LeaseLost)
 }
 
