@@ -45,9 +45,14 @@ const DRY_POLL: Duration = Duration::from_millis(50);
 
 /// A worker at the desk.
 pub enum Visit {
-    /// The outcome of the worker's last row (dropped off; the worker does
-    /// not wait).
-    Done(Record),
+    /// The outcome of the worker's last row. The worker waits (`ack`) only
+    /// after a failure: the bounce breaker must judge it before the worker
+    /// tries anyone else, so a relay refusing everyone stops the run within
+    /// about `concurrency` recipients. Other outcomes are dropped off.
+    Done {
+        record: Record,
+        ack: Option<oneshot::Sender<()>>,
+    },
     /// It is about to hand this row's message to the relay; `ack` once
     /// that is durable.
     Handing {
@@ -239,7 +244,10 @@ fn take(
     acks: &mut Vec<oneshot::Sender<()>>,
 ) {
     match visit {
-        Visit::Done(record) => records.push(record),
+        Visit::Done { record, ack } => {
+            records.push(record);
+            acks.extend(ack);
+        }
         Visit::Handing { delivery, ack } => {
             handed.push(delivery);
             acks.push(ack);

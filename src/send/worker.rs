@@ -96,7 +96,18 @@ pub async fn run(shared: Arc<Shared>, queue: Arc<Queue>, desk: mpsc::Sender<Visi
     };
     while let Some(job) = queue.take().await {
         let record = w.handle(job, &desk).await;
-        if desk.send(Visit::Done(record)).await.is_err() {
+        let (ack, judged) = if record.state == DeliveryState::Failed {
+            let (ack, judged) = oneshot::channel();
+            (Some(ack), Some(judged))
+        } else {
+            (None, None)
+        };
+        if desk.send(Visit::Done { record, ack }).await.is_err() {
+            break;
+        }
+        if let Some(judged) = judged
+            && judged.await.is_err()
+        {
             break;
         }
         if let Some(pause) = w.pause.take() {

@@ -175,34 +175,3 @@ pub(super) async fn ensure_held(tx: &mut Tx, lease: &Lease) -> LedgerResult<i64>
     .context("cannot check the campaign's lease")?;
     held.ok_or(LedgerError::LeaseLost)
 }
-
-/// Like [`ensure_held`], and adds `handed` to the run's recorded outcomes
-/// in the same statement (which locks the run's row until commit).
-pub(super) async fn count_handed(tx: &mut Tx, lease: &Lease, handed: u64) -> LedgerResult<i64> {
-    let handed = i64::try_from(handed).unwrap_or(i64::MAX);
-    let run: Option<i64> =
-        match tx {
-            Tx::Sqlite(t) => {
-                sqlx::query_scalar(
-                    "UPDATE campaign_leases SET handed = handed + $3 WHERE campaign_id = $1 \
-             AND token = $2 RETURNING CAST(0 AS BIGINT)",
-                )
-                .bind(lease.campaign.get())
-                .bind(&lease.token)
-                .bind(handed)
-                .fetch_optional(&mut **t)
-                .await
-            }
-            Tx::Postgres(t) => sqlx::query_scalar(
-                "UPDATE send_runs SET handed = handed + $3 WHERE campaign_id = $1 AND token = $2 \
-             RETURNING id",
-            )
-            .bind(lease.campaign.get())
-            .bind(&lease.token)
-            .bind(handed)
-            .fetch_optional(&mut **t)
-            .await,
-        }
-        .context("cannot check the campaign's lease")?;
-    run.ok_or(LedgerError::LeaseLost)
-}

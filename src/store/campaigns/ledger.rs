@@ -13,7 +13,8 @@ use sqlx::QueryBuilder;
 use super::lease;
 use super::postgres;
 use crate::domain::{
-    Claimed, DeliveryState, EmailAddress, Lease, LedgerResult, Record, Status, SubscriberId,
+    Claimed, DeliveryState, EmailAddress, Lease, LedgerError, LedgerResult, Record, Status,
+    SubscriberId,
 };
 use crate::store::{Cols, Pool, Store, Tx};
 
@@ -137,16 +138,34 @@ pub(super) async fn commit(
     let settled = records
         .iter()
         .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
-        .count() as u64;
-    let mut tx = store.begin_write().await?;
-    lease::count_handed(&mut tx, lease, settled).await?;
-    let Tx::Sqlite(t) = &mut tx else {
-        unreachable!("a SQLite store begins SQLite transactions")
+        .count();
+    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    // The whole transaction is one multi-statement script (sqlx runs each
+    // statement in turn, binding `?`s in order): one hand-off to SQLite's
+    // worker thread per batch instead of one per statement, which is most
+    // of what a batch costs (perf on a 10,000-message SMTP send: 3 hand-offs
+    // per batch left 4.5 futex calls per message). Every change is fenced
+    // by the lease, and the lease's row comes back only if the run still
+    // holds it.
+    let (campaign, token) = (lease.campaign.get(), lease.token.as_str());
+    let fence = |q: &mut QueryBuilder<sqlx::Sqlite>| {
+        q.push(" AND EXISTS (SELECT 1 FROM campaign_leases WHERE campaign_id = ");
+        q.push_bind(campaign);
+        q.push(" AND token = ");
+        q.push_bind(token);
+        q.push(")");
     };
+    let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+        "BEGIN IMMEDIATE; UPDATE campaign_leases SET handed = handed + ",
+    );
+    q.push_bind(i64::try_from(settled).unwrap_or(i64::MAX));
+    q.push(" WHERE campaign_id = ");
+    q.push_bind(campaign);
+    q.push(" AND token = ");
+    q.push_bind(token);
+    q.push(" RETURNING 1");
     for chunk in records.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new(
-            "WITH o(id, state, reply, next_at, refund, bounce) AS (",
-        );
+        q.push("; WITH o(id, state, reply, next_at, refund, bounce) AS (");
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.delivery)
                 .push_bind(r.state.as_str())
@@ -163,37 +182,46 @@ pub(super) async fn commit(
         );
         q.push_bind(now);
         q.push(" FROM o WHERE deliveries.id = o.id AND deliveries.state = 'sending'");
-        q.build()
-            .execute(&mut **t)
-            .await
-            .context("cannot record delivery outcomes in the ledger")?;
+        fence(&mut q);
     }
     for chunk in handed.chunks(RECORD_CHUNK) {
-        let mut q = QueryBuilder::<sqlx::Sqlite>::new("UPDATE deliveries SET handed_at = ");
+        q.push("; UPDATE deliveries SET handed_at = ");
         q.push_bind(now);
         q.push(" WHERE state = 'sending' AND id IN ");
         q.push_tuples(chunk, |mut b, id| {
             b.push_bind(*id);
         });
-        q.build()
-            .execute(&mut **t)
-            .await
-            .context("cannot mark messages as handed to the relay")?;
+        fence(&mut q);
     }
-    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
     if unconfirmed > 0 {
-        sqlx::query(
-            "UPDATE campaigns SET possible_duplicates = possible_duplicates + $2 WHERE id = $1",
-        )
-        .bind(lease.campaign.get())
-        .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
-        .execute(&mut **t)
-        .await
-        .context("cannot count possible duplicates")?;
+        q.push("; UPDATE campaigns SET possible_duplicates = possible_duplicates + ");
+        q.push_bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX));
+        q.push(" WHERE id = ");
+        q.push_bind(campaign);
+        fence(&mut q);
     }
-    tx.commit()
+    q.push("; COMMIT");
+    let Pool::Sqlite(pool) = &store.pool else {
+        unreachable!("PostgreSQL returned above")
+    };
+    let mut conn = pool
+        .acquire()
         .await
-        .context("cannot commit delivery outcomes")?;
+        .context("cannot reach the database to record delivery outcomes")?;
+    let held = match q.build().fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            // A statement after BEGIN failed: end the transaction here
+            // (if BEGIN itself failed there is none, and this is a no-op).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(anyhow::Error::new(e)
+                .context("cannot record delivery outcomes in the ledger")
+                .into());
+        }
+    };
+    if held.is_empty() {
+        return Err(LedgerError::LeaseLost);
+    }
     Ok(())
 }
 
