@@ -64,7 +64,7 @@ mod subscribers;
 mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
-pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueueDepth, QueuedConfirmation};
 pub use erasure::{EraseOutcome, Erasure};
 pub use identity::Merge;
 pub use import::{
