@@ -20,6 +20,7 @@ pub const CLOSED_PIPE_EXIT: u8 = 141;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+static LOGS_ASKED: AtomicBool = AtomicBool::new(false);
 
 /// Whether a stdout write found the reader gone.
 pub fn stdout_closed() -> bool {
@@ -92,6 +93,18 @@ pub(crate) use warning;
 /// `--log-format json` a service's stderr holds only JSON lines.
 pub fn use_json_logs() {
     JSON_LOGS.store(true, Ordering::Relaxed);
+}
+
+/// Notes that the user asked for log output (`RUST_LOG`, `-v`, or
+/// `--log-format json`), for events that would otherwise only repeat a note.
+pub fn logs_asked_for() {
+    LOGS_ASKED.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`logs_asked_for`] was called: log the structured twin of a note
+/// only then.
+pub fn logs_asked() -> bool {
+    LOGS_ASKED.load(Ordering::Relaxed)
 }
 
 /// See [`note!`].

@@ -167,12 +167,15 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         metrics,
     });
     let described = limits.describe(settings.web.max_connections);
-    tracing::info!(
-        address = %local,
-        max_connections = limits.max_connections,
-        open_files = limits.open_files,
-        "listening"
-    );
+    // The note says it for people; the event is for logs when asked for.
+    if crate::output::logs_asked() {
+        tracing::info!(
+            address = %local,
+            max_connections = limits.max_connections,
+            open_files = limits.open_files,
+            "listening"
+        );
+    }
     crate::output::note!("serve: listening on http://{local}");
     crate::output::note!("serve: {described}");
     let metrics_server =
