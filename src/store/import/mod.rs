@@ -139,8 +139,9 @@ impl Store {
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
                 "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
-                copy::TABLES[0],
-                copy::TABLES[1],
+                copy::SETUP[0],
+                copy::SETUP[1],
+                copy::SETUP[2],
             ],
         };
         for statement in statements {
