@@ -70,6 +70,11 @@ const MERGE: &str = "WITH added AS ( \
    LEFT JOIN subscribers s USING (email_key) \
    WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.email_key = r.email_key)";
 
+/// A row of the batch the merge did not add: its `ord`, and the store's
+/// id, name and status for it (none when another writer added it after
+/// the merge began).
+type Other = (i64, Option<i64>, Option<String>, Option<String>);
+
 impl ImportSession {
     /// Copies `rows` (unique addresses, none erased) to the server, adds
     /// the new ones there, and returns the others with what the store
@@ -96,7 +101,7 @@ impl ImportSession {
         copy_in(c, "COPY import_changes FROM STDIN (FORMAT binary)", changes)
             .await
             .context(context)?;
-        let others: Vec<(i64, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(MERGE)
+        let others: Vec<Other> = sqlx::query_as(MERGE)
             .bind(self.now)
             .fetch_all(&mut *c)
             .await
