@@ -9,9 +9,14 @@
 #   docker run --rm -v /srv/news:/data mailroom init /data
 #   docker run -d -p 127.0.0.1:8080:8080 -v /srv/news:/data mailroom        # serve
 #   docker run --rm -v /srv/news:/data mailroom send /data/issue.md --yes
+#
+# Without Docker Hub, scripts/docker-bases makes both base images locally
+# and names them with these two arguments (podman, no daemon).
+ARG RUST_IMAGE=rust:1.94-slim-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 # --- build: the stripped release binary ([profile.release]) ------------
-FROM rust:1.94-slim-bookworm AS build
+FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 # Only what the build reads: sources, compile-time templates and
 # migrations, and the bench target Cargo.toml declares.
@@ -27,7 +32,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && install -m 0755 target/release/mailroom /usr/local/bin/mailroom
 
 # --- run: Debian slim, CA certificates for TLS relays, no root -----------
-FROM debian:bookworm-slim
+FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \

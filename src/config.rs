@@ -20,6 +20,7 @@ pub mod keys;
 mod load;
 mod net;
 mod newsletter;
+mod paths;
 mod values;
 mod web;
 

@@ -20,6 +20,7 @@ pub const CLOSED_PIPE_EXIT: u8 = 141;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+static LOGS_ASKED: AtomicBool = AtomicBool::new(false);
 
 /// Whether a stdout write found the reader gone.
 pub fn stdout_closed() -> bool {
@@ -94,6 +95,18 @@ pub fn use_json_logs() {
     JSON_LOGS.store(true, Ordering::Relaxed);
 }
 
+/// Notes that the user asked for log output (`RUST_LOG`, `-v`, or
+/// `--log-format json`), for events that would otherwise only repeat a note.
+pub fn logs_asked_for() {
+    LOGS_ASKED.store(true, Ordering::Relaxed);
+}
+
+/// Whether [`logs_asked_for`] was called: log the structured twin of a note
+/// only then.
+pub fn logs_asked() -> bool {
+    LOGS_ASKED.load(Ordering::Relaxed)
+}
+
 /// See [`note!`].
 pub fn note_line(args: fmt::Arguments) {
     if JSON_LOGS.load(Ordering::Relaxed) {
@@ -138,26 +151,52 @@ pub fn error_chain(err: &anyhow::Error) {
     }
 }
 
-/// `n` and the noun, plural unless `n` is 1: `1 run`, `2 runs`, `0 rows`,
-/// `3 entries`, `2 addresses`.
-pub fn plural(n: u64, noun: &str) -> String {
-    if n == 1 {
-        return format!("1 {noun}");
+/// A noun for [`plural`]: a regular one (`"run"`, from a `&str`), whose
+/// plural is made by English rules, or an irregular pair (`("person",
+/// "people")`, `("message was", "messages were")`), used as given.
+#[derive(Debug, Clone, Copy)]
+pub struct Noun<'a> {
+    one: &'a str,
+    many: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for Noun<'a> {
+    fn from(one: &'a str) -> Self {
+        Noun { one, many: None }
     }
-    let consonant_y = noun.strip_suffix('y').filter(|stem| {
+}
+
+impl<'a> From<(&'a str, &'a str)> for Noun<'a> {
+    fn from((one, many): (&'a str, &'a str)) -> Self {
+        Noun {
+            one,
+            many: Some(many),
+        }
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1: `1 run`, `2 runs`, `0 rows`,
+/// `3 entries`, `2 addresses`; irregular ones as a pair:
+/// `plural(2, ("message was", "messages were"))` is `2 messages were`.
+pub fn plural<'a>(n: u64, noun: impl Into<Noun<'a>>) -> String {
+    let Noun { one, many } = noun.into();
+    if n == 1 {
+        return format!("1 {one}");
+    }
+    if let Some(many) = many {
+        return format!("{n} {many}");
+    }
+    let consonant_y = one.strip_suffix('y').filter(|stem| {
         stem.chars()
             .last()
             .is_some_and(|c| !"aeiou".contains(c.to_ascii_lowercase()))
     });
     match consonant_y {
         Some(stem) => format!("{n} {stem}ies"),
-        None if ["s", "x", "z", "ch", "sh"]
-            .iter()
-            .any(|e| noun.ends_with(e)) =>
-        {
-            format!("{n} {noun}es")
+        None if ["s", "x", "z", "ch", "sh"].iter().any(|e| one.ends_with(e)) => {
+            format!("{n} {one}es")
         }
-        None => format!("{n} {noun}s"),
+        None => format!("{n} {one}s"),
     }
 }
 
@@ -181,6 +220,16 @@ mod tests {
         assert_eq!(plural(2, "address"), "2 addresses");
         assert_eq!(plural(2, "match"), "2 matches");
         assert_eq!(plural(1, "address"), "1 address");
+    }
+
+    #[test]
+    fn an_irregular_noun_is_used_as_given() {
+        assert_eq!(plural(1, ("person", "people")), "1 person");
+        assert_eq!(plural(0, ("person", "people")), "0 people");
+        let were = ("message was", "messages were");
+        assert_eq!(plural(1, were), "1 message was");
+        assert_eq!(plural(2, were), "2 messages were");
+        assert_eq!(plural(3, ("reply", "replies")), "3 replies");
     }
 
     #[test]

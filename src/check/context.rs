@@ -6,6 +6,7 @@ use regex::Regex;
 
 use super::Rule;
 use crate::config::CheckSettings;
+use crate::model::Severity;
 
 /// A `[check]` setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +113,20 @@ impl CheckContext {
         Ok(())
     }
 
+    /// Switches off every warning rule but those in `keep`: for a caller
+    /// that needs only the errors (`render`'s note counts them). Findings
+    /// are capped per rule, so the errors are exactly those of a full check;
+    /// the warning rules' work (the image and tag attribute regexes, the
+    /// link and sub-section passes) is skipped.
+    pub fn without_warnings_except(mut self, keep: &[Rule]) -> Self {
+        for rule in Rule::ALL {
+            if rule.severity() == Severity::Warning && !keep.contains(&rule) {
+                self.disabled.insert(rule);
+            }
+        }
+        self
+    }
+
     /// Whether `rule` is switched on.
     pub fn enabled(&self, rule: Rule) -> bool {
         !self.disabled.contains(&rule)
@@ -173,6 +188,15 @@ mod tests {
         assert!(ctx.is_tracking_param("fbclid"));
         assert!(!ctx.is_tracking_param("fbclid2"));
         assert!(!ctx.is_tracking_param("utm"));
+    }
+
+    #[test]
+    fn without_warnings_keeps_the_errors_and_the_named_warnings() {
+        let ctx = CheckContext::new(&CheckSettings::default(), 1)
+            .unwrap()
+            .without_warnings_except(&[Rule::HeaderFormat]);
+        assert!(ctx.enabled(Rule::Unfinished) && ctx.enabled(Rule::HeaderFormat));
+        assert!(!ctx.enabled(Rule::Image) && !ctx.enabled(Rule::EmptySubsection));
     }
 
     #[test]

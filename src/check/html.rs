@@ -74,7 +74,7 @@ fn inspect(em: &mut Emitter<'_>, at: Range<usize>) {
             "delete it: inline styles and scripts in an issue could hide the unsubscribe link",
         );
     }
-    if name == "img" {
+    if name == "img" && em.enabled(Rule::Image) {
         img(em, tag, at);
     }
 }

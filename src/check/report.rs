@@ -116,7 +116,7 @@ fn severity_style(severity: Severity) -> (&'static str, Style) {
 /// `error: 3 errors, 1 warning in `issue.md`` (or the all-clear).
 pub fn summary(file: &str, diagnostics: &[Diagnostic]) -> String {
     let (errors, warnings) = super::count(diagnostics);
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let plural = |n: usize, word| crate::output::plural(n as u64, word);
     match (errors, warnings) {
         (0, 0) => format!("{BOLD}ok{BOLD:#}: no problems in `{file}`\n"),
         (0, w) => format!(

@@ -30,8 +30,11 @@ pub fn init(serve: bool, verbose: u8, format: LogFormat) {
         (1, _) => "mailroom=debug,info",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let from_env = tracing_subscriber::EnvFilter::try_from_default_env().ok();
+    if from_env.is_some() || verbose > 0 || format == LogFormat::Json {
+        crate::output::logs_asked_for();
+    }
+    let filter = from_env.unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -112,7 +112,12 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
 /// none with a warning when `[check]` is unusable.
 fn findings(issue: &crate::model::Issue, settings: &Settings) -> Option<Vec<Diagnostic>> {
     match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget) {
-        Ok(ctx) => Some(crate::check::check_issue(issue, None, &ctx)),
+        // Only the errors and the header-format warnings are shown, so the
+        // other warning rules are not run.
+        Ok(ctx) => {
+            let ctx = ctx.without_warnings_except(&[crate::check::Rule::HeaderFormat]);
+            Some(crate::check::check_issue(issue, None, &ctx))
+        }
         Err(e) => {
             warning!("the issue was not checked: invalid `[check]` settings: {e}");
             None

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, Problems, Source};
 use super::keys::{KEYS, Kind};
-use super::{Settings, env, file};
+use super::{Settings, env, file, paths};
 
 /// The settings, with where each came from.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
         ))
     })?;
     let path = match explicit {
-        Some(p) => Some(cwd.join(p)),
+        Some(p) => Some(paths::join(&cwd, p)),
         None => Some(cwd.join(DEFAULT_PATH)).filter(|p| p.is_file()),
     };
     let text = match &path {
@@ -125,7 +125,8 @@ pub fn load_from(
     })
 }
 
-/// Makes every relative path absolute: against `cwd` for values from the
+/// Makes every relative path absolute (and normalised: no `.` or `..`
+/// left, see [`paths::normalize`]): against `cwd` for values from the
 /// environment, against `base` (the config file's directory, or `cwd`
 /// without a file) for values from the file and for defaults.
 fn resolve_paths(s: &mut Settings, sources: &BTreeMap<String, Source>, base: &Path, cwd: &Path) {
@@ -139,7 +140,7 @@ fn resolve_paths(s: &mut Settings, sources: &BTreeMap<String, Source>, base: &Pa
             ("database", "url") => s.database.url = s.database.url.resolved(dir),
             ("web", "secret_file") => absolutize(&mut s.web.secret_file, dir),
             ("web", "previous_secrets_file") => absolutize(&mut s.web.previous_secrets_file, dir),
-            ("outbox", "dir") => s.outbox.dir = dir.join(&s.outbox.dir),
+            ("outbox", "dir") => s.outbox.dir = paths::join(dir, &s.outbox.dir),
             ("smtp", "ca_file") => absolutize(&mut s.smtp.ca_file, dir),
             ("dkim", "private_key_file") => absolutize(&mut s.dkim.private_key_file, dir),
             ("dkim", "ed25519_private_key_file") => {
@@ -152,7 +153,7 @@ fn resolve_paths(s: &mut Settings, sources: &BTreeMap<String, Source>, base: &Pa
 
 fn absolutize(path: &mut Option<PathBuf>, dir: &Path) {
     if let Some(p) = path {
-        *p = dir.join(&*p);
+        *p = paths::join(dir, p);
     }
 }
 

@@ -187,11 +187,17 @@ impl DatabaseUrl {
         }
     }
 
-    /// The same URL with a relative SQLite path joined onto `base`.
+    /// The same URL with a relative SQLite path joined onto `base`, and
+    /// any SQLite path normalised (no `.` or `..`).
     pub fn resolved(&self, base: &Path) -> Self {
         match &self.kind {
-            DatabaseKind::SqliteFile(path, query) if path.is_relative() => {
-                Self::sqlite_file(&base.join(path), query.as_deref())
+            DatabaseKind::SqliteFile(path, query) => {
+                let resolved = super::paths::join(base, path);
+                if resolved == *path {
+                    self.clone()
+                } else {
+                    Self::sqlite_file(&resolved, query.as_deref())
+                }
             }
             _ => self.clone(),
         }

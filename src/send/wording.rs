@@ -76,11 +76,6 @@ pub fn waiting_line(w: &Waiting, now_ms: i64) -> String {
     )
 }
 
-/// `1 recipient`, `2 recipients`.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,9 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_agree_with_their_noun() {
-        assert_eq!(count(1, "run", "runs"), "1 run");
-        assert_eq!(count(3, "run", "runs"), "3 runs");
+    fn rates_keep_one_decimal_below_ten() {
         assert_eq!(rate(152.4), "152 msg/s");
         assert_eq!(rate(0.5), "0.5 msg/s");
     }

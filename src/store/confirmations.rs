@@ -53,6 +53,15 @@ pub struct QueuedConfirmation {
     pub failed: bool,
 }
 
+/// The queue's size by state, for `/metrics` and `serve`'s notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    /// Waiting to be sent (claimed ones included).
+    pub waiting: u64,
+    /// Given up: kept until the person asks again.
+    pub given_up: u64,
+}
+
 /// Unix milliseconds, the queue's time unit.
 fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -180,6 +189,19 @@ impl Store {
         let n: i64 = on_pool!(self, p => sqlx::query_scalar(WAITING).fetch_one(p).await)
             .context("cannot count the confirmation queue")?;
         Ok(u64::try_from(n).unwrap_or(0) >= u64::from(queue_cap))
+    }
+
+    /// How many confirmations wait and how many were given up: two counts,
+    /// not the rows (`/metrics` asks on every scrape).
+    pub async fn confirmation_queue_depth(&self) -> anyhow::Result<QueueDepth> {
+        let sql = "SELECT COUNT(*) - COUNT(failed_at), COUNT(failed_at) FROM confirmation_queue";
+        let (waiting, given_up): (i64, i64) =
+            on_pool!(self, p => sqlx::query_as(sql).fetch_one(p).await)
+                .context("cannot count the confirmation queue")?;
+        Ok(QueueDepth {
+            waiting: u64::try_from(waiting).unwrap_or(0),
+            given_up: u64::try_from(given_up).unwrap_or(0),
+        })
     }
 
     /// Every row of the queue, oldest first: waiting and given up.

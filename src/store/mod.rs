@@ -64,11 +64,12 @@ mod subscribers;
 mod web;
 
 pub use campaigns::{CampaignSummary, Unbounced};
-pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueuedConfirmation};
+pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueueDepth, QueuedConfirmation};
 pub use erasure::{EraseOutcome, Erasure};
 pub use identity::Merge;
 pub use import::{
-    CHUNK_GAP, CHUNK_HOLD, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP, LONG_GAP_EVERY,
+    CHUNK_GAP, CHUNK_HOLD, COPY_BATCH, IMPORT_BATCH, ImportSession, ImportSummary, LONG_GAP,
+    LONG_GAP_EVERY,
 };
 pub use inbound::{Applied, BounceCounts, Received, SoftBounceRule};
 pub use open::{BUSY_TIMEOUT, Location, Opening, StoreMissing};

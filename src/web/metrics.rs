@@ -216,7 +216,7 @@ impl Metrics {
     }
 
     /// Sets the confirmation queue's depth, as read from the store.
-    pub fn queue_depth(&self, waiting: usize, given_up: usize) {
+    pub fn queue_depth(&self, waiting: u64, given_up: u64) {
         if let Some(m) = &self.0 {
             for (state, n) in [("waiting", waiting), ("given_up", given_up)] {
                 let n = i64::try_from(n).unwrap_or(i64::MAX);

@@ -151,15 +151,12 @@ fn readers(allow: &[Network]) -> String {
 
 /// The metrics, with the confirmation queue's depth read from the store.
 async fn exposition(app: &Arc<App>, format: Format) -> Response {
-    let rows = app
+    let depth = app
         .metrics
-        .store(StoreOp::ReadQueue, app.store.confirmation_queue())
+        .store(StoreOp::ReadQueue, app.store.confirmation_queue_depth())
         .await;
-    match rows {
-        Ok(rows) => {
-            let given_up = rows.iter().filter(|r| r.failed).count();
-            app.metrics.queue_depth(rows.len() - given_up, given_up);
-        }
+    match depth {
+        Ok(depth) => app.metrics.queue_depth(depth.waiting, depth.given_up),
         Err(e) => {
             // The last depth read stays; the scrape still answers.
             tracing::error!(

@@ -41,7 +41,7 @@ pub use metrics::Metrics;
 
 use crate::config::Settings;
 use crate::domain::EmailAddress;
-use crate::store::Store;
+use crate::store::{QueueDepth, Store};
 use crate::token::Keyring;
 
 /// Everything the handlers share.
@@ -167,12 +167,15 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         metrics,
     });
     let described = limits.describe(settings.web.max_connections);
-    tracing::info!(
-        address = %local,
-        max_connections = limits.max_connections,
-        open_files = limits.open_files,
-        "listening"
-    );
+    // The note says it for people; the event is for logs when asked for.
+    if crate::output::logs_asked() {
+        tracing::info!(
+            address = %local,
+            max_connections = limits.max_connections,
+            open_files = limits.open_files,
+            "listening"
+        );
+    }
     crate::output::note!("serve: listening on http://{local}");
     crate::output::note!("serve: {described}");
     let metrics_server =
@@ -196,16 +199,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
 
 /// One line about confirmations in the store (at start and at stop).
 async fn report_queue(store: &Store, waiting_means: &str) {
-    let Ok(rows) = store.confirmation_queue().await else {
+    let Ok(QueueDepth { waiting, given_up }) = store.confirmation_queue_depth().await else {
         return;
     };
-    let given_up = rows.iter().filter(|r| r.failed).count();
-    let waiting = rows.len() - given_up;
     if waiting + given_up > 0 {
         crate::output::note!(
             "serve: {} {waiting_means}; {given_up} given up (see \
              `confirmation_queue.last_error`)",
-            crate::output::plural(waiting as u64, "confirmation")
+            crate::output::plural(waiting, "confirmation")
         );
     }
 }

@@ -240,3 +240,39 @@ fn an_explicit_config_that_does_not_exist_is_an_error_not_the_defaults() {
         "{err}"
     );
 }
+
+#[test]
+fn paths_printed_through_a_relative_config_have_no_dot_dot() {
+    let root = tempfile::tempdir().unwrap();
+    let (news, elsewhere) = (root.path().join("news"), root.path().join("elsewhere"));
+    std::fs::create_dir_all(&news).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(
+        news.join("config.toml"),
+        "[outbox]\ndir = \"./sent/../outbox\"\n",
+    )
+    .unwrap();
+    let config = ["--config", "../news/config.toml"];
+
+    let shown = mailroom(&elsewhere, &[&config[..], &["config"]].concat(), &[]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let added = mailroom(
+        &elsewhere,
+        &[&config[..], &["subscribers", "add", "a@example.com"]].concat(),
+        &[],
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+
+    let printed = format!("{}{}", text(&shown.stdout), text(&added.stderr));
+    let news = s(&news);
+    for line in [
+        format!("# config file: {news}/config.toml"),
+        format!("url = \"sqlite://{news}/mailroom.db\""),
+        format!("dir = \"{news}/outbox\""),
+        format!("created the store `{news}/mailroom.db`"),
+    ] {
+        assert!(printed.contains(&line), "`{line}` not in:\n{printed}");
+    }
+    assert!(!printed.contains("/.."), "{printed}");
+    assert!(!printed.contains("/./"), "{printed}");
+}

@@ -43,6 +43,7 @@ mod send_relay;
 mod send_smtp;
 mod status_report;
 mod store;
+mod store_import;
 mod store_web;
 mod subscribers_erase;
 mod subscribers_import;

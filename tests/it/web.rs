@@ -353,3 +353,32 @@ fn an_untrusted_peer_cannot_dodge_the_rate_limit_with_a_forged_header() {
     );
     assert_eq!(show(&p, "c1@example.com")["consent"]["ip"], "127.0.0.1");
 }
+
+#[test]
+fn serve_says_where_it_listens_once_unless_logs_were_asked_for() {
+    let (mut p, port, _sink) = project(1);
+    let mut server = Server::start(&p, port, &[]);
+    server.stop();
+    let log = server.log_text();
+    let listening: Vec<&str> = log.lines().filter(|l| l.contains("listening")).collect();
+    assert_eq!(
+        listening,
+        [format!("serve: listening on http://127.0.0.1:{port}")],
+        "{log}"
+    );
+
+    p.set("RUST_LOG", "mailroom=info");
+    let port = web::configure(&mut p);
+    let mut server = Server::start(&p, port, &[]);
+    server.stop();
+    let log = server.log_text();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("listening") && l.contains(&format!("address=127.0.0.1:{port}"))),
+        "the structured line, asked for with RUST_LOG: {log}"
+    );
+    assert!(
+        log.contains(&format!("serve: listening on http://127.0.0.1:{port}")),
+        "{log}"
+    );
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::both_backends;
 use mailroom::domain::{EmailAddress, now};
-use mailroom::store::{ConfirmationOutcome, Store, SubscribeRequest};
+use mailroom::store::{ConfirmationOutcome, QueueDepth, Store, SubscribeRequest};
 
 fn email(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
@@ -50,6 +50,10 @@ both_backends! {
         }
         assert!(store.find(&email("c@example.com")).await.unwrap().is_none());
         assert_eq!(store.confirmation_queue().await.unwrap().len(), 2);
+        assert_eq!(
+            store.confirmation_queue_depth().await.unwrap(),
+            QueueDepth { waiting: 2, given_up: 0 }
+        );
     }
 }
 
@@ -109,6 +113,10 @@ both_backends! {
             .unwrap();
         let row = store.confirmation_queue().await.unwrap()[0].clone();
         assert!(row.failed);
+        assert_eq!(
+            store.confirmation_queue_depth().await.unwrap(),
+            QueueDepth { waiting: 0, given_up: 1 }
+        );
         assert_eq!(row.last_error.as_deref(), Some("550 5.1.1 no such user"));
         assert!(
             !store.confirmation_queue_full(1).await.unwrap(),

@@ -379,7 +379,7 @@ async fn deliver_leased(
             .await?;
         note!(
             "send: {} due now",
-            send::wording::count(n, "deferred recipient is", "deferred recipients are")
+            plural(n, ("deferred recipient is", "deferred recipients are"))
         );
     }
     let id = campaign.id;

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::domain::{FailedSplit, now_ms};
-use crate::output::note;
-use crate::send::wording::{self, count};
+use crate::output::{note, plural};
+use crate::send::wording;
 use crate::send::{RunEnd, RunReport, progress};
 
 /// Prints the summary and picks the exit status (see `mailroom send --help`).
@@ -24,14 +24,14 @@ pub fn print(
         note!(
             "send: the issue changed mid-campaign: {} got the earlier version, the rest the \
              later one",
-            count(change.sent_before, "recipient", "recipients")
+            plural(change.sent_before, "recipient")
         );
     }
     if report.recovered > 0 {
         note!(
             "send: {} in flight when an earlier run died; sent again, so they may have \
              arrived twice (`mailroom status` counts them)",
-            count(report.recovered, "message was", "messages were")
+            plural(report.recovered, ("message was", "messages were"))
         );
     }
     let issue = issue.display();
@@ -119,20 +119,20 @@ fn failure_hint(f: &FailedSplit, issue: &str) {
         note!(
             "send: {} bounced: the relay said the address does not exist; marked bounced, \
              never retried",
-            count(f.bounced, "recipient", "recipients")
+            plural(f.bounced, "recipient")
         );
     }
     if f.suppressed > 0 {
         note!(
             "send: {} failed and unsubscribed since; never retried",
-            count(f.suppressed, "recipient", "recipients")
+            plural(f.suppressed, "recipient")
         );
     }
     if f.retryable > 0 {
         note!(
             "send: {} failed for another reason (a rejected message, retries used up) and can \
              be tried again: `mailroom send {issue} --retry-failed`",
-            count(f.retryable, "recipient", "recipients")
+            plural(f.retryable, "recipient")
         );
     }
     if f.bounced + f.suppressed + f.retryable > 0 {

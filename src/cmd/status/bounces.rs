@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::domain::CampaignCounts;
+use crate::output::plural;
 use crate::store::BounceCounts;
 
 /// Complaint rate above which `status` warns (Gmail's bulk-sender
@@ -65,7 +66,7 @@ impl BounceReport {
             percent(self.hard_bounce_rate),
             self.soft_bounces,
             percent(self.soft_bounce_rate),
-            crate::send::wording::count(self.complaints, "complaint", "complaints"),
+            plural(self.complaints, "complaint"),
             percent(self.complaint_rate),
         )
     }

@@ -2,8 +2,8 @@
 //! (the failure groups).
 use super::{State, StatusReport};
 use crate::domain::now_ms;
-use crate::output::outln;
-use crate::send::wording::{self, count};
+use crate::output::{outln, plural};
+use crate::send::wording;
 
 /// Failure groups shown in the table; `--format json` or `csv` list all.
 const GROUPS_SHOWN: usize = 10;
@@ -35,7 +35,7 @@ pub fn print(r: &StatusReport) -> anyhow::Result<()> {
     let c = &r.counts;
     outln!(
         "  {}: {} sent, {} failed, {} deferred, {} pending, {} sending, {} skipped",
-        count(r.total, "recipient", "recipients"),
+        plural(r.total, "recipient"),
         c.sent,
         c.failed,
         c.deferred,
@@ -66,7 +66,7 @@ pub fn print(r: &StatusReport) -> anyhow::Result<()> {
         outln!(
             "  changed mid-campaign (accepted {}): {} got the earlier version",
             wording::date_time(ch.changed_at * 1000),
-            count(ch.sent_before, "recipient", "recipients")
+            plural(ch.sent_before, "recipient")
         )?;
     }
     print_groups(r)
@@ -101,10 +101,7 @@ fn state_line(r: &StatusReport, now: i64) -> String {
                 Some("relay_refused") => "the relay refused us",
                 Some(_) => "the last run stopped",
             };
-            format!(
-                "interrupted: {why}; {} left",
-                count(left, "recipient", "recipients")
-            )
+            format!("interrupted: {why}; {} left", plural(left, "recipient"))
         }
         State::Waiting => match r.waiting {
             Some(w) => wording::waiting_line(&w, now),
@@ -164,8 +161,8 @@ fn print_groups(r: &StatusReport) -> anyhow::Result<()> {
         let n: u64 = rest.iter().map(|g| g.count).sum();
         outln!(
             "  … {} more ({}); `--format json` or `--format csv` lists them all",
-            count(rest.len() as u64, "reply", "replies"),
-            count(n, "recipient", "recipients")
+            plural(rest.len() as u64, "reply"),
+            plural(n, "recipient")
         )?;
     }
     Ok(())

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::import::{Format, Row, files::Input};
 use crate::output::{note, outln, plural, warning};
-use crate::store::{IMPORT_BATCH, ImportSession, ImportSummary, Store};
+use crate::store::{ImportSession, ImportSummary, Store};
 
 /// Batches in flight between the reader and the store; bounds memory.
 const QUEUE: usize = 4;
@@ -43,10 +43,11 @@ pub async fn run(
     input.check_layouts(format, now)?;
     let progress = progress_bar(input.total_bytes());
     let (tx, mut rx) = mpsc::channel::<Batch>(QUEUE);
+    let batch_rows = store.import_batch_rows();
     let reader = {
         let progress = progress.clone();
         std::thread::spawn(move || {
-            if let Err(e) = read_batches(input, format, now, &progress, &tx) {
+            if let Err(e) = read_batches(input, format, now, batch_rows, &progress, &tx) {
                 let _ = tx.blocking_send(Err(e));
             }
         })
@@ -114,16 +115,17 @@ fn read_batches(
     input: Input,
     format: Format,
     now: OffsetDateTime,
+    batch_rows: usize,
     progress: &ProgressBar,
     tx: &mpsc::Sender<Batch>,
 ) -> anyhow::Result<()> {
     input.for_each_csv(|name, reader| {
         let reader = progress.wrap_read(reader);
-        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        let mut batch = Vec::with_capacity(batch_rows);
         for row in crate::import::parse(reader, name, format, now)? {
             batch.push(row?);
-            if batch.len() == IMPORT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+            if batch.len() == batch_rows {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
                 tx.blocking_send(Ok(full)).context("the import stopped")?;
             }
         }

@@ -1,7 +1,9 @@
 //! One batch of an import: a handful of multi-row statements (sqlx-sqlite
 //! sends every statement through a worker thread, so per-row statements
-//! would be the bottleneck; PostgreSQL binds one array per column). Insert the new addresses, look up the rest,
+//! would be the bottleneck). Insert the new addresses, look up the rest,
 //! mark each address's first row, update the few known ones that change.
+//! On PostgreSQL, the first three are one `COPY` and one statement
+//! (`copy`), except in a dry run, which binds arrays.
 use std::collections::HashMap;
 
 use anyhow::Context;
@@ -43,8 +45,13 @@ impl ImportSession {
             }
         }
         let unique = self.drop_erased(unique).await?;
-        let (new, known) = self.split(unique).await?;
-        let fresh = self.mark_seen(new, known, notices).await?;
+        let fresh = if self.copies() {
+            let known = self.copy_batch(&unique).await?;
+            self.mark_seen(Vec::new(), known, notices).await?
+        } else {
+            let (new, known) = self.split(unique).await?;
+            self.mark_seen(new, known, notices).await?
+        };
         for (r, k) in fresh {
             self.update(&k, r).await?;
         }

@@ -31,8 +31,9 @@
 //!
 //! SQLite-specific: `BEGIN IMMEDIATE`, the temp-store pragma and the pause.
 //! PostgreSQL locks rows, not the database, so its chunks need no pause;
-//! they keep transactions short there too. Its batches bind arrays
-//! (`UNNEST`), one statement text whatever the count.
+//! they keep transactions short there too. Its batches are larger
+//! ([`COPY_BATCH`] rows) and go through `COPY` (see `copy`); a dry run
+//! binds arrays (`UNNEST`), one statement text whatever the count.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,10 @@ use super::{Conn, Pool, Store, seconds};
 use crate::import::{Notice, Row as ImportRow};
 
 mod batch;
+mod copy;
 mod known;
+
+pub use copy::COPY_BATCH;
 mod seen;
 
 /// Rows per batch: at most 10 bound values a row stays far below SQLite's
@@ -105,6 +109,15 @@ pub struct ImportSession {
 }
 
 impl Store {
+    /// How many rows an import should hand [`ImportSession::apply`] at a
+    /// time: [`COPY_BATCH`] on PostgreSQL, [`IMPORT_BATCH`] on SQLite.
+    pub fn import_batch_rows(&self) -> usize {
+        match self.pool {
+            Pool::Sqlite(_) => IMPORT_BATCH,
+            Pool::Postgres(_) => COPY_BATCH,
+        }
+    }
+
     /// Starts an import; a dry run writes nothing to the store.
     pub async fn begin_import(&self, dry_run: bool) -> anyhow::Result<ImportSession> {
         let context = "cannot reach the store";
@@ -126,6 +139,9 @@ impl Store {
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
                 "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
+                copy::SETUP[0],
+                copy::SETUP[1],
+                copy::SETUP[2],
             ],
         };
         for statement in statements {
@@ -153,7 +169,8 @@ impl Store {
 }
 
 impl ImportSession {
-    /// Applies parsed rows ([`IMPORT_BATCH`] at a time) and returns what
+    /// Applies parsed rows ([`IMPORT_BATCH`] at a time, [`COPY_BATCH`] when
+    /// the batch is copied to PostgreSQL) and returns what
     /// must be told about them, by line: bad rows, duplicates, conflicts.
     /// Commits when the chunk has held the lock for [`CHUNK_HOLD`].
     pub async fn apply(&mut self, rows: Vec<ImportRow>) -> anyhow::Result<Vec<Notice>> {
@@ -166,7 +183,12 @@ impl ImportSession {
             }
         }
         self.begin_chunk().await?;
-        for batch in records.chunks(IMPORT_BATCH) {
+        let size = if self.copies() {
+            COPY_BATCH
+        } else {
+            IMPORT_BATCH
+        };
+        for batch in records.chunks(size) {
             self.apply_batch(batch, &mut notices).await?;
         }
         let rejected = notices
@@ -179,6 +201,11 @@ impl ImportSession {
         }
         notices.sort_by_key(|n| n.origin().line);
         Ok(notices)
+    }
+
+    /// Whether batches go through `COPY` (PostgreSQL, unless a dry run).
+    pub(super) fn copies(&self) -> bool {
+        matches!(self.conn, Conn::Postgres(_)) && !self.dry_run
     }
 
     /// The summary so far.

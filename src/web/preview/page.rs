@@ -10,6 +10,7 @@ use regex::Regex;
 
 use super::Edition;
 use crate::model::Severity;
+use crate::output::plural;
 
 const STYLE: &str = r#"
 body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#eef0f3;color:#1d2330}
@@ -87,7 +88,7 @@ pub fn index(version: u64, edition: &Edition) -> String {
                     h1 { (title) }
                     p {
                         code { (edition.file) } " · "
-                        (plural(errors, "error")) ", " (plural(warnings, "warning"))
+                        (plural(errors as u64, "error")) ", " (plural(warnings as u64, "warning"))
                         " · reloads when the file changes"
                     }
                 }
@@ -169,10 +170,6 @@ fn source(text: &str) -> Markup {
             }
         }
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A dark-mode media query, whatever else it tests.
