@@ -93,7 +93,7 @@ pub struct Lines {
 /// `ahead` rows are claimed ahead: enough for a batch per commit, bounded
 /// by the rate limit so rows don't wait `sending` for long.
 pub fn lines(concurrency: usize, rate_per_second: f64) -> (mpsc::Sender<Visit>, Lines) {
-    let mut ahead = (concurrency * 8).max(256);
+    let mut ahead = (concurrency * 8).max(1024);
     if rate_per_second > 0.0 {
         ahead = ahead.min((rate_per_second.ceil() as usize).max(concurrency));
     }
