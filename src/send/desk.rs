@@ -26,7 +26,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
+
+pub use super::queue::{Lines, Queue, lines};
 
 use super::breaker::{Breaker, Verdict};
 use super::worker::{self, Shared};
@@ -59,55 +61,6 @@ pub enum Visit {
         delivery: i64,
         ack: oneshot::Sender<()>,
     },
-}
-
-/// The rows claimed ahead of the workers; each worker takes the next.
-pub struct Queue(Mutex<mpsc::Receiver<Claimed>>);
-
-impl Queue {
-    /// The next claimed row, or `None` once the run hands out no more.
-    pub async fn take(&self) -> Option<Claimed> {
-        self.0.lock().await.recv().await
-    }
-
-    /// Takes back every row still waiting (the run stops).
-    async fn drain(&self) -> Vec<Claimed> {
-        let mut rx = self.0.lock().await;
-        let mut rows = Vec::new();
-        while let Ok(row) = rx.try_recv() {
-            rows.push(row);
-        }
-        rows
-    }
-}
-
-/// The desk's ends of a run's channels.
-pub struct Lines {
-    pub visits: mpsc::Receiver<Visit>,
-    pub rows: mpsc::Sender<Claimed>,
-    pub queue: Arc<Queue>,
-}
-
-/// The channels between the desk and `concurrency` workers: the visits
-/// the workers make (their end) and the queue of claimed rows (shared).
-/// `ahead` rows are claimed ahead: enough for a batch per commit, bounded
-/// by the rate limit so rows don't wait `sending` for long.
-pub fn lines(concurrency: usize, rate_per_second: f64) -> (mpsc::Sender<Visit>, Lines) {
-    let mut ahead = (concurrency * 8).max(1024);
-    if rate_per_second > 0.0 {
-        ahead = ahead.min((rate_per_second.ceil() as usize).max(concurrency));
-    }
-    let (visits_tx, visits) = mpsc::channel(ahead + 2 * concurrency);
-    let (rows, rows_rx) = mpsc::channel(ahead.max(1));
-    let queue = Arc::new(Queue(Mutex::new(rows_rx)));
-    (
-        visits_tx,
-        Lines {
-            visits,
-            rows,
-            queue,
-        },
-    )
 }
 
 /// How the desk's work ended, besides the run's end in `shared`.
@@ -160,38 +113,20 @@ async fn serve<L: Ledger>(
             if shared.stopping() {
                 rows = None;
                 for row in queue.drain().await {
-                    records.push(worker::untried(
-                        &row,
-                        DeliveryState::Pending,
-                        "mailroom: stopped before sending",
-                        None,
-                    ));
+                    let why = worker::STOPPED;
+                    records.push(worker::untried(&row, DeliveryState::Pending, why, None));
                 }
             } else if tx.capacity() * 2 >= ahead
                 && dry_since.is_none_or(|t| t.elapsed() >= DRY_POLL)
             {
-                let limit = u32::try_from(tx.capacity()).unwrap_or(u32::MAX);
-                let claimed = ledger.claim(&lease, limit, now_ms()).await?;
-                dry_since = claimed.is_empty().then(Instant::now);
-                stats
-                    .outstanding
-                    .fetch_add(claimed.len() as u64, Ordering::Relaxed);
-                for row in claimed {
-                    if row.mailable {
-                        // Room was checked above, and only the desk sends.
-                        let _ = tx.try_send(row);
-                    } else {
-                        let why = "mailroom: suppressed after the snapshot";
-                        records.push(worker::untried(&row, DeliveryState::Skipped, why, None));
-                    }
-                }
-                let idle = dry_since.is_some()
-                    && records.is_empty()
-                    && stats.outstanding.load(Ordering::Relaxed) == 0;
-                if idle {
+                let found = refill(&ledger, &lease, tx, &mut records, &stats).await?;
+                dry_since = (!found).then(Instant::now);
+                let nothing_out =
+                    records.is_empty() && stats.outstanding.load(Ordering::Relaxed) == 0;
+                if !found && nothing_out {
                     // Nothing out, nothing claimable: done, or sleep until
                     // the next deferred row is due.
-                    match self::idle(&ledger, &shared, &stats).await? {
+                    match idle(&ledger, &shared, &stats).await? {
                         Some(end) => shared.abort_with(end),
                         None => dry_since = None,
                     }
@@ -235,6 +170,34 @@ async fn serve<L: Ledger>(
             ledger.apply_bounces(&lease, &cleared).await?;
         }
     }
+}
+
+/// Claims as many rows as the queue has room for and queues them; rows
+/// of addresses suppressed since the snapshot are recorded skipped (next
+/// commit) instead. Returns whether anything was claimable.
+async fn refill<L: Ledger>(
+    ledger: &L,
+    lease: &crate::domain::Lease,
+    queue: &mpsc::Sender<Claimed>,
+    records: &mut Vec<Record>,
+    stats: &Stats,
+) -> LedgerResult<bool> {
+    let limit = u32::try_from(queue.capacity()).unwrap_or(u32::MAX);
+    let claimed = ledger.claim(lease, limit, now_ms()).await?;
+    stats
+        .outstanding
+        .fetch_add(claimed.len() as u64, Ordering::Relaxed);
+    let found = !claimed.is_empty();
+    for row in claimed {
+        if row.mailable {
+            // Room was checked by the claim's limit, and only the desk sends.
+            let _ = queue.try_send(row);
+        } else {
+            let why = "mailroom: suppressed after the snapshot";
+            records.push(worker::untried(&row, DeliveryState::Skipped, why, None));
+        }
+    }
+    Ok(found)
 }
 
 fn take(

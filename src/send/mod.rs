@@ -17,6 +17,7 @@ mod desk;
 mod engine;
 pub mod lease;
 pub mod progress;
+mod queue;
 mod rate;
 mod reading;
 pub mod wording;

@@ -29,6 +29,10 @@ pub struct Shared {
     pub early_policy: std::sync::atomic::AtomicU32,
 }
 
+/// The reply recorded for a row handed back untried because the run is
+/// stopping.
+pub const STOPPED: &str = "mailroom: stopped before sending";
+
 /// Policy rejections in a row, before any success, that stop a run: the
 /// relay is refusing us (relaying denied, sender not allowed), not judging
 /// each recipient.
@@ -126,12 +130,7 @@ pub async fn run(shared: Arc<Shared>, queue: Arc<Queue>, desk: mpsc::Sender<Visi
 impl Worker {
     async fn handle(&mut self, job: Claimed, desk: &mpsc::Sender<Visit>) -> Record {
         if self.shared.stopping() {
-            return untried(
-                &job,
-                DeliveryState::Pending,
-                "mailroom: stopped before sending",
-                None,
-            );
+            return untried(&job, DeliveryState::Pending, STOPPED, None);
         }
         self.shared.rate.acquire().await;
         let delivery = self.deliver(&job, desk).await;
@@ -176,7 +175,7 @@ impl Worker {
         match &shared.ctx.transport {
             Transport::Outbox(dir) => {
                 if !gate.await {
-                    return Delivery::NotTried("mailroom: stopped before sending".to_owned());
+                    return Delivery::NotTried(STOPPED.to_owned());
                 }
                 outbox::write(dir, &job.subscriber.to_string(), &self.buf)
             }

@@ -112,6 +112,27 @@ pub(super) fn claimed_row(r: &impl Cols) -> anyhow::Result<ClaimedRow> {
     ))
 }
 
+/// What a batch of outcomes adds to the run's and the campaign's counts
+/// (the same on both backends).
+pub(super) struct Tally {
+    /// Sent or failed: handed to the relay and answered.
+    pub settled: i64,
+    /// Possible duplicates (a lost reply after the final `.`).
+    pub unconfirmed: i64,
+}
+
+impl Tally {
+    pub(super) fn of(records: &[Record]) -> Self {
+        let count = |f: fn(&Record) -> bool| {
+            i64::try_from(records.iter().filter(|r| f(r)).count()).unwrap_or(i64::MAX)
+        };
+        Self {
+            settled: count(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed)),
+            unconfirmed: count(|r| r.possible_duplicate),
+        }
+    }
+}
+
 /// Writes outcomes of claimed rows and marks the `handed` ones as being
 /// handed to the relay, in one transaction (hard bounces are marked
 /// bounce-pending, see `bounces`; possible duplicates are counted) — only
@@ -135,11 +156,10 @@ pub(super) async fn commit(
     if let Pool::Postgres(p) = &store.pool {
         return postgres::commit(p, lease, records, handed, now).await;
     }
-    let settled = records
-        .iter()
-        .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
-        .count();
-    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    let Tally {
+        settled,
+        unconfirmed,
+    } = Tally::of(records);
     // The whole transaction is one multi-statement script (sqlx runs each
     // statement in turn, binding `?`s in order): one hand-off to SQLite's
     // worker thread per batch instead of one per statement, which is most
@@ -158,7 +178,7 @@ pub(super) async fn commit(
     let mut q = QueryBuilder::<sqlx::Sqlite>::new(
         "BEGIN IMMEDIATE; UPDATE campaign_leases SET handed = handed + ",
     );
-    q.push_bind(i64::try_from(settled).unwrap_or(i64::MAX));
+    q.push_bind(settled);
     q.push(" WHERE campaign_id = ");
     q.push_bind(campaign);
     q.push(" AND token = ");
@@ -195,7 +215,7 @@ pub(super) async fn commit(
     }
     if unconfirmed > 0 {
         q.push("; UPDATE campaigns SET possible_duplicates = possible_duplicates + ");
-        q.push_bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX));
+        q.push_bind(unconfirmed);
         q.push(" WHERE id = ");
         q.push_bind(campaign);
         fence(&mut q);

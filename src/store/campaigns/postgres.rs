@@ -9,7 +9,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use super::ledger::{ClaimedRow, claimed_row};
-use crate::domain::{DeliveryState, Lease, LedgerError, LedgerResult, Record};
+use crate::domain::{Lease, LedgerError, LedgerResult, Record};
 use crate::store::Cols;
 
 /// Claimed rows with each subscriber's (address, status), by subscriber.
@@ -87,11 +87,10 @@ pub(super) async fn commit(
     handed: &[i64],
     now: i64,
 ) -> LedgerResult<()> {
-    let settled = records
-        .iter()
-        .filter(|r| matches!(r.state, DeliveryState::Sent | DeliveryState::Failed))
-        .count();
-    let unconfirmed = records.iter().filter(|r| r.possible_duplicate).count();
+    let super::ledger::Tally {
+        settled,
+        unconfirmed,
+    } = super::ledger::Tally::of(records);
     let ids: Vec<i64> = records.iter().map(|r| r.delivery).collect();
     let states: Vec<&str> = records.iter().map(|r| r.state.as_str()).collect();
     let replies: Vec<Option<&str>> = records.iter().map(|r| r.reply.as_deref()).collect();
@@ -131,9 +130,9 @@ pub(super) async fn commit(
     .bind(bounces)
     .bind(now)
     .bind(lease.campaign.get())
-    .bind(i64::try_from(settled).unwrap_or(i64::MAX))
+    .bind(settled)
     .bind(&lease.token)
-    .bind(i64::try_from(unconfirmed).unwrap_or(i64::MAX))
+    .bind(unconfirmed)
     .bind(handed)
     .fetch_optional(pool)
     .await
