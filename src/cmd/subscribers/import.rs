@@ -160,12 +160,18 @@ fn report(s: &ImportSummary, rows: u64, started: Instant, dry_run: bool) -> anyh
     if dry_run {
         outln!("dry run: nothing was written")?;
     }
+    // A rate over less than a second is mostly start-up ("2 rows in
+    // 0.18 s (11 rows/s)"): it is shown only once it means something.
     let secs = started.elapsed().as_secs_f64();
-    note!(
-        "{} in {secs:.2} s ({:.0} rows/s)",
-        plural(rows, "row"),
-        rows as f64 / secs.max(1e-9)
-    );
+    if secs >= 1.0 {
+        note!(
+            "{} in {secs:.2} s ({:.0} rows/s)",
+            plural(rows, "row"),
+            rows as f64 / secs
+        );
+    } else {
+        note!("{} in {secs:.2} s", plural(rows, "row"));
+    }
     if s.rejected > 0 {
         let applied = if dry_run {
             "would be imported"
