@@ -203,16 +203,23 @@ fn senders(p: &Project, n: usize) -> Vec<Child> {
         .collect()
 }
 
-#[test]
-fn three_senders_on_postgres_share_one_campaign_and_mail_everyone_once() {
+/// A PostgreSQL project of `n` subscribers and its sink, paced so that
+/// several senders overlap: the campaign's rate, shared by the runs, makes
+/// 300 recipients take about 5 s in all however slowly the runs start;
+/// a short lease lets a dead run's rows come back within the test.
+fn overlapping_senders_project(n: usize) -> (Project, Sink) {
     let port = free_port();
-    let n = 300;
     let mut p = Project::postgres(n, port);
-    // The campaign's rate, shared by the runs: about 5 s in all, so the
-    // three overlap however slowly they start.
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "60");
     p.set("MAILROOM_SEND__LEASE_SECS", "6");
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
+    (p, sink)
+}
+
+#[test]
+fn three_senders_on_postgres_share_one_campaign_and_mail_everyone_once() {
+    let n = 300;
+    let (p, sink) = overlapping_senders_project(n);
     let began = Instant::now();
     let mut children = senders(&p, 3);
     assert!(
@@ -245,12 +252,8 @@ fn three_senders_on_postgres_share_one_campaign_and_mail_everyone_once() {
 
 #[test]
 fn kill_9_of_one_of_three_senders_loses_nobody_and_its_rows_are_sent_by_the_others() {
-    let port = free_port();
     let n = 300;
-    let mut p = Project::postgres(n, port);
-    p.set("MAILROOM_SEND__RATE_PER_SECOND", "60");
-    p.set("MAILROOM_SEND__LEASE_SECS", "6");
-    let sink = Sink::start(p.dir.path(), "dump", port, &[]);
+    let (p, sink) = overlapping_senders_project(n);
     let mut children = senders(&p, 3);
     assert!(
         saw_live_runs(&p, &mut children, 3),
