@@ -33,16 +33,23 @@ use crate::store::{Conn, ip_text, seconds, status_from};
 /// reader keeps a few) stays a few MB.
 pub const COPY_BATCH: usize = 10_000;
 
-/// What the import's own connection runs first, on PostgreSQL: no JIT, and
-/// the temporary tables a batch is copied into (they live as long as the
-/// connection does).
-pub(super) const SETUP: [&str; 3] = [
+/// What the import's own connection runs first, on PostgreSQL: no JIT, no
+/// wait for the disk at each chunk's commit, and the temporary tables a
+/// batch is copied into (they live as long as the connection does).
+pub(super) const SETUP: [&str; 4] = [
     // The merge's row estimates for unanalysed temporary tables are far
     // too high (1.7 million for 10,000 rows), which put it over
     // `jit_above_cost`: compiling each batch's plan took 229 s of a
     // 1,000,000-row import, the work itself 71 s. The import's own
     // connection does without JIT.
     "SET jit = off",
+    // A chunk's commit does not wait for its WAL to reach the disk: a
+    // crash of the database server may forget the last chunks' commits
+    // (never part of one: each chunk is a transaction), and running the
+    // import again completes it, as after a killed import. `finish` waits
+    // for everything once, at the end (`FLUSH`), so a finished import is
+    // durable before it says so.
+    "SET synchronous_commit = off",
     "CREATE TEMP TABLE import_rows (ord BIGINT NOT NULL, email TEXT NOT NULL, \
      email_key TEXT NOT NULL, name TEXT, status TEXT NOT NULL, consent_source TEXT NOT NULL, \
      consent_at BIGINT NOT NULL, consent_ip TEXT, confirmed_at BIGINT, confirm_ip TEXT, \
@@ -50,6 +57,12 @@ pub(super) const SETUP: [&str; 3] = [
     "CREATE TEMP TABLE import_changes (ord BIGINT NOT NULL, seq BIGINT NOT NULL, \
      status TEXT NOT NULL, at BIGINT NOT NULL, source TEXT NOT NULL, ip TEXT, reason TEXT)",
 ];
+
+/// Makes every commit of the import durable: a transaction with an id
+/// commits synchronously, which flushes the WAL up to its commit record,
+/// and with it every earlier commit of the import.
+pub(super) const FLUSH: &str =
+    "SET synchronous_commit = on; BEGIN; SELECT pg_current_xact_id(); COMMIT";
 
 /// Adds the batch's new addresses with their history and marks them seen;
 /// returns the rows the store already held, with what it holds. `$1` is

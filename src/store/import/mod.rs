@@ -139,12 +139,13 @@ impl Store {
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
                 "CREATE TEMP TABLE import_new (email TEXT PRIMARY KEY, \
                  file BIGINT NOT NULL, line BIGINT NOT NULL, status TEXT NOT NULL)",
-                copy::SETUP[0],
-                copy::SETUP[1],
-                copy::SETUP[2],
             ],
         };
-        for statement in statements {
+        let setup: &[&str] = match conn {
+            Conn::Sqlite(_) => &[],
+            Conn::Postgres(_) => &copy::SETUP,
+        };
+        for statement in statements.iter().chain(setup) {
             on_exec!(&mut conn, c => sqlx::query(*statement).execute(&mut *c).await.map(|_| ()))
                 .context("cannot prepare the import")?;
         }
@@ -217,6 +218,17 @@ impl ImportSession {
     pub async fn finish(mut self) -> anyhow::Result<ImportSummary> {
         if self.chunk_began.is_some() {
             self.commit_chunk().await?;
+        }
+        if self.copies() {
+            // The chunks committed without waiting for the disk (see
+            // `copy::SETUP`): wait for them all now. A simple query: several
+            // statements, one round trip.
+            if let Conn::Postgres(c) = &mut self.conn {
+                sqlx::raw_sql(copy::FLUSH)
+                    .execute(&mut *c)
+                    .await
+                    .context("cannot commit the import")?;
+            }
         }
         // Closing the connection drops the temporary tables.
         let _ = match self.conn {

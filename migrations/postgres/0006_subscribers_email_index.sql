@@ -1,0 +1,12 @@
+-- Drops the unique index on `subscribers.email`: `email_key` (unique since
+-- 0005) is a function of `email`, and every row has one once the store is
+-- opened (`store::identity`), so two rows with one address already collide
+-- there; nothing looks subscribers up by `email`. The index was a quarter
+-- of what adding a subscriber cost (an 84 MB B-tree of random text per
+-- million rows, kept on every insert of an import).
+--
+-- SQLite keeps its copy: there the constraint is part of the table
+-- definition, and dropping it means rebuilding `subscribers` under the
+-- tables that reference it (with ON DELETE CASCADE), for an import path
+-- that is not the bottleneck there.
+ALTER TABLE subscribers DROP CONSTRAINT IF EXISTS subscribers_email_key;
