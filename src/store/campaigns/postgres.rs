@@ -1,6 +1,7 @@
-//! The ledger's hot path on PostgreSQL: a claim and a batch of outcomes are
-//! each one statement in its own implicit transaction (one round trip),
-//! fenced by the run's lease inside that statement. With several senders a
+//! The ledger's hot path on PostgreSQL: a claim is one statement in its own
+//! implicit transaction (one round trip), a batch of outcomes one statement
+//! in a short transaction that pins its plan; each is fenced by the run's
+//! lease inside the statement. With several senders a
 //! claim takes disjoint rows: `FOR UPDATE SKIP LOCKED` on the candidates,
 //! and the outer `WHERE` re-checks their state.
 use std::collections::HashMap;
@@ -76,10 +77,19 @@ pub(super) async fn claim(
 
 /// Writes outcomes, marks the `handed` rows as being handed to the relay,
 /// adds the settled outcomes to the run's count and the possible
-/// duplicates to the campaign's, in one statement (one round trip and one
-/// WAL flush per desk batch); only rows the run still has `sending`
-/// change, and nothing does once the run has lost its lease. Synchronous:
-/// an outcome is durable before the worker's next hand-over.
+/// duplicates to the campaign's, in one statement (one WAL flush per desk
+/// batch); only rows the run still has `sending` change, and nothing does
+/// once the run has lost its lease. Synchronous: an outcome is durable
+/// before the worker's next hand-over.
+///
+/// It must stay synchronous (unlike the claim, whose loss only re-sends
+/// rows never handed over). With `synchronous_commit = off` a crash of the
+/// database server or its machine could forget the last fraction of a
+/// second of commits after the workers were told they were durable: a
+/// hand-over mark lost after its message went out turns that message into
+/// a silent duplicate (re-queued as never handed over, so not counted),
+/// and lost outcomes re-send whole batches, far more than the messages in
+/// flight that the crash promise allows.
 ///
 /// The plan must not depend on the statistics, so the statement runs in a
 /// transaction without nested loops or sequential scans (`SET LOCAL`): the
