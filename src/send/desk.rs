@@ -4,8 +4,9 @@
 //! commit, a few milliseconds at most): their outcomes, and the rows whose
 //! message they are about to finish.
 //!
-//! Before a worker sends a message's final `.`, it has the desk note the
-//! row as handed over, and waits until that is durable. A worker drops its
+//! As a worker starts a message's envelope (MAIL FROM), it has the desk
+//! note the row as handed over, and sends the body only once that note is
+//! durable (the commit overlaps the envelope's round trip). A worker drops its
 //! outcome off without waiting, but the desk takes a worker's visits in
 //! order and commits an outcome no later than that worker's next
 //! hand-over. So at any moment each worker has at most one row handed
@@ -44,6 +45,16 @@ const OTHERS_POLL: Duration = Duration::from_millis(500);
 /// How often the desk claims again while nothing was claimable but rows
 /// are still out (a deferred row may fall due, a worker may pause).
 const DRY_POLL: Duration = Duration::from_millis(50);
+
+/// Outcomes nobody waits for (a sent message, a deferral) are committed
+/// with the next batch that somebody does wait for (a hand-over, a failure
+/// the breaker judges), or once this many pile up, or once the oldest is
+/// [`LAZY_WAIT`] old. A worker's outcome still becomes durable no later
+/// than its next hand-over, since the desk takes its visits in order; it
+/// halves the commits of an SMTP send (one per message instead of two) and
+/// makes a `discard` send's batches full-sized.
+const LAZY_ROWS: usize = 512;
+const LAZY_WAIT: Duration = Duration::from_millis(50);
 
 /// A worker at the desk.
 pub enum Visit {
@@ -106,6 +117,8 @@ async fn serve<L: Ledger>(
     let mut rows = Some(rows);
     let mut records: Vec<Record> = Vec::new();
     let mut dry_since: Option<Instant> = None;
+    // Since when outcomes nobody waits for have been held back.
+    let mut lazy_since: Option<Instant> = None;
     loop {
         // Hand out: claim when the queue has room; stop handing out once
         // the run is over.
@@ -134,30 +147,48 @@ async fn serve<L: Ledger>(
                 }
             }
         }
-        // Take visits: with nothing to commit, wait for one (while handing
-        // out, at most DRY_POLL); then everything already waiting.
+        // Take visits: wait for one (while handing out, at most DRY_POLL;
+        // with outcomes waiting lazily, until they are due); then
+        // everything already waiting.
         let mut handed = Vec::new();
         let mut acks = Vec::new();
-        if records.is_empty() {
-            let first = if rows.is_some() {
-                match tokio::time::timeout(DRY_POLL, visits.recv()).await {
-                    Ok(v) => v,
-                    Err(_) => continue,
-                }
-            } else {
-                visits.recv().await
+        let wait = match lazy_since {
+            None if records.is_empty() => rows.is_some().then_some(DRY_POLL),
+            None => Some(Duration::ZERO),
+            Some(t) => Some(LAZY_WAIT.saturating_sub(t.elapsed())),
+        };
+        let mut closed = false;
+        if wait != Some(Duration::ZERO) {
+            let first = match wait {
+                Some(w) => tokio::time::timeout(w, visits.recv()).await,
+                None => Ok(visits.recv().await),
             };
-            let Some(first) = first else {
+            match first {
+                Ok(Some(v)) => take(v, &mut records, &mut handed, &mut acks),
                 // Every worker has left.
-                return Ok(DeskEnd {
-                    tripped: breaker.tripped(),
-                });
-            };
-            take(first, &mut records, &mut handed, &mut acks);
+                Ok(None) => closed = true,
+                Err(_) if records.is_empty() => continue,
+                Err(_) => {}
+            }
         }
         while let Ok(v) = visits.try_recv() {
             take(v, &mut records, &mut handed, &mut acks);
         }
+        if closed && records.is_empty() {
+            return Ok(DeskEnd {
+                tripped: breaker.tripped(),
+            });
+        }
+        let due = closed
+            || !acks.is_empty()
+            || records.len() >= LAZY_ROWS
+            || rows.is_none()
+            || lazy_since.is_some_and(|t| t.elapsed() >= LAZY_WAIT);
+        if !due {
+            lazy_since.get_or_insert_with(Instant::now);
+            continue;
+        }
+        lazy_since = None;
         judge(&mut breaker, &shared, &records);
         ledger.commit(&lease, &records, &handed, now_ms()).await?;
         count(&stats, &records);

@@ -1,4 +1,5 @@
-//! The relay as SMTP has it (issue 10): HELO when EHLO is rejected, IPv6
+//! The relay as SMTP has it (issue 10): HELO when EHLO is rejected,
+//! PIPELINING when offered (and a refusal under it), IPv6
 //! hosts, RFC 5321's long wait for the reply to the final `.`, a lost
 //! reply counted as a possible duplicate, and `--dry-run` checking the
 //! transport as `send` does.
@@ -92,4 +93,64 @@ fn a_reply_lost_after_the_final_dot_counts_as_a_possible_duplicate() {
             .contains("may have been delivered"),
         "{status}"
     );
+}
+
+/// The relay's verdict on `to`: `user2@…` is refused as unknown.
+fn refuse_user2(to: &str) -> Option<String> {
+    to.starts_with("user2@")
+        .then(|| "550 5.1.1 <user2>: Recipient address rejected: User unknown".to_owned())
+}
+
+fn received_sorted(relay: &Relay) -> Vec<String> {
+    let mut got = relay.received();
+    got.sort();
+    got
+}
+
+#[test]
+fn a_relay_that_offers_pipelining_gets_each_envelope_in_one_batch_and_a_refusal_keeps_the_session()
+{
+    let relay = Relay::start(Script {
+        pipelining: true,
+        rcpt: std::sync::Arc::new(refuse_user2),
+        ..Script::default()
+    });
+    let p = Project::new(4, relay.port);
+    let out = p.send(&[]);
+    assert_eq!(out.status.code(), Some(3), "one failed: {}", stderr(&out));
+    let got = received_sorted(&relay);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(!got.iter().any(|r| r.starts_with("user2@")), "{got:?}");
+    let batched = relay.batched.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(batched, 4, "every envelope in one batch");
+    let verbs = relay.verbs.lock().unwrap().clone();
+    assert!(verbs.contains(&"RSET".to_owned()), "{verbs:?}");
+    let status = p.status();
+    assert_eq!(status["counts"]["failed"], 1, "{status}");
+}
+
+#[test]
+fn a_relay_that_takes_data_after_refusing_the_recipient_gets_no_message_for_it() {
+    let relay = Relay::start(Script {
+        pipelining: true,
+        data_after_refusal: true,
+        rcpt: std::sync::Arc::new(refuse_user2),
+        ..Script::default()
+    });
+    let p = Project::new(4, relay.port);
+    let out = p.send(&[]);
+    assert_eq!(out.status.code(), Some(3), "one failed: {}", stderr(&out));
+    let got = received_sorted(&relay);
+    assert_eq!(got.len(), 3, "the others, once each: {got:?}");
+    assert!(!got.iter().any(|r| r.starts_with("user2@")), "{got:?}");
+}
+
+#[test]
+fn a_relay_without_pipelining_gets_one_command_at_a_time() {
+    let relay = Relay::start(Script::default());
+    let p = Project::new(3, relay.port);
+    let out = p.send(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(relay.received().len(), 3);
+    assert_eq!(relay.batched.load(std::sync::atomic::Ordering::Relaxed), 0);
 }

@@ -21,6 +21,12 @@ pub struct Script {
     pub final_delay: Duration,
     /// Close the connection instead of replying to the final `.`.
     pub drop_after_data: bool,
+    /// Offer PIPELINING (RFC 2920); DATA with no accepted recipient then
+    /// gets `554`, as Postfix answers.
+    pub pipelining: bool,
+    /// With `pipelining`: answer DATA with `354` even when every recipient
+    /// was refused (a sloppy relay).
+    pub data_after_refusal: bool,
 }
 
 impl Default for Script {
@@ -30,6 +36,8 @@ impl Default for Script {
             rcpt: Arc::new(|_| None),
             final_delay: Duration::ZERO,
             drop_after_data: false,
+            pipelining: false,
+            data_after_refusal: false,
         }
     }
 }
@@ -41,6 +49,9 @@ pub struct Relay {
     pub received: Arc<Mutex<Vec<String>>>,
     /// Every command verb it was sent (`EHLO`, `HELO`, `MAIL`, …).
     pub verbs: Arc<Mutex<Vec<String>>>,
+    /// MAIL commands that arrived with their RCPT and DATA already behind
+    /// them (pipelined).
+    pub batched: Arc<std::sync::atomic::AtomicUsize>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -51,17 +62,23 @@ impl Relay {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let verbs = Arc::new(Mutex::new(Vec::new()));
+        let batched = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (r, v, s) = (received.clone(), verbs.clone(), stop.clone());
+        let (r, v, s, b) = (
+            received.clone(),
+            verbs.clone(),
+            stop.clone(),
+            batched.clone(),
+        );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (script, r, v) = (script.clone(), r.clone(), v.clone());
+                let (script, r, v, b) = (script.clone(), r.clone(), v.clone(), b.clone());
                 std::thread::spawn(move || {
-                    let _ = session(conn, &script, &r, &v);
+                    let _ = session(conn, &script, &r, &v, &b);
                 });
             }
         });
@@ -69,6 +86,7 @@ impl Relay {
             port,
             received,
             verbs,
+            batched,
             stop,
         }
     }
@@ -92,6 +110,7 @@ fn session(
     script: &Script,
     received: &Mutex<Vec<String>>,
     verbs: &Mutex<Vec<String>>,
+    batched: &std::sync::atomic::AtomicUsize,
 ) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
     conn.set_nodelay(true)?;
@@ -99,6 +118,7 @@ fn session(
     let mut input = BufReader::new(conn);
     out.write_all(b"220 test.relay ESMTP\r\n")?;
     let mut rcpt = String::new();
+    let mut accepted = false;
     let mut line = String::new();
     loop {
         line.clear();
@@ -113,16 +133,31 @@ fn session(
         verbs.lock().unwrap().push(verb.clone());
         let reply = match verb.as_str() {
             "EHLO" if script.no_ehlo => "502 5.5.2 Error: command not recognized".to_owned(),
+            "EHLO" if script.pipelining => {
+                "250-test.relay\r\n250-PIPELINING\r\n250 8BITMIME".to_owned()
+            }
             "EHLO" => "250-test.relay\r\n250 8BITMIME".to_owned(),
             "HELO" => "250 test.relay".to_owned(),
-            "MAIL" | "RSET" | "NOOP" => "250 2.0.0 Ok".to_owned(),
+            "MAIL" | "RSET" => {
+                accepted = false;
+                if verb == "MAIL" && memchr_data(input.buffer()) {
+                    batched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                "250 2.0.0 Ok".to_owned()
+            }
+            "NOOP" => "250 2.0.0 Ok".to_owned(),
             "RCPT" => {
                 rcpt = line
                     .split_once('<')
                     .and_then(|(_, r)| r.split_once('>'))
                     .map(|(a, _)| a.to_owned())
                     .unwrap_or_default();
-                (script.rcpt)(&rcpt).unwrap_or_else(|| "250 2.1.5 Ok".to_owned())
+                let reply = (script.rcpt)(&rcpt);
+                accepted |= reply.is_none();
+                reply.unwrap_or_else(|| "250 2.1.5 Ok".to_owned())
+            }
+            "DATA" if script.pipelining && !accepted && !script.data_after_refusal => {
+                "554 5.5.1 Error: no valid recipients".to_owned()
             }
             "DATA" => {
                 out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")?;
@@ -152,4 +187,10 @@ fn session(
         // and delayed ACKs.
         out.write_all(format!("{reply}\r\n").as_bytes())?;
     }
+}
+
+/// Whether `buf` (what is already read but not yet parsed) holds a DATA
+/// command.
+fn memchr_data(buf: &[u8]) -> bool {
+    buf.windows(6).any(|w| w == b"DATA\r\n")
 }
