@@ -60,7 +60,7 @@ impl CheckContext {
         let empty_heading_allow = settings
             .empty_heading_allow
             .iter()
-            .map(|p| compile("empty_heading_allow", p))
+            .map(|p| compile_for_short_text("empty_heading_allow", p))
             .collect::<Result<_, _>>()?;
         let mut alternatives: Vec<_> = settings
             .placeholders
@@ -161,20 +161,31 @@ impl CheckContext {
 /// compiled in ~290 µs with it and ~150 µs without, `placeholder_comment`
 /// in ~250 and ~170 µs.
 fn compile(key: &'static str, pattern: &str) -> Result<Regex, ContextError> {
-    build(key, pattern, false)
+    build(key, pattern, meta::Config::new().auto_prefilter(false))
+}
+
+/// As [`compile`], for a pattern matched only against a heading's line:
+/// without the lazy DFA, which needs a second, reversed compilation of the
+/// pattern (with its ~400 KB table for Unicode classes) and pays off only
+/// on long text. The matches are the same; the backtracker finds them.
+fn compile_for_short_text(key: &'static str, pattern: &str) -> Result<Regex, ContextError> {
+    let config = meta::Config::new()
+        .auto_prefilter(false)
+        .hybrid(false)
+        .dfa(false);
+    build(key, pattern, config)
 }
 
 /// As [`compile`], with the literal prefilter `regex` would build.
 fn compile_with_prefilter(key: &'static str, pattern: &str) -> Result<Regex, ContextError> {
-    build(key, pattern, true)
+    build(key, pattern, meta::Config::new())
 }
 
-fn build(key: &'static str, pattern: &str, prefilter: bool) -> Result<Regex, ContextError> {
-    let config = meta::Config::new()
+fn build(key: &'static str, pattern: &str, config: meta::Config) -> Result<Regex, ContextError> {
+    let config = config
         .nfa_size_limit(Some(10 * (1 << 20)))
         .hybrid_cache_capacity(2 * (1 << 20))
-        .utf8_empty(true)
-        .auto_prefilter(prefilter);
+        .utf8_empty(true);
     meta::Builder::new()
         .configure(config)
         .syntax(syntax::Config::new().utf8(true))
