@@ -185,8 +185,13 @@ async fn open_sqlite(
             .max_connections(2)
             .connect_lazy_with(options.clone().busy_timeout(super::EAGER_POLL))
     });
+    // A SQLite connection is a file handle in this process: it cannot go
+    // stale, so the pool does not ping it before each use (sqlx does by
+    // default: one more round trip to the connection's thread per ledger
+    // commit, ~1 context switch per message sent).
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options.create_if_missing(create))
         .await
         .with_context(|| {
