@@ -17,7 +17,7 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
         em.at(
             Rule::Unfinished,
             m.range(),
-            format!("leftover placeholder `{}`", excerpt(m.as_str(), 60)),
+            format!("leftover placeholder `{}`", excerpt(&source[m.range()], 60)),
             "replace it with the real text",
         );
     }

@@ -1,14 +1,16 @@
 //! `mailroom render`: turn an issue into the exact email subscribers receive.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use time::{OffsetDateTime, Time};
 
+use crate::check::{CheckContext, ContextError};
 use crate::config::Settings;
 use crate::domain::EmailAddress;
 use crate::message::RecipientSlots;
-use crate::model::{Diagnostic, Rendered, Slot};
+use crate::model::{Diagnostic, Issue, Rendered, Slot};
 use crate::output::{note, outln, plural, warning};
 use crate::render::{RenderContext, render_issue};
 
@@ -57,15 +59,23 @@ pub struct Preview {
 
 /// Runs `render`.
 pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
-    let issue = crate::issue::from_file(&args.issue)?;
     // The checker (for the note below) runs beside the renderer: it needs
     // only the issue, and the whole process takes the longer of the two
-    // rather than their sum.
+    // rather than their sum. Its thread starts before the issue is read,
+    // so its patterns compile while the issue is parsed.
     let (preview, found) = std::thread::scope(|s| {
-        let checking = s.spawn(|| findings(&issue, settings));
+        let (send_issue, issue_sent) = std::sync::mpsc::channel::<Arc<Issue>>();
+        let checking = s.spawn(move || {
+            let ctx = check_context(settings);
+            // No issue when it could not be read: nothing to check.
+            let issue = issue_sent.recv().ok()?;
+            findings(&issue, ctx)
+        });
+        let issue = Arc::new(crate::issue::from_file(&args.issue)?);
+        let _ = send_issue.send(Arc::clone(&issue));
         let preview = preview(&issue, settings);
-        (preview, checking.join().ok().flatten())
-    });
+        anyhow::Ok((preview, checking.join().ok().flatten()))
+    })?;
     let preview = preview?;
     let stem = args
         .issue
@@ -108,16 +118,18 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The checker's context for `render`: only the errors and the
+/// header-format warnings are shown, so the other warning rules are not run.
+fn check_context(settings: &Settings) -> Result<CheckContext, ContextError> {
+    let ctx = CheckContext::new(&settings.check, settings.render.html_size_budget)?;
+    Ok(ctx.without_warnings_except(&[crate::check::Rule::HeaderFormat]))
+}
+
 /// The checker's findings (the HTML size is `render`'s own warning), or
 /// none with a warning when `[check]` is unusable.
-fn findings(issue: &crate::model::Issue, settings: &Settings) -> Option<Vec<Diagnostic>> {
-    match crate::check::CheckContext::new(&settings.check, settings.render.html_size_budget) {
-        // Only the errors and the header-format warnings are shown, so the
-        // other warning rules are not run.
-        Ok(ctx) => {
-            let ctx = ctx.without_warnings_except(&[crate::check::Rule::HeaderFormat]);
-            Some(crate::check::check_issue(issue, None, &ctx))
-        }
+fn findings(issue: &Issue, ctx: Result<CheckContext, ContextError>) -> Option<Vec<Diagnostic>> {
+    match ctx {
+        Ok(ctx) => Some(crate::check::check_issue(issue, None, &ctx)),
         Err(e) => {
             warning!("the issue was not checked: invalid `[check]` settings: {e}");
             None

