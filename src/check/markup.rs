@@ -67,12 +67,9 @@ fn raw_markdown(doc: &Doc, em: &mut Emitter<'_>) {
             continue;
         }
         // `](http…` or `](mailto…`: no scheme, no match (nor regex to build).
-        let schemes = if text.contains("http") || text.contains("mailto") {
-            BROKEN_LINK.captures_iter(text).collect()
-        } else {
-            Vec::new()
-        };
-        for caps in schemes {
+        let has_scheme = text.contains("http") || text.contains("mailto");
+        let links = has_scheme.then(|| BROKEN_LINK.captures_iter(text));
+        for caps in links.into_iter().flatten() {
             let m = caps.get(1).expect("group 1");
             let at = run.start + m.start()..run.start + m.end();
             // Up to the closing parenthesis: a line break there means the

@@ -221,27 +221,14 @@ impl Connection {
         let result = steps.await;
         match result {
             Ok(resp) => (Delivery::Sent(reply_text(&resp)), After::Reusable),
-            Err(Step::Reply(code, text)) => {
-                let after = self.reset(code).await;
-                (reply::from_reply(code, &text), after)
-            }
+            Err(Step::Reply(code, text)) => (refusal(code, &text, false), self.reset(code).await),
             Err(Step::SenderRefused(code, text)) => {
-                let after = self.reset(code).await;
-                let reply = format!("{code} {text}").trim_end().to_owned();
-                (Delivery::RelayRefused(reply), after)
+                (refusal(code, &text, true), self.reset(code).await)
             }
             // The relay refused MAIL or RCPT yet went on into DATA: the
             // session is out of step, so it is dropped mid-DATA (the relay
             // discards an unfinished message).
-            Err(Step::Desync(code, text, at_mail)) => {
-                let reply = format!("{code} {text}").trim_end().to_owned();
-                let delivery = if at_mail && code >= 500 {
-                    Delivery::RelayRefused(reply)
-                } else {
-                    reply::from_reply(code, &text)
-                };
-                (delivery, After::Broken)
-            }
+            Err(Step::Desync(code, text, sender)) => (refusal(code, &text, sender), After::Broken),
             Err(Step::Lost(why)) => (Delivery::Deferred(why), After::Broken),
             Err(Step::Unconfirmed(why)) => (Delivery::Unconfirmed(why), After::Broken),
             // Mid-DATA: the session cannot be reset cleanly; drop it.
@@ -307,9 +294,19 @@ enum Step {
     Unconfirmed(String),
     /// The sender's gate said not to send after all.
     Gated,
-    /// A pipelined MAIL (`true`) or RCPT was refused, yet DATA was
-    /// accepted.
+    /// A pipelined MAIL or RCPT was refused (`true`: the sender, as
+    /// [`Step::SenderRefused`]), yet DATA was accepted.
     Desync(u16, String, bool),
+}
+
+/// What a refusal before the message means: the sender refused (a relay
+/// problem, the run stops) or this recipient's outcome.
+fn refusal(code: u16, text: &str, sender: bool) -> Delivery {
+    if sender {
+        Delivery::RelayRefused(format!("{code} {text}").trim_end().to_owned())
+    } else {
+        reply::from_reply(code, text)
+    }
 }
 
 /// MAIL, RCPT and DATA in one write, then their three replies in order

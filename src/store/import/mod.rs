@@ -219,16 +219,16 @@ impl ImportSession {
         if self.chunk_began.is_some() {
             self.commit_chunk().await?;
         }
-        if self.copies() {
-            // The chunks committed without waiting for the disk (see
-            // `copy::SETUP`): wait for them all now. A simple query: several
-            // statements, one round trip.
-            if let Conn::Postgres(c) = &mut self.conn {
-                sqlx::raw_sql(copy::FLUSH)
-                    .execute(&mut *c)
-                    .await
-                    .context("cannot commit the import")?;
-            }
+        // On PostgreSQL the chunks committed without waiting for the disk
+        // (see `copy::SETUP`): wait for them all now. A simple query:
+        // several statements, one round trip.
+        if let Conn::Postgres(c) = &mut self.conn
+            && !self.dry_run
+        {
+            sqlx::raw_sql(copy::FLUSH)
+                .execute(&mut *c)
+                .await
+                .context("cannot commit the import")?;
         }
         // Closing the connection drops the temporary tables.
         let _ = match self.conn {
