@@ -1,7 +1,8 @@
 //! Imports through the store's API on both backends, at the boundary
 //! PostgreSQL's `COPY` adds: what a row holds reaches the store byte for
 //! byte, and a batch that mixes new, known, suppressed and repeated
-//! addresses follows the same rules as on SQLite.
+//! addresses follows the same rules as on SQLite, whichever of
+//! PostgreSQL's connections a batch goes to.
 use std::sync::Arc;
 
 use crate::both_backends;
@@ -127,4 +128,134 @@ both_backends! {
         assert!(gone.id < first.id && first.id < second.id);
         assert_eq!(store.history(first.id).await.unwrap().len(), 1);
     }
+}
+
+/// Rows `from..to` of `file`, line = index + 2, for `n{i}@example.com`.
+fn numbered(file: &str, from: u64, to: u64, status: Status) -> Vec<Row> {
+    (from..to)
+        .map(|i| {
+            record(
+                file,
+                i + 2,
+                &format!("n{i}@example.com"),
+                None,
+                &[change(status, None)],
+            )
+        })
+        .collect()
+}
+
+both_backends! {
+    async fn repeats_across_batches_on_any_connection_are_found_in_file_order(db) {
+        let store = db.open().await;
+        let cli = Consent::new(Source::Cli, now());
+        store.add_subscriber(&email("n5@example.com"), Some("Known"), cli).await.unwrap();
+        let mut import = store.begin_import(false).await.unwrap();
+        // Four batches, as the reader hands them over: on PostgreSQL they
+        // go to whichever connection is free.
+        let mut told = Vec::new();
+        told.extend(import.apply(numbered("a.csv", 0, 3000, Status::Subscribed)).await.unwrap());
+        told.extend(import.apply(numbered("a.csv", 2000, 5000, Status::Subscribed)).await.unwrap());
+        told.extend(import.apply(numbered("b.csv", 4990, 6000, Status::Unsubscribed)).await.unwrap());
+        told.extend(import.apply(numbered("b.csv", 6000, 7000, Status::Unsubscribed)).await.unwrap());
+        let summary = import.finish().await.unwrap();
+        // 7,000 addresses, one known; 1,000 repeats in a.csv, and b.csv
+        // unsubscribes 10 that a.csv subscribed: a conflict, a.csv wins.
+        assert_eq!(
+            (summary.added, summary.updated, summary.unchanged, summary.rejected),
+            (6999, 0, 1 + 10, 1000),
+            "{summary:?}"
+        );
+        let duplicate = told.iter().find(|n| n.origin().line == 2002).unwrap();
+        assert!(
+            matches!(duplicate, Notice::Rejected(r) if r.reason.contains("duplicate of line 2002")),
+            "{duplicate:?}"
+        );
+        let conflict = told
+            .iter()
+            .find(|n| matches!(n, Notice::Conflict(c) if c.email.as_str() == "n4995@example.com"))
+            .unwrap();
+        assert!(conflict.to_string().contains("`a.csv` line 4997"), "{conflict}");
+        assert_eq!(told.len(), 1010);
+        for i in [0, 2999, 3000, 4995, 5000, 6999] {
+            let s = store.find(&email(&format!("n{i}@example.com"))).await.unwrap().unwrap();
+            let want = if i < 5000 { Status::Subscribed } else { Status::Unsubscribed };
+            assert_eq!(s.status, want, "n{i}");
+            assert_eq!(store.history(s.id).await.unwrap().len(), 1, "n{i}");
+        }
+        let known = store.find(&email("n5@example.com")).await.unwrap().unwrap();
+        assert_eq!(known.name.as_deref(), Some("Known"));
+    }
+}
+
+/// A subscribe that commits while the import's `COPY` waits on the same
+/// address: the `COPY` fails on the unique key, and the batch is looked up
+/// again and applied with the address as known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_added_under_a_postgres_copy_is_taken_as_known() {
+    use sqlx::Connection;
+    use std::str::FromStr;
+    let db = crate::common::db::TestDb::postgres();
+    let store = db.open().await;
+    let options = sqlx::postgres::PgConnectOptions::from_str(&db.url)
+        .unwrap()
+        .password(db.password.unwrap());
+    let mut other = sqlx::PgConnection::connect_with(&options).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query(
+        "INSERT INTO subscribers (email, email_key, status, created_at, updated_at, \
+         consent_source, consent_at) VALUES ('late@example.com', 'late@example.com', \
+         'unsubscribed', 1, 1, 'cli', 1)",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let mut import = store.begin_import(false).await.unwrap();
+    let subscribed = [change(Status::Subscribed, None)];
+    import
+        .apply(vec![
+            record("a.csv", 2, "early@example.com", None, &subscribed),
+            record("a.csv", 3, "late@example.com", None, &subscribed),
+        ])
+        .await
+        .unwrap();
+    // Wait until the import's `COPY` waits for the other transaction.
+    let mut watch = sqlx::PgConnection::connect_with(&options).await.unwrap();
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY subscribers%' \
+                   AND wait_event_type = 'Lock'";
+    for _ in 0..500 {
+        let n: i64 = sqlx::query_scalar(waiting)
+            .fetch_one(&mut watch)
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let n: i64 = sqlx::query_scalar(waiting)
+        .fetch_one(&mut watch)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the import's COPY never waited on the other insert");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let summary = import.finish().await.unwrap();
+    assert_eq!((summary.added, summary.suppressed), (1, 1), "{summary:?}");
+    let late = store
+        .find(&email("late@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        late.status,
+        Status::Unsubscribed,
+        "a suppression is never lifted"
+    );
+    assert!(
+        store
+            .find(&email("early@example.com"))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

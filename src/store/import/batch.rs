@@ -2,8 +2,8 @@
 //! sends every statement through a worker thread, so per-row statements
 //! would be the bottleneck). Insert the new addresses, look up the rest,
 //! mark each address's first row, update the few known ones that change.
-//! On PostgreSQL, the first three are one `COPY` and one statement
-//! (`copy`), except in a dry run, which binds arrays.
+//! On PostgreSQL, batches go to the import's workers (`workers`), except
+//! in a dry run, which binds arrays.
 use std::collections::HashMap;
 
 use anyhow::Context;
@@ -45,13 +45,8 @@ impl ImportSession {
             }
         }
         let unique = self.drop_erased(unique).await?;
-        let fresh = if self.copies() {
-            let known = self.copy_batch(&unique).await?;
-            self.mark_seen(Vec::new(), known, notices).await?
-        } else {
-            let (new, known) = self.split(unique).await?;
-            self.mark_seen(new, known, notices).await?
-        };
+        let (new, known) = self.split(unique).await?;
+        let fresh = self.mark_seen(new, known, notices).await?;
         for (r, k) in fresh {
             self.update(&k, r).await?;
         }
@@ -64,8 +59,32 @@ impl ImportSession {
         &mut self,
         rows: Vec<&'r ImportRecord>,
     ) -> anyhow::Result<Vec<&'r ImportRecord>> {
+        let erased = self.erased_among(&rows).await?;
+        Ok(rows
+            .into_iter()
+            .zip(erased)
+            .filter_map(|(r, erased)| (!erased).then_some(r))
+            .collect())
+    }
+
+    /// [`Self::drop_erased`] for rows the caller owns.
+    pub(super) async fn drop_erased_owned(
+        &mut self,
+        rows: Vec<ImportRecord>,
+    ) -> anyhow::Result<Vec<ImportRecord>> {
+        let erased = self.erased_among(&rows.iter().collect::<Vec<_>>()).await?;
+        Ok(rows
+            .into_iter()
+            .zip(erased)
+            .filter_map(|(r, erased)| (!erased).then_some(r))
+            .collect())
+    }
+
+    /// Which of `rows` name an address erased on request; each is counted
+    /// as suppressed.
+    async fn erased_among(&mut self, rows: &[&ImportRecord]) -> anyhow::Result<Vec<bool>> {
         let Some(keys) = &self.erased else {
-            return Ok(rows);
+            return Ok(vec![false; rows.len()]);
         };
         let hashes: Vec<Vec<String>> = rows.iter().map(|r| keys.hashes(&r.email)).collect();
         let all: Vec<&str> = hashes.iter().flatten().map(String::as_str).collect();
@@ -74,18 +93,12 @@ impl ImportSession {
                 .await?
                 .into_iter()
                 .collect();
-        if stored.is_empty() {
-            return Ok(rows);
-        }
-        let mut kept = Vec::with_capacity(rows.len());
-        for (r, h) in rows.into_iter().zip(&hashes) {
-            if h.iter().any(|h| stored.contains(h)) {
-                self.summary.suppressed += 1;
-            } else {
-                kept.push(r);
-            }
-        }
-        Ok(kept)
+        let erased: Vec<bool> = hashes
+            .iter()
+            .map(|h| h.iter().any(|h| stored.contains(h)))
+            .collect();
+        self.summary.suppressed += erased.iter().filter(|&&e| e).count() as u64;
+        Ok(erased)
     }
 
     /// Splits rows into addresses new to the store and known ones. Outside

@@ -1,203 +1,225 @@
-//! PostgreSQL's import batch: the rows go to the server with `COPY … FROM
-//! STDIN` into temporary tables, and one statement adds the new addresses,
-//! their history and their marks in `import_seen` from there.
+//! PostgreSQL's import batch, on one of the import's worker connections
+//! (see `workers`): look up which of the batch's addresses the store
+//! knows, take ids for the others from the table's sequence, and `COPY`
+//! them and their history straight into `subscribers` and
+//! `subscriber_history`; then apply the known rows one by one, as on
+//! SQLite (`known`). A batch is one transaction.
 //!
-//! Why: 1,000,000 Mailchimp rows took 37–62 s through the array inserts
-//! (500 rows a statement, three statements a batch, every new id and
-//! address sent back to the client and bound again). Profiled with
-//! `pg_stat_statements` and the backend's CPU time, the server's share was
-//! the inserts into `subscribers` (28.8 s of 36.5 s), mostly the maintenance
-//! of its four indexes; the client spent 6 s of CPU parsing and encoding,
-//! and the rest was round trips and waiting. `COPY` in the binary format
-//! (no text escaping, no parameter limit) of 10,000 rows at a time, and
-//! one set-based statement that keeps the ids on the server, cut the
-//! round trips to four per 10,000 rows and the client's CPU to 5 s: 35.1 s
-//! against 37.7 s, run back to back at load 2.7 (`ONLY=import
-//! scripts/bench-scale`). What is left is the server's: 25.1 s of 33.4 s
-//! in the one statement, writing the rows and keeping their indexes.
+//! Why: the earlier shape (`COPY` into temporary tables, then one
+//! statement inserting from there with `ON CONFLICT`, marking each row in
+//! `import_seen` and returning the known ones) cost one backend 16 s of CPU
+//! for 1,000,000 Mailchimp rows, where a bare `COPY` of the same rows into
+//! `subscribers` with its indexes costs 5.8 s and their history 2.4 s
+//! (measured alone with `psql`, load 3.7). The duplicates within the
+//! import are now found in memory before a batch leaves (`firsts`), and the
+//! rows are written once, by `COPY`, with no staging table.
 //!
-//! That statement, measured alone (`EXPLAIN ANALYZE`, 10,000 new rows into
-//! a store of 1,000,000): the insert into `subscribers` is 60% of it, the
-//! history 23%, `import_seen` 8%. Dropping the redundant unique index on
-//! `email` (migration 0006) and not waiting for the disk at each chunk's
-//! commit cut the statement's total from 33.7 s to 32.3 s in one paired run
-//! (`pg_stat_statements`, load 3–3.5), no wall-clock change that the
-//! shared machine's noise could show. What is left is the floor: `COPY`
-//! of 50,000 rows into `subscribers` with no index at all takes 0.37 s
-//! here (7.4 µs a row, `INSERT … SELECT` 0.40 s), so the heaps alone of
-//! 1,000,000 subscribers and 1,000,000 history rows are about 15 s of one
-//! backend's CPU before any index.
-//!
-//! The statement's snapshot does not see its own inserts, so the rows it
-//! returns are the batch's addresses the store already held: those go on
-//! to the same per-row rules as on SQLite (`known`).
+//! A writer outside the import (a subscribe through `serve`) may add one
+//! of the batch's addresses between the look-up and the `COPY`: the `COPY`
+//! then fails on the unique key, rolls back to the savepoint before it
+//! (the ids it took are left unused), and the batch is looked up again.
+
 use anyhow::Context;
 use sqlx::PgConnection;
 
-use super::ImportSession;
-use super::known::Known;
-use crate::domain::SubscriberId;
+use super::ImportSummary;
+use super::known::{Apply, known};
 use crate::import::ImportRecord;
-use crate::store::{Conn, ip_text, seconds, status_from};
+use crate::store::{Conn, ip_text, seconds};
 
 /// Rows per `COPY` batch on PostgreSQL: large enough that the per-batch
 /// statements cost little, small enough that a batch in flight (the
 /// reader keeps a few) stays a few MB.
 pub const COPY_BATCH: usize = 10_000;
 
-/// What the import's own connection runs first, on PostgreSQL: no JIT, no
-/// wait for the disk at each chunk's commit, and the temporary tables a
-/// batch is copied into (they live as long as the connection does).
-pub(super) const SETUP: [&str; 4] = [
-    // The merge's row estimates for unanalysed temporary tables are far
-    // too high (1.7 million for 10,000 rows), which put it over
-    // `jit_above_cost`: compiling each batch's plan took 229 s of a
-    // 1,000,000-row import, the work itself 71 s. The import's own
-    // connection does without JIT.
+/// What each connection of a PostgreSQL import runs first: no JIT, and no
+/// wait for the disk at each batch's commit.
+pub(super) const SETUP: [&str; 2] = [
+    // Row estimates for arrays and joins of a batch can put a plan over
+    // `jit_above_cost`: compiling each batch's plan once took 229 s of a
+    // 1,000,000-row import, the work itself 71 s.
     "SET jit = off",
-    // A chunk's commit does not wait for its WAL to reach the disk: a
-    // crash of the database server may forget the last chunks' commits
-    // (never part of one: each chunk is a transaction), and running the
+    // A batch's commit does not wait for its WAL to reach the disk: a
+    // crash of the database server may forget the last batches' commits
+    // (never part of one: each batch is a transaction), and running the
     // import again completes it, as after a killed import. `finish` waits
     // for everything once, at the end (`FLUSH`), so a finished import is
     // durable before it says so.
     "SET synchronous_commit = off",
-    "CREATE TEMP TABLE import_rows (ord BIGINT NOT NULL, email TEXT NOT NULL, \
-     email_key TEXT NOT NULL, name TEXT, status TEXT NOT NULL, consent_source TEXT NOT NULL, \
-     consent_at BIGINT NOT NULL, consent_ip TEXT, confirmed_at BIGINT, confirm_ip TEXT, \
-     file BIGINT NOT NULL, line BIGINT NOT NULL)",
-    "CREATE TEMP TABLE import_changes (ord BIGINT NOT NULL, seq BIGINT NOT NULL, \
-     status TEXT NOT NULL, at BIGINT NOT NULL, source TEXT NOT NULL, ip TEXT, reason TEXT)",
 ];
 
 /// Makes every commit of the import durable: a transaction with an id
 /// commits synchronously, which flushes the WAL up to its commit record,
-/// and with it every earlier commit of the import.
+/// and with it every earlier commit of the import (the workers' included:
+/// they have all committed when this runs).
 pub(super) const FLUSH: &str =
     "SET synchronous_commit = on; BEGIN; SELECT pg_current_xact_id(); COMMIT";
 
-/// Adds the batch's new addresses with their history and marks them seen;
-/// returns the rows the store already held, with what it holds. `$1` is
-/// the import's time.
-const MERGE: &str = "WITH added AS ( \
-     INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
-     consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
-     SELECT email, email_key, name, status, $1, $1, consent_source, consent_at, consent_ip, \
-     confirmed_at, confirm_ip FROM import_rows ORDER BY ord \
-     ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key), \
-   history AS ( \
-     INSERT INTO subscriber_history (subscriber_id, status, at, source, ip, reason) \
-     SELECT a.id, c.status, c.at, c.source, c.ip, c.reason \
-     FROM added a JOIN import_rows r USING (email_key) JOIN import_changes c USING (ord) \
-     ORDER BY a.id, c.seq), \
-   seen AS ( \
-     INSERT INTO import_seen (id, file, line, status) \
-     SELECT a.id, r.file, r.line, r.status FROM added a JOIN import_rows r USING (email_key)) \
-   SELECT r.ord, s.id, s.name, s.status FROM import_rows r \
-   LEFT JOIN subscribers s USING (email_key) \
-   WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.email_key = r.email_key)";
+/// Tries of one batch while writers outside the import keep adding its
+/// addresses under it.
+const TRIES: usize = 5;
 
-/// A row of the batch the merge did not add: its `ord`, and the store's
-/// id, name and status for it (none when another writer added it after
-/// the merge began).
-type Other = (i64, Option<i64>, Option<String>, Option<String>);
+/// One worker's connection, and the import's time.
+pub(super) struct Copier {
+    pub conn: Conn,
+    pub now: i64,
+}
 
-impl ImportSession {
-    /// Copies `rows` (unique addresses, none erased) to the server, adds
-    /// the new ones there, and returns the others with what the store
-    /// holds for them.
-    pub(super) async fn copy_batch<'r>(
+impl Copier {
+    /// Applies `rows` (each its address's first in the import, none
+    /// erased) in one transaction; returns what it did once committed.
+    pub async fn apply(&mut self, rows: &[ImportRecord]) -> anyhow::Result<ImportSummary> {
+        let mut summary = ImportSummary::default();
+        self.exec("BEGIN").await?;
+        match self.apply_in_tx(rows, &mut summary).await {
+            Ok(()) => {
+                self.exec("COMMIT").await?;
+                Ok(summary)
+            }
+            Err(e) => {
+                let _ = self.exec("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn apply_in_tx(
         &mut self,
-        rows: &[&'r ImportRecord],
-    ) -> anyhow::Result<Vec<(&'r ImportRecord, Known)>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (records, changes) = self.encode(rows);
-        let Conn::Postgres(c) = &mut self.conn else {
-            anyhow::bail!("a COPY batch needs PostgreSQL");
-        };
-        let context = "cannot add the new addresses";
-        sqlx::query("TRUNCATE import_rows, import_changes")
-            .execute(&mut *c)
-            .await
-            .context(context)?;
-        copy_in(c, "COPY import_rows FROM STDIN (FORMAT binary)", records)
-            .await
-            .context(context)?;
-        copy_in(c, "COPY import_changes FROM STDIN (FORMAT binary)", changes)
-            .await
-            .context(context)?;
-        let others: Vec<Other> = sqlx::query_as(MERGE)
-            .bind(self.now)
-            .fetch_all(&mut *c)
-            .await
-            .context(context)?;
-        self.summary.added += (rows.len() - others.len()) as u64;
-        let mut known = Vec::with_capacity(others.len());
-        let mut raced = Vec::new();
-        for (ord, id, name, status) in others {
-            let r = *usize::try_from(ord)
-                .ok()
-                .and_then(|i| rows.get(i))
-                .context("the store returned a row this batch does not have")?;
-            match (id, status) {
-                (Some(id), Some(status)) => {
-                    let status = status_from(status)?;
-                    let id = SubscriberId::new(id);
-                    known.push((r, Known { id, name, status }));
+        rows: &[ImportRecord],
+        summary: &mut ImportSummary,
+    ) -> anyhow::Result<()> {
+        let all: Vec<&ImportRecord> = rows.iter().collect();
+        let mut tries = 0;
+        let mut known = loop {
+            tries += 1;
+            let known = known(&mut self.conn, &all).await?;
+            let new: Vec<&ImportRecord> = all
+                .iter()
+                .copied()
+                .filter(|r| !known.contains_key(r.email.key()))
+                .collect();
+            match self.copy_new(&new).await {
+                Ok(()) => {
+                    summary.added += new.len() as u64;
+                    break known;
                 }
-                // Added by another writer after this statement began:
-                // read it as it is now.
-                _ => raced.push(r),
+                Err(e) if tries < TRIES && key_taken(&e) => continue,
+                Err(e) => return Err(e).context("cannot add the new addresses"),
+            }
+        };
+        let mut apply = Apply {
+            conn: &mut self.conn,
+            now: self.now,
+            dry_run: false,
+            summary,
+        };
+        for r in rows {
+            if let Some(k) = known.remove(r.email.key()) {
+                apply.update(&k, r).await?;
             }
         }
-        if !raced.is_empty() {
-            let mut now = self.known(&raced).await?;
-            for r in raced {
-                let k = now.remove(r.email.key()).with_context(|| {
-                    format!("{}: `{}` vanished during the import", r.origin, r.email)
-                })?;
-                known.push((r, k));
-            }
-        }
-        Ok(known)
+        Ok(())
     }
 
-    /// The batch in `COPY`'s binary format: the rows (`ord` is the index
-    /// in `rows`), and each row's history.
-    fn encode(&mut self, rows: &[&ImportRecord]) -> (Vec<u8>, Vec<u8>) {
-        let mut records = BinaryCopy::with_capacity(rows.len() * 256);
-        let mut changes = BinaryCopy::with_capacity(rows.len() * 64);
-        for (ord, r) in rows.iter().enumerate() {
-            let c = &r.consent;
-            let file = self.file_index(&r.origin.file);
-            records.row(12);
-            records.int(ord as i64);
-            records.text(Some(r.email.as_str()));
-            records.text(Some(r.email.key()));
-            records.text(r.name.as_deref());
-            records.text(Some(r.status().as_str()));
-            records.text(Some(&c.source.to_string()));
-            records.int(seconds(c.at));
-            records.text(ip_text(c.ip).as_deref());
-            records.opt_int(c.confirmed_at.map(seconds));
-            records.text(ip_text(c.confirm_ip).as_deref());
-            records.int(file);
-            records.int(r.origin.line as i64);
-            for (seq, h) in r.history.iter().enumerate() {
-                changes.row(7);
-                changes.int(ord as i64);
-                changes.int(seq as i64);
-                changes.text(Some(h.status.as_str()));
-                changes.int(seconds(h.at));
-                changes.text(Some(&h.source.to_string()));
-                changes.text(ip_text(h.ip).as_deref());
-                changes.text(h.reason.as_deref());
+    /// Adds `rows`, none of them in the store when it was looked up, with
+    /// their history: ids from the sequence, in file order, then two
+    /// `COPY`s, after a savepoint to return to if one of them was added
+    /// since.
+    async fn copy_new(&mut self, rows: &[&ImportRecord]) -> sqlx::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let Conn::Postgres(c) = &mut self.conn else {
+            return Err(sqlx::Error::Protocol(
+                "a COPY batch needs PostgreSQL".into(),
+            ));
+        };
+        // The sequence behind `subscribers.id` (an identity column), named
+        // as a literal so that it is resolved once, not once a row.
+        let mut ids: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval('subscribers_id_seq') FROM generate_series(1, $1)")
+                .bind(rows.len() as i64)
+                .fetch_all(&mut *c)
+                .await?;
+        ids.sort_unstable();
+        let (records, changes) = encode(rows, &ids, self.now);
+        sqlx::query("SAVEPOINT batch").execute(&mut *c).await?;
+        let copied = async {
+            copy_in(
+                c,
+                "COPY subscribers (id, email, email_key, name, status, created_at, updated_at, \
+                 consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
+                 FROM STDIN (FORMAT binary)",
+                records,
+            )
+            .await?;
+            copy_in(
+                c,
+                "COPY subscriber_history (subscriber_id, status, at, source, ip, reason) \
+                 FROM STDIN (FORMAT binary)",
+                changes,
+            )
+            .await
+        }
+        .await;
+        match copied {
+            Ok(_) => sqlx::query("RELEASE SAVEPOINT batch")
+                .execute(&mut *c)
+                .await
+                .map(|_| ()),
+            Err(e) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT batch")
+                    .execute(&mut *c)
+                    .await?;
+                Err(e)
             }
         }
-        (records.finish(), changes.finish())
     }
+
+    async fn exec(&mut self, statement: &'static str) -> anyhow::Result<()> {
+        on_exec!(&mut self.conn, c => sqlx::query(statement).execute(&mut *c).await.map(|_| ()))
+            .context("cannot write the import's batch")
+    }
+}
+
+/// Whether `e` is a `COPY` that met an address added since the look-up.
+fn key_taken(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| {
+        d.code().as_deref() == Some("23505") && d.constraint() == Some("subscribers_by_key")
+    })
+}
+
+/// The batch in `COPY`'s binary format: the subscribers (with `ids`, in
+/// order), and each one's history.
+fn encode(rows: &[&ImportRecord], ids: &[i64], now: i64) -> (Vec<u8>, Vec<u8>) {
+    let mut records = BinaryCopy::with_capacity(rows.len() * 256);
+    let mut changes = BinaryCopy::with_capacity(rows.len() * 96);
+    for (r, &id) in rows.iter().zip(ids) {
+        let c = &r.consent;
+        records.row(12);
+        records.int(id);
+        records.text(Some(r.email.as_str()));
+        records.text(Some(r.email.key()));
+        records.text(r.name.as_deref());
+        records.text(Some(r.status().as_str()));
+        records.int(now);
+        records.int(now);
+        records.text(Some(&c.source.to_string()));
+        records.int(seconds(c.at));
+        records.text(ip_text(c.ip).as_deref());
+        records.opt_int(c.confirmed_at.map(seconds));
+        records.text(ip_text(c.confirm_ip).as_deref());
+        for h in &r.history {
+            changes.row(6);
+            changes.int(id);
+            changes.text(Some(h.status.as_str()));
+            changes.int(seconds(h.at));
+            changes.text(Some(&h.source.to_string()));
+            changes.text(ip_text(h.ip).as_deref());
+            changes.text(h.reason.as_deref());
+        }
+    }
+    (records.finish(), changes.finish())
 }
 
 /// Runs a `COPY … FROM STDIN` with `data` as its input.

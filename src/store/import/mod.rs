@@ -41,14 +41,16 @@ use anyhow::Context;
 use sqlx::Connection;
 
 use super::{Conn, Pool, Store, seconds};
-use crate::import::{Notice, Row as ImportRow};
+use crate::import::{ImportRecord, Notice, Row as ImportRow};
 
 mod batch;
 mod copy;
+mod firsts;
 mod known;
+mod seen;
+mod workers;
 
 pub use copy::COPY_BATCH;
-mod seen;
 
 /// Rows per batch: at most 10 bound values a row stays far below SQLite's
 /// 32766 and PostgreSQL's 65535 parameter limits.
@@ -87,6 +89,17 @@ pub struct ImportSummary {
     pub rejected: u64,
 }
 
+impl ImportSummary {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &ImportSummary) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.suppressed += other.suppressed;
+        self.rejected += other.rejected;
+    }
+}
+
 /// An import in progress: apply batches, then [`ImportSession::finish`].
 pub struct ImportSession {
     /// A connection of its own: the temporary tables live on it.
@@ -106,6 +119,10 @@ pub struct ImportSession {
     pub(super) summary: ImportSummary,
     /// When the store holds erased addresses: the keys to recognise them.
     pub(super) erased: Option<super::erasure::ErasureKeys>,
+    /// PostgreSQL, unless a dry run: the connections the batches go to.
+    workers: Option<workers::Workers>,
+    /// With `workers`: each address's first row so far.
+    firsts: firsts::Firsts,
 }
 
 impl Store {
@@ -125,7 +142,10 @@ impl Store {
             Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await.context(context)?.detach()),
             Pool::Postgres(p) => Conn::Postgres(p.acquire().await.context(context)?.detach()),
         };
+        let copies = matches!(conn, Conn::Postgres(_)) && !dry_run;
         let statements: &[&str] = match conn {
+            // The workers need no temporary tables (see `firsts`).
+            Conn::Postgres(_) if copies => &[],
             Conn::Sqlite(_) => &[
                 "PRAGMA temp_store = FILE",
                 "CREATE TEMP TABLE import_seen (id INTEGER PRIMARY KEY, \
@@ -154,14 +174,21 @@ impl Store {
         } else {
             None
         };
+        let now = seconds(crate::domain::now());
+        let workers = match &self.pool {
+            Pool::Postgres(p) if copies => Some(workers::Workers::start(p, now).await?),
+            _ => None,
+        };
         Ok(ImportSession {
+            workers,
+            firsts: firsts::Firsts::default(),
             erased,
             conn,
             dry_run,
             chunk_began: None,
             last_commit: None,
             chunks: 0,
-            now: seconds(crate::domain::now()),
+            now,
             mostly_new: true,
             files: Vec::new(),
             summary: ImportSummary::default(),
@@ -173,7 +200,8 @@ impl ImportSession {
     /// Applies parsed rows ([`IMPORT_BATCH`] at a time, [`COPY_BATCH`] when
     /// the batch is copied to PostgreSQL) and returns what
     /// must be told about them, by line: bad rows, duplicates, conflicts.
-    /// Commits when the chunk has held the lock for [`CHUNK_HOLD`].
+    /// Commits when the chunk has held the lock for [`CHUNK_HOLD`]; on
+    /// PostgreSQL, hands the rows to the workers, which commit each batch.
     pub async fn apply(&mut self, rows: Vec<ImportRow>) -> anyhow::Result<Vec<Notice>> {
         let mut notices = Vec::new();
         let mut records = Vec::with_capacity(rows.len());
@@ -183,14 +211,13 @@ impl ImportSession {
                 ImportRow::Rejected(r) => notices.push(Notice::Rejected(r)),
             }
         }
-        self.begin_chunk().await?;
-        let size = if self.copies() {
-            COPY_BATCH
+        if self.workers.is_some() {
+            self.send_to_workers(records, &mut notices).await?;
         } else {
-            IMPORT_BATCH
-        };
-        for batch in records.chunks(size) {
-            self.apply_batch(batch, &mut notices).await?;
+            self.begin_chunk().await?;
+            for batch in records.chunks(IMPORT_BATCH) {
+                self.apply_batch(batch, &mut notices).await?;
+            }
         }
         let rejected = notices
             .iter()
@@ -204,24 +231,42 @@ impl ImportSession {
         Ok(notices)
     }
 
-    /// Whether batches go through `COPY` (PostgreSQL, unless a dry run).
-    pub(super) fn copies(&self) -> bool {
-        matches!(self.conn, Conn::Postgres(_)) && !self.dry_run
+    /// Settles each row's place among the import's rows, leaves out the
+    /// erased addresses, and hands the rest to the workers.
+    async fn send_to_workers(
+        &mut self,
+        records: Vec<ImportRecord>,
+        notices: &mut Vec<Notice>,
+    ) -> anyhow::Result<()> {
+        let firsts = self.first_rows_only(records, notices);
+        let firsts = self.drop_erased_owned(firsts).await?;
+        if let Some(workers) = &mut self.workers {
+            workers.send(firsts).await?;
+        }
+        Ok(())
     }
 
-    /// The summary so far.
+    /// The summary so far: of the committed batches, on PostgreSQL.
     pub fn summary(&self) -> ImportSummary {
-        self.summary
+        let mut summary = self.summary;
+        if let Some(workers) = &self.workers {
+            summary.add(&workers.committed());
+        }
+        summary
     }
 
     /// Commits the last chunk and ends the import.
     pub async fn finish(mut self) -> anyhow::Result<ImportSummary> {
+        if let Some(workers) = &mut self.workers {
+            workers.finish().await?;
+        }
         if self.chunk_began.is_some() {
             self.commit_chunk().await?;
         }
-        // On PostgreSQL the chunks committed without waiting for the disk
+        // On PostgreSQL the batches committed without waiting for the disk
         // (see `copy::SETUP`): wait for them all now. A simple query:
         // several statements, one round trip.
+        let summary = self.summary();
         if let Conn::Postgres(c) = &mut self.conn
             && !self.dry_run
         {
@@ -235,7 +280,7 @@ impl ImportSession {
             Conn::Sqlite(c) => c.close().await,
             Conn::Postgres(c) => c.close().await,
         };
-        Ok(self.summary)
+        Ok(summary)
     }
 
     /// Opens a chunk's transaction unless one is open, after the pause.

@@ -20,6 +20,10 @@ pub(super) struct Earlier {
 }
 
 impl Earlier {
+    pub fn new(origin: Origin, status: Status) -> Self {
+        Self { origin, status }
+    }
+
     pub fn of(r: &ImportRecord) -> Self {
         Self {
             origin: r.origin.clone(),
