@@ -44,6 +44,7 @@ use super::{Conn, Pool, Store, seconds};
 use crate::import::{ImportRecord, Notice, Row as ImportRow};
 
 mod batch;
+mod binary;
 mod copy;
 mod firsts;
 mod known;

@@ -62,6 +62,9 @@ impl Workers {
             let copier = Copier {
                 conn: Conn::Postgres(conn),
                 now,
+                // The first batch is looked up: it tells whether the list
+                // is new to the store.
+                all_new: false,
             };
             let (queue, committed, failed) = (queue.clone(), committed.clone(), failed.clone());
             handles.push(tokio::spawn(work(copier, queue, committed, failed)));
@@ -132,7 +135,7 @@ async fn work(
         if failed.load(Ordering::SeqCst) {
             break Ok(());
         }
-        match copier.apply(&rows).await {
+        match copier.apply(rows).await {
             Ok(done) => committed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
