@@ -12,12 +12,14 @@
 //! `subscribers` with its indexes costs 5.8 s and their history 2.4 s
 //! (measured alone with `psql`, load 3.7). The duplicates within the
 //! import are now found in memory before a batch leaves (`firsts`), and the
-//! rows are written once, by `COPY`, with no staging table.
+//! rows are written once, by `COPY`, with no staging table: two backends
+//! spent 10.8 s of CPU between them, and the import took half the time.
 //!
 //! A writer outside the import (a subscribe through `serve`) may add one
 //! of the batch's addresses between the look-up and the `COPY`: the `COPY`
-//! then fails on the unique key, rolls back to the savepoint before it
-//! (the ids it took are left unused), and the batch is looked up again.
+//! then fails on the unique key, the batch's transaction rolls back (the
+//! ids it took are left unused), and the batch is tried again, looked up
+//! first.
 
 use std::collections::HashMap;
 use std::sync::Arc;

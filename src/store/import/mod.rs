@@ -22,17 +22,20 @@
 //! it reads in short transactions and keeps its bookkeeping in temporary
 //! tables, so it counts what the real import would.
 //!
-//! Duplicates and conflicts are found without holding the file's addresses
-//! in memory: the temporary table `import_seen` records this import's first
-//! row for each subscriber id (a dry run also records addresses new to the
-//! store, by address, in `import_new`). Temporary tables live in a file
-//! (`temp_store = FILE`) behind SQLite's default 2 MB cache, so memory
-//! stays flat: the ids arrive mostly in order, so the file is appended to.
+//! On SQLite and in dry runs, duplicates and conflicts are found without
+//! holding the file's addresses in memory: the temporary table
+//! `import_seen` records this import's first row for each subscriber id (a
+//! dry run also records addresses new to the store, by address, in
+//! `import_new`). Temporary tables live in a file (`temp_store = FILE`)
+//! behind SQLite's default 2 MB cache, so memory stays flat: the ids
+//! arrive mostly in order, so the file is appended to.
 //!
 //! SQLite-specific: `BEGIN IMMEDIATE`, the temp-store pragma and the pause.
-//! PostgreSQL locks rows, not the database, so its chunks need no pause;
-//! they keep transactions short there too. Its batches are larger
-//! ([`COPY_BATCH`] rows) and go through `COPY` (see `copy`); a dry run
+//! PostgreSQL locks rows, not the database, so its batches need no pause;
+//! each is a short transaction there too. They are larger ([`COPY_BATCH`]
+//! rows), go through `COPY` (see `copy`) on two connections at once
+//! (`workers`), and each address's first row is settled in memory before a
+//! batch leaves (`firsts`, about 100 MB per million addresses); a dry run
 //! binds arrays (`UNNEST`), one statement text whatever the count.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
