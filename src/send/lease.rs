@@ -245,7 +245,11 @@ pub fn describe(taken: &Taken) -> Option<String> {
                 .collect();
             if *live > 0 {
                 lines.push(format!(
-                    "sending beside {live} other live run(s) on this campaign"
+                    "sending beside {} on this campaign",
+                    crate::output::plural(
+                        u64::try_from(*live).unwrap_or(u64::MAX),
+                        "other live run"
+                    )
                 ));
             }
             (!lines.is_empty()).then(|| lines.join("; "))
