@@ -229,7 +229,9 @@ impl Worker {
         // while MAIL, RCPT and DATA are answered; the body waits for it.
         let gate = handing(desk, job.delivery).await;
         let conn = self.conn.as_mut().expect("connected above");
-        let (delivery, after) = conn.send_gated(&from, &job.email, &self.buf, gate).await;
+        let (delivery, after) = conn
+            .send_gated(&from, &job.email, &mut self.buf, gate)
+            .await;
         let delivery = match delivery {
             Delivery::RelayRefused(reply) => {
                 Delivery::RelayRefused(relay.sender_refused(reply).to_string())

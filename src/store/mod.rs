@@ -62,6 +62,7 @@ mod row;
 mod sql;
 mod subscribers;
 mod web;
+mod writer;
 
 pub use campaigns::{CampaignSummary, Unbounced};
 pub use confirmations::{ClaimedConfirmation, ConfirmationOutcome, QueueDepth, QueuedConfirmation};
@@ -94,6 +95,9 @@ pub struct Store {
     merged: std::sync::Arc<[Merge]>,
     /// Keys for erasure hashes; `None` until [`Store::with_erasure_keys`].
     erasure: Option<erasure::ErasureKeys>,
+    /// A SQLite connection outside the pool for the ledger's claims and
+    /// commits; `None` until [`Store::with_own_writer`].
+    writer: Option<writer::Own>,
 }
 
 /// The pool of whichever database the store uses.
@@ -195,6 +199,9 @@ impl Store {
 
     /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(self) {
+        if let Some(own) = self.writer {
+            writer::close(own).await;
+        }
         if let Some(eager) = self.eager {
             eager.close().await;
         }

@@ -142,6 +142,7 @@ impl Store {
             eager,
             merged: std::sync::Arc::new([]),
             erasure: None,
+            writer: None,
         };
         let merged = store.settle_identities().await.with_context(|| {
             format!(

@@ -156,18 +156,22 @@ impl Connection {
         to: &EmailAddress,
         message: &[u8],
     ) -> (Delivery, After) {
-        self.send_gated(from, to, message, async { true }).await
+        let mut message = message.to_vec();
+        self.send_gated(from, to, &mut message, async { true })
+            .await
     }
 
     /// Like [`send`](Self::send), but awaits `gate` after the relay has
     /// accepted DATA and before the message goes out: the sender makes a
     /// durable note there that this message may reach its recipient. A
-    /// `false` gate gives up the message untried.
+    /// `false` gate gives up the message untried. `message`'s buffer is
+    /// lent to the DATA phase: it may come back as sent (dot-stuffed, with
+    /// the end-of-data line), to be cleared and reused.
     pub async fn send_gated(
         &mut self,
         from: &Address,
         to: &EmailAddress,
-        message: &[u8],
+        message: &mut Vec<u8>,
         gate: impl Future<Output = bool>,
     ) -> (Delivery, After) {
         let Ok(rcpt) = Address::from_str(to.as_str()) else {
@@ -212,9 +216,16 @@ impl Connection {
             if !gate.await {
                 return Err(Step::Gated);
             }
-            let end = match DataBlock::new(message) {
-                Some(block) => step(last, "the message", c.command(block)).await,
-                None => step(last, "the message", c.message(message)).await,
+            let end = match DataBlock::new(std::mem::take(message)) {
+                Ok(block) => {
+                    let end = step(last, "the message", c.command(&block)).await;
+                    *message = block.into_bytes();
+                    end
+                }
+                Err(bytes) => {
+                    *message = bytes;
+                    step(last, "the message", c.message(message)).await
+                }
             };
             end.map_err(Step::after_data)
         };

@@ -138,6 +138,7 @@ pub fn run(args: Args, settings: &Settings) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let store = Store::open(&settings.database).await?;
         crate::cmd::report_merges(&store);
+        let store = store.with_own_writer().await?;
         let result = if args.dry_run {
             dry_run::run(&store, &args, &prepared, settings).await
         } else {

@@ -155,13 +155,7 @@ async fn drop_in(
 /// (PostgreSQL; 0 on SQLite, where the campaign names the one run).
 pub(super) async fn ensure_held(tx: &mut Tx, lease: &Lease) -> LedgerResult<i64> {
     let held: Option<i64> = match tx {
-        Tx::Sqlite(t) => sqlx::query_scalar(
-            "SELECT CAST(0 AS BIGINT) FROM campaign_leases WHERE campaign_id = $1 AND token = $2",
-        )
-        .bind(lease.campaign.get())
-        .bind(&lease.token)
-        .fetch_optional(&mut **t)
-        .await,
+        Tx::Sqlite(t) => return ensure_held_sqlite(t, lease).await,
         Tx::Postgres(t) => {
             sqlx::query_scalar(
                 "SELECT id FROM send_runs WHERE campaign_id = $1 AND token = $2 FOR SHARE",
@@ -172,6 +166,22 @@ pub(super) async fn ensure_held(tx: &mut Tx, lease: &Lease) -> LedgerResult<i64>
             .await
         }
     }
+    .context("cannot check the campaign's lease")?;
+    held.ok_or(LedgerError::LeaseLost)
+}
+
+/// [`ensure_held`] on a SQLite connection in a write transaction.
+pub(super) async fn ensure_held_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    lease: &Lease,
+) -> LedgerResult<i64> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(0 AS BIGINT) FROM campaign_leases WHERE campaign_id = $1 AND token = $2",
+    )
+    .bind(lease.campaign.get())
+    .bind(&lease.token)
+    .fetch_optional(conn)
+    .await
     .context("cannot check the campaign's lease")?;
     held.ok_or(LedgerError::LeaseLost)
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sqlx::QueryBuilder;
+use sqlx::{Connection, QueryBuilder};
 
 use super::lease;
 use super::postgres;
@@ -16,7 +16,7 @@ use crate::domain::{
     Claimed, DeliveryState, EmailAddress, Lease, LedgerError, LedgerResult, Record, Status,
     SubscriberId,
 };
-use crate::store::{Cols, Pool, Store, Tx};
+use crate::store::{Cols, Pool, Store};
 
 /// Rows per recording statement on SQLite: 6 bound values a row, far below
 /// its parameter limit. (PostgreSQL binds arrays, whatever the count.)
@@ -70,11 +70,18 @@ async fn claim_sqlite(
 ) -> LedgerResult<postgres::Claim> {
     let campaign = lease.campaign.get();
     let limit = i64::from(limit);
-    let mut tx = store.begin_write().await?;
-    lease::ensure_held(&mut tx, lease).await?;
-    let Tx::Sqlite(t) = &mut tx else {
-        unreachable!("a SQLite store begins SQLite transactions")
+    let Pool::Sqlite(pool) = &store.pool else {
+        unreachable!("only a SQLite store claims here")
     };
+    let mut conn = store
+        .sqlite_writer(pool)
+        .await
+        .context("cannot reach the database to claim recipients")?;
+    let mut t = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .context("cannot start a write transaction (is another process holding the database?)")?;
+    lease::ensure_held_sqlite(&mut t, lease).await?;
     // Due deferred rows, then pending ones, each branch walking the
     // (campaign_id, state, id) index; a single `state = … OR …`
     // filter would scan and sort the whole campaign on every claim.
@@ -91,15 +98,15 @@ async fn claim_sqlite(
     .bind(campaign)
     .bind(limit)
     .bind(now)
-    .fetch_all(&mut **t)
+    .fetch_all(&mut *t)
     .await
     .context("cannot claim recipients from the ledger")?;
     let claimed = rows
         .iter()
         .map(claimed_row)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let by_id = addresses(t, &claimed).await?;
-    tx.commit().await.context("cannot commit the claim")?;
+    let by_id = addresses(&mut t, &claimed).await?;
+    t.commit().await.context("cannot commit the claim")?;
     Ok((claimed, by_id))
 }
 
@@ -224,8 +231,8 @@ pub(super) async fn commit(
     let Pool::Sqlite(pool) = &store.pool else {
         unreachable!("PostgreSQL returned above")
     };
-    let mut conn = pool
-        .acquire()
+    let mut conn = store
+        .sqlite_writer(pool)
         .await
         .context("cannot reach the database to record delivery outcomes")?;
     let held = match q.build().fetch_all(&mut *conn).await {
