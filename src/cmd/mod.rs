@@ -106,6 +106,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // These describe the command line itself and need no settings.
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        // `render` reads the issue while the config loads.
+        Command::Render(args) => render::run(args, cli.config.as_deref()),
         command => dispatch(command, &crate::config::load(cli.config.as_deref())?),
     }
 }
@@ -117,7 +119,7 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         Command::Dkim(args) => dkim::run(args, loaded.file.as_deref()),
         Command::Config(args) => config::run(args, loaded),
         Command::Check(args) => check::run(args, settings),
-        Command::Render(args) => render::run(args, settings),
+        Command::Render(args) => render::run(args, loaded.file.as_deref()),
         Command::Preview(args) => preview::run(args, settings, loaded.file.as_deref()),
         Command::Subscribers(args) => subscribers::run(args, settings),
         Command::Send(args) => {

@@ -7,6 +7,7 @@
 //! (`smtp = { password = … }`) all look the same: a key in a table.
 use std::path::Path;
 
+use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{Problems, Source};
@@ -74,7 +75,9 @@ pub fn layer(path: &Path, text: &str, problems: &mut Problems) -> FileLayer {
         }
         return FileLayer::default();
     }
-    let Ok(values) = toml::from_str::<toml::Table>(text) else {
+    // The values from the tree already parsed, rather than parsing the
+    // text a second time.
+    let Ok(values) = toml::Table::deserialize(toml::de::Deserializer::from(doc.clone())) else {
         return FileLayer::default();
     };
     let mut out = FileLayer::default();
@@ -107,6 +110,7 @@ pub fn layer(path: &Path, text: &str, problems: &mut Problems) -> FileLayer {
             );
             continue;
         }
+        let section_ok = section_is_valid(name, table, &values);
         for (key, _) in table {
             let (k, offset) = (key.get_ref().as_ref(), key.span().start);
             if is_secret(k) {
@@ -127,7 +131,7 @@ pub fn layer(path: &Path, text: &str, problems: &mut Problems) -> FileLayer {
             let Some(value) = values.get(name).and_then(|t| t.get(k)).cloned() else {
                 continue;
             };
-            if let Err(why) = check_value(name, k, &value) {
+            if !section_ok && let Err(why) = check_value(name, k, &value) {
                 problems.push(at(offset), format!("`[{name}] {k}` {why}"));
                 continue;
             }
@@ -155,17 +159,55 @@ pub fn insert(root: &mut toml::Table, section: &str, key: &str, value: toml::Val
     }
 }
 
+/// Whether every known, non-secret key of `[section]` in the file is
+/// acceptable, checked together in one deserialization of the section.
+/// No section's fields depend on each other, so when they all pass
+/// together each passes alone, and [`check_value`] (which deserializes the
+/// whole section once per key, ~60 times per config) is needed only to
+/// find which key of a failing section is wrong.
+fn section_is_valid(section: &str, keys: &DeTable, values: &toml::Table) -> bool {
+    let Some(toml::Value::Table(given)) = values.get(section) else {
+        return false;
+    };
+    let mut table = toml::Table::new();
+    for (key, _) in keys {
+        let k = key.get_ref().as_ref();
+        if is_secret(k) || keys::find(section, k).is_none() {
+            continue;
+        }
+        match given.get(k) {
+            Some(value) => table.insert(k.to_owned(), value.clone()),
+            None => return false,
+        };
+    }
+    check_section(section, table).is_ok()
+}
+
 /// Whether `value` is acceptable for `[section] key`, checked alone by
 /// deserializing its section from a table that holds only it (every other
 /// key defaults).
 pub fn check_value(section: &str, key: &str, value: &toml::Value) -> Result<(), String> {
+    let mut table = toml::Table::new();
+    table.insert(key.to_owned(), value.clone());
+    check_section(section, table).map_err(|e| {
+        let m = e.message().trim().trim_end_matches('.').to_owned();
+        // Our own parsers (values.rs) say what is wrong as a verb phrase.
+        let own = ["is ", "has ", "contains ", "holds ", "names "];
+        if own.iter().any(|v| m.starts_with(v)) {
+            m
+        } else {
+            format!("is invalid: {m}")
+        }
+    })
+}
+
+/// Deserializes `[section]` from `table` (keys it lacks take their defaults).
+fn check_section(section: &str, table: toml::Table) -> Result<(), toml::de::Error> {
     use super::*;
     fn only<T: serde::de::DeserializeOwned>(t: toml::Table) -> Result<(), toml::de::Error> {
         toml::Value::Table(t).try_into::<T>().map(|_| ())
     }
-    let mut table = toml::Table::new();
-    table.insert(key.to_owned(), value.clone());
-    let checked = match section {
+    match section {
         "newsletter" => only::<Newsletter>(table),
         "render" => only::<RenderSettings>(table),
         "check" => only::<CheckSettings>(table),
@@ -180,17 +222,7 @@ pub fn check_value(section: &str, key: &str, value: &toml::Value) -> Result<(), 
             root.insert(section.to_owned(), toml::Value::Table(table));
             only::<Settings>(root)
         }
-    };
-    checked.map_err(|e| {
-        let m = e.message().trim().trim_end_matches('.').to_owned();
-        // Our own parsers (values.rs) say what is wrong as a verb phrase.
-        let own = ["is ", "has ", "contains ", "holds ", "names "];
-        if own.iter().any(|v| m.starts_with(v)) {
-            m
-        } else {
-            format!("is invalid: {m}")
-        }
-    })
+    }
 }
 
 /// Lower-cased, `-` as `_`, split at dots and spaces: the words of a key
