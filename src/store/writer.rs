@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, Sqlite, SqliteConnection};
 use tokio::sync::{Mutex, MutexGuard};
 
 use super::{Pool, Store};
@@ -64,12 +64,15 @@ impl Store {
         Ok(self)
     }
 
-    /// The connection to write the ledger on: the store's own when it has
-    /// one, else one from `pool`.
-    pub(super) async fn sqlite_writer(&self, pool: &SqlitePool) -> Result<Writer<'_>, sqlx::Error> {
-        match &self.writer {
-            Some(own) => Ok(Writer::Own(own.lock().await)),
-            None => pool.acquire().await.map(Writer::Pooled),
+    /// The connection to write a SQLite store's ledger on: the store's own
+    /// when it has one, else one from the pool.
+    pub(super) async fn sqlite_writer(&self) -> Result<Writer<'_>, sqlx::Error> {
+        match (&self.writer, &self.pool) {
+            (Some(own), _) => Ok(Writer::Own(own.lock().await)),
+            (None, Pool::Sqlite(pool)) => pool.acquire().await.map(Writer::Pooled),
+            (None, Pool::Postgres(_)) => {
+                unreachable!("a PostgreSQL ledger writes through its pool")
+            }
         }
     }
 }

@@ -70,11 +70,8 @@ async fn claim_sqlite(
 ) -> LedgerResult<postgres::Claim> {
     let campaign = lease.campaign.get();
     let limit = i64::from(limit);
-    let Pool::Sqlite(pool) = &store.pool else {
-        unreachable!("only a SQLite store claims here")
-    };
     let mut conn = store
-        .sqlite_writer(pool)
+        .sqlite_writer()
         .await
         .context("cannot reach the database to claim recipients")?;
     let mut t = conn
@@ -228,11 +225,8 @@ pub(super) async fn commit(
         fence(&mut q);
     }
     q.push("; COMMIT");
-    let Pool::Sqlite(pool) = &store.pool else {
-        unreachable!("PostgreSQL returned above")
-    };
     let mut conn = store
-        .sqlite_writer(pool)
+        .sqlite_writer()
         .await
         .context("cannot reach the database to record delivery outcomes")?;
     let held = match q.build().fetch_all(&mut *conn).await {
