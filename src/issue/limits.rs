@@ -44,7 +44,22 @@ pub fn check_size(len: usize) -> Result<(), ParseError> {
 /// Refuses a body nested deeper than [`MAX_NESTING`], or holding more than
 /// [`MAX_ELEMENTS`] elements or [`MAX_EVENTS`] pieces, naming the line where
 /// the limit is crossed. `body_offset` is where the body starts in `source`.
+///
+/// The renderer parses the body without its control characters
+/// ([`strip_controls`](super::clean::strip_controls)), which can change its
+/// structure: `\u{2}- - - …` is one paragraph, `- - - …` thousands of nested
+/// lists (a stack overflow in the serializer). So the bounds hold for that
+/// text too. Line feeds are never removed, so its line numbers are the
+/// file's.
 pub fn check_body(source: &str, body_offset: usize) -> Result<(), ParseError> {
+    bound(source, body_offset)?;
+    if let std::borrow::Cow::Owned(clean) = super::clean::strip_controls(&source[body_offset..]) {
+        bound(&format!("{}{clean}", &source[..body_offset]), body_offset)?;
+    }
+    Ok(())
+}
+
+fn bound(source: &str, body_offset: usize) -> Result<(), ParseError> {
     let body = &source[body_offset..];
     let mut markdown = 0usize;
     let mut html: Vec<String> = Vec::new();
@@ -143,6 +158,18 @@ mod tests {
     fn nesting(body: &str) -> Result<(), ParseError> {
         let source = format!("Title: t\n\n{body}");
         check_body(&source, 10)
+    }
+
+    #[test]
+    fn a_control_character_does_not_hide_the_nesting_the_renderer_sees() {
+        // Without the U+0002 the line is thousands of nested lists.
+        let err = nesting(&format!("\u{2}{}x\n", "- ".repeat(8000))).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 100 levels of nesting"),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("line 3:"), "{err}");
+        assert_eq!(nesting("\u{2}- a\n- b\n"), Ok(()));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`parse`] is pure over a string; [`from_file`] is the only function that
 //! touches the disk. Every parsed [`Issue`] is within the bounds of
 //! [`limits`]: size and nesting depth.
+pub mod clean;
 mod error;
 mod header;
 pub mod limits;

@@ -5,7 +5,6 @@
 //! is pulldown-cmark's HTML inside the askama chrome with its CSS inlined
 //! ([`chrome`]), and the text part is written from the same events ([`text`]).
 mod chrome;
-mod clean;
 mod html;
 pub mod markdown;
 mod preheader;
@@ -59,7 +58,7 @@ pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, Rend
         return Err(RenderError::TextWidth(width));
     }
     let header = &issue.header;
-    let body = clean::strip_controls(issue.body());
+    let body = crate::issue::clean::strip_controls(issue.body());
     let parsed = markdown::parse(&body);
     let events = tight::tighten(parsed.events);
     let frame = chrome::Frame {

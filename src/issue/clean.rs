@@ -4,7 +4,8 @@
 //! A control character (U+0000–U+001F, U+007F–U+009F) other than tab and
 //! line feed has no place in an email: a mail client may show it as a box,
 //! drop the rest of a link, or treat it as the end of a line. The header's
-//! fields are refused at parse time; the body is cleaned here.
+//! fields are refused at parse time; the renderer parses the body cleaned
+//! here, and the parse-time bounds (`limits`) hold for it too.
 use std::borrow::Cow;
 
 /// `body` without its control characters (tab and line feed are kept);
