@@ -153,7 +153,7 @@ impl ImportSession {
     }
 
     /// Inserts the addresses the store does not have, with their history;
-    /// returns their ids by address.
+    /// returns their ids by address (SQLite).
     async fn insert_new(
         &mut self,
         rows: &[&ImportRecord],
@@ -163,22 +163,16 @@ impl ImportSession {
         }
         let now = self.now;
         let context = "cannot add the new addresses";
-        let inserted: Vec<(String, i64)> = match &mut self.conn {
-            Conn::Sqlite(c) => {
-                let rows = insert_sql(rows, now)?
-                    .fetch_all(&mut *c)
-                    .await
-                    .context(context)?;
-                email_ids(&rows)?
-            }
-            Conn::Postgres(c) => {
-                let rows = insert_unnest(rows, now)
-                    .fetch_all(&mut *c)
-                    .await
-                    .context(context)?;
-                email_ids(&rows)?
-            }
+        // A PostgreSQL import inserts through `COPY` on its workers
+        // (`copy`), and its dry runs insert nothing.
+        let Conn::Sqlite(c) = &mut self.conn else {
+            unreachable!("PostgreSQL imports insert through COPY")
         };
+        let returned = insert_sql(rows, now)?
+            .fetch_all(&mut *c)
+            .await
+            .context(context)?;
+        let inserted = email_ids(&returned)?;
         let ids: HashMap<String, SubscriberId> = inserted
             .into_iter()
             .map(|(email, id)| (email, SubscriberId::new(id)))
@@ -221,34 +215,6 @@ fn insert_sql(
     }
     sql.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
     sql.build()
-}
-
-/// The insert of new addresses on PostgreSQL: one array per column.
-fn insert_unnest<'q>(
-    rows: &[&ImportRecord],
-    now: i64,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    fn column<T>(rows: &[&ImportRecord], f: impl Fn(&ImportRecord) -> T) -> Vec<T> {
-        rows.iter().map(|r| f(r)).collect()
-    }
-    sqlx::query(
-        "INSERT INTO subscribers (email, email_key, name, status, created_at, updated_at, \
-         consent_source, consent_at, consent_ip, confirmed_at, confirm_ip) \
-         SELECT e, k, n, st, $9, $9, src, at, ip, cat, cip FROM UNNEST($1::TEXT[], \
-         $10::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::TEXT[], \
-         $7::BIGINT[], $8::TEXT[]) AS u(e, k, n, st, src, at, ip, cat, cip) \
-         ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
-    )
-    .bind(column(rows, |r| r.email.as_str().to_owned()))
-    .bind(column(rows, |r| r.name.clone()))
-    .bind(column(rows, |r| r.status().as_str()))
-    .bind(column(rows, |r| r.consent.source.to_string()))
-    .bind(column(rows, |r| seconds(r.consent.at)))
-    .bind(column(rows, |r| ip_text(r.consent.ip)))
-    .bind(column(rows, |r| r.consent.confirmed_at.map(seconds)))
-    .bind(column(rows, |r| ip_text(r.consent.confirm_ip)))
-    .bind(now)
-    .bind(column(rows, |r| r.email.key().to_owned()))
 }
 
 /// (identity key, id) of each row returned by an insert.
