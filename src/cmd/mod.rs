@@ -119,7 +119,6 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
         Command::Dkim(args) => dkim::run(args, loaded.file.as_deref()),
         Command::Config(args) => config::run(args, loaded),
         Command::Check(args) => check::run(args, settings),
-        Command::Render(args) => render::run(args, loaded.file.as_deref()),
         Command::Preview(args) => preview::run(args, settings, loaded.file.as_deref()),
         Command::Subscribers(args) => subscribers::run(args, settings),
         Command::Send(args) => {
@@ -143,8 +142,9 @@ fn dispatch(command: Command, loaded: &Loaded) -> anyhow::Result<ExitCode> {
             campaigns::run(args, settings)
         }
         Command::Inbound(args) => inbound::run(args, settings),
-        Command::Completions(args) => completions::run(args),
-        Command::Man(args) => man::run(args),
+        Command::Completions(_) | Command::Man(_) | Command::Render(_) => {
+            unreachable!("`run` routes these before loading the config")
+        }
     }
 }
 
