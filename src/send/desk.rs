@@ -50,9 +50,12 @@ const DRY_POLL: Duration = Duration::from_millis(50);
 /// with the next batch that somebody does wait for (a hand-over, a failure
 /// the breaker judges), or once this many pile up, or once the oldest is
 /// [`LAZY_WAIT`] old. A worker's outcome still becomes durable no later
-/// than its next hand-over, since the desk takes its visits in order; it
-/// halves the commits of an SMTP send (one per message instead of two) and
-/// makes a `discard` send's batches full-sized.
+/// than its next hand-over, since the desk takes its visits in order, and
+/// a `discard` send's batches are full-sized. (A 20,000-message SMTP send
+/// made about 8,500 ledger transactions, one per 2.3 messages, counted
+/// from SQLite's lock calls under `strace`; paired runs with and without
+/// this holding back showed no difference in context switches, 73,363
+/// against 74,433.)
 const LAZY_ROWS: usize = 512;
 const LAZY_WAIT: Duration = Duration::from_millis(50);
 
