@@ -1,6 +1,7 @@
 //! [`CheckContext`]: the `[check]` settings validated and compiled once,
 //! so checking an issue never re-parses configuration.
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
@@ -35,7 +36,12 @@ pub struct CheckContext {
     /// Warn when the rendered HTML is larger than this many bytes.
     pub html_size_budget: usize,
     pub(crate) disabled: HashSet<Rule>,
-    pub(crate) empty_heading_allow: Vec<Regex>,
+    empty_heading_allow: Vec<String>,
+    /// `empty_heading_allow` compiled, on first use: most issues never
+    /// report a heading, and compiling the default pattern (its Unicode `.`)
+    /// cost ~0.4 ms here, a twentieth of `render`'s run
+    /// (`scripts/bench-render`). `new` has already checked the syntax.
+    heading_allow: OnceLock<Vec<Regex>>,
     pub(crate) allowed_html_tags: HashSet<String>,
     pub(crate) placeholders: Regex,
     pub(crate) placeholder_comment: Regex,
@@ -57,11 +63,9 @@ impl CheckContext {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let empty_heading_allow = settings
-            .empty_heading_allow
-            .iter()
-            .map(|p| compile_for_short_text("empty_heading_allow", p))
-            .collect::<Result<_, _>>()?;
+        for pattern in &settings.empty_heading_allow {
+            check_syntax("empty_heading_allow", pattern)?;
+        }
         let mut alternatives: Vec<_> = settings
             .placeholders
             .iter()
@@ -84,7 +88,8 @@ impl CheckContext {
         Ok(Self {
             html_size_budget,
             disabled,
-            empty_heading_allow,
+            empty_heading_allow: settings.empty_heading_allow.clone(),
+            heading_allow: OnceLock::new(),
             allowed_html_tags: settings
                 .allowed_html_tags
                 .iter()
@@ -100,11 +105,12 @@ impl CheckContext {
                 bad.unwrap_or(combined)
             })?,
             placeholder_comment: compile("placeholder_comment", &settings.placeholder_comment)?,
-            // Matched against every block of every section: its literal
-            // prefilter skips most blocks without running the regex (a
-            // Unicode `\b` sends the regex to its slowest engine on
-            // non-ASCII text), which repays building it.
-            standing_text: compile_with_prefilter("standing_text", &settings.standing_text)?,
+            // Matched against a section's blocks: with the default's
+            // ASCII `\b`, the lazy DFA runs it to the end on any text, and
+            // a literal prefilter saved less search (~40 µs per issue) than
+            // it cost to build (~300 µs). A Unicode `\b` in a configured
+            // pattern still matches, on a slower engine for non-ASCII text.
+            standing_text: compile("standing_text", &settings.standing_text)?,
             tracking_params: settings.tracking_params.clone(),
             required_header_fields: settings.required_header_fields.clone(),
         })
@@ -135,6 +141,20 @@ impl CheckContext {
             }
         }
         self
+    }
+
+    /// Whether `[check] empty_heading_allow` lets the heading line `line`
+    /// stand empty. A pattern whose syntax is valid can still fail to
+    /// compile past the 10 MB automaton limit; it then allows nothing, so
+    /// the heading is reported rather than let through.
+    pub(crate) fn heading_allowed(&self, line: &str) -> bool {
+        let compiled = self.heading_allow.get_or_init(|| {
+            self.empty_heading_allow
+                .iter()
+                .filter_map(|p| compile_for_short_text("empty_heading_allow", p).ok())
+                .collect()
+        });
+        compiled.iter().any(|re| re.is_match(line))
     }
 
     /// Whether `rule` is switched on.
@@ -176,9 +196,16 @@ fn compile_for_short_text(key: &'static str, pattern: &str) -> Result<Regex, Con
     build(key, pattern, config)
 }
 
-/// As [`compile`], with the literal prefilter `regex` would build.
-fn compile_with_prefilter(key: &'static str, pattern: &str) -> Result<Regex, ContextError> {
-    build(key, pattern, meta::Config::new())
+/// Checks a pattern's syntax as `build` would, without compiling it.
+fn check_syntax(key: &'static str, pattern: &str) -> Result<(), ContextError> {
+    match syntax::parse_with(pattern, &syntax_config()) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(bad_regex(key, pattern)),
+    }
+}
+
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().utf8(true)
 }
 
 fn build(key: &'static str, pattern: &str, config: meta::Config) -> Result<Regex, ContextError> {
@@ -188,20 +215,22 @@ fn build(key: &'static str, pattern: &str, config: meta::Config) -> Result<Regex
         .utf8_empty(true);
     meta::Builder::new()
         .configure(config)
-        .syntax(syntax::Config::new().utf8(true))
+        .syntax(syntax_config())
         .build(pattern)
-        .map_err(|_| {
-            // The error in the regex crate's words (with its caret under
-            // the fault): the same pattern fails there too.
-            let source = regex::Regex::new(pattern).err().unwrap_or_else(|| {
-                regex::Error::Syntax(format!("`{pattern}` could not be compiled"))
-            });
-            ContextError::BadRegex {
-                key,
-                pattern: pattern.to_owned(),
-                source: Box::new(source),
-            }
-        })
+        .map_err(|_| bad_regex(key, pattern))
+}
+
+/// The error in the regex crate's words (with its caret under the fault):
+/// the same pattern fails there too.
+fn bad_regex(key: &'static str, pattern: &str) -> ContextError {
+    let source = regex::Regex::new(pattern)
+        .err()
+        .unwrap_or_else(|| regex::Error::Syntax(format!("`{pattern}` could not be compiled")));
+    ContextError::BadRegex {
+        key,
+        pattern: pattern.to_owned(),
+        source: Box::new(source),
+    }
 }
 
 #[cfg(test)]

@@ -25,15 +25,10 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
         let BlockKind::Heading { level, text } = &block.kind else {
             continue;
         };
+        // Consulted only for a heading about to be reported: the allow
+        // list is compiled on first use (`CheckContext::heading_allowed`).
         let line = em.source()[block.range.clone()].trim();
-        if em
-            .ctx
-            .empty_heading_allow
-            .iter()
-            .any(|re| re.is_match(line))
-        {
-            continue;
-        }
+        let reported = |rule, em: &Emitter<'_>| em.enabled(rule) && !em.ctx.heading_allowed(line);
         let rest = &doc.blocks[i + 1..];
         let subtree: Vec<&Block> = rest
             .iter()
@@ -45,19 +40,23 @@ pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
             } else {
                 (Rule::EmptySection, "section")
             };
-            em.at(
-                rule,
-                block.range.clone(),
-                format!("{what} `{}` is empty", excerpt(text, 60)),
-                "write its content, or remove the heading",
-            );
+            if reported(rule, em) {
+                em.at(
+                    rule,
+                    block.range.clone(),
+                    format!("{what} `{}` is empty", excerpt(text, 60)),
+                    "write its content, or remove the heading",
+                );
+            }
             continue;
         }
         let own: Vec<&Block> = rest
             .iter()
             .take_while(|b| !matches!(b.kind, BlockKind::Heading { .. }))
             .collect();
-        if let Some(comment) = unreplaced_placeholder(&own, em) {
+        if let Some(comment) = unreplaced_placeholder(&own, em)
+            && reported(Rule::EmptySection, em)
+        {
             let first_line = em.source()[comment.range.clone()]
                 .lines()
                 .next()
