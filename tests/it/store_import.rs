@@ -8,9 +8,22 @@ use std::sync::Arc;
 use crate::both_backends;
 use mailroom::domain::{Consent, EmailAddress, Source, Status, StatusChange, now};
 use mailroom::import::{ImportRecord, Notice, Origin, Row};
+use mailroom::store::Store;
 
 fn email(s: &str) -> EmailAddress {
     EmailAddress::parse(s).unwrap()
+}
+
+/// Adds each `(address, name)` as a subscriber from the command line,
+/// before the import under test.
+async fn add_known(store: &Store, who: &[(&str, Option<&str>)]) {
+    for (address, name) in who {
+        let cli = Consent::new(Source::Cli, now());
+        store
+            .add_subscriber(&email(address), *name, cli)
+            .await
+            .unwrap();
+    }
 }
 
 /// A row of `file` at `line` giving `address` the history `changes`.
@@ -85,9 +98,7 @@ both_backends! {
 both_backends! {
     async fn one_batch_of_new_known_suppressed_and_repeated_addresses_follows_the_rules(db) {
         let store = db.open().await;
-        let cli = Consent::new(Source::Cli, now());
-        store.add_subscriber(&email("known@example.com"), Some("Old"), cli.clone()).await.unwrap();
-        store.add_subscriber(&email("gone@example.com"), None, cli).await.unwrap();
+        add_known(&store, &[("known@example.com", Some("Old")), ("gone@example.com", None)]).await;
         store
             .set_status(&email("gone@example.com"), &StatusChange::now(Status::Unsubscribed, Source::Cli))
             .await
@@ -148,9 +159,7 @@ fn numbered(file: &str, from: u64, to: u64, status: Status) -> Vec<Row> {
 both_backends! {
     async fn repeats_across_batches_on_any_connection_are_found_in_file_order(db) {
         let store = db.open().await;
-        let cli = Consent::new(Source::Cli, now());
-        store.add_subscriber(&email("n5@example.com"), Some("Known"), cli.clone()).await.unwrap();
-        store.add_subscriber(&email("n6500@example.com"), None, cli).await.unwrap();
+        add_known(&store, &[("n5@example.com", Some("Known")), ("n6500@example.com", None)]).await;
         let mut import = store.begin_import(false).await.unwrap();
         // Four batches, as the reader hands them over: on PostgreSQL they
         // go to whichever connection is free.
