@@ -8,7 +8,9 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use regex_automata::meta;
 
+use super::context::builtin_for_short_text;
 use super::doc::{Doc, within};
 use super::{Emitter, Rule, excerpt};
 
@@ -21,14 +23,16 @@ static BROKEN_LINK: LazyLock<Regex> = LazyLock::new(|| {
 static UNDEFINED_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\\!])(\[[^\[\]\n]+\]\[([^\[\]\n]*)\])").expect("valid regex")
 });
-/// A reference definition `[label]: …` at the start of a line.
-static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^[ \t]*(?:>[ \t]*)*(\[([^\]\n]+)\]):[ \t]*(\S*)").expect("valid regex")
-});
+/// A reference definition `[label]: …`, matched against one line: no part
+/// of it can span a line break.
+static DEFINITION: LazyLock<meta::Regex> =
+    LazyLock::new(|| builtin_for_short_text(r"^[ \t]*(?:>[ \t]*)*(\[([^\]\n]+)\]):[ \t]*(\S*)"));
 static MERGE_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\*\|[A-Za-z0-9_:]+\|\*").expect("valid regex"));
-static LIST_MANAGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u:(?:https?://)?[a-z0-9.-]*list-manage\.com)[^\s)>\]]*").expect("valid regex")
+/// A list-manage.com link, matched against the lines that name it: no
+/// part of it can span a line break either.
+static LIST_MANAGE: LazyLock<meta::Regex> = LazyLock::new(|| {
+    builtin_for_short_text(r"(?i-u:(?:https?://)?[a-z0-9.-]*list-manage\.com)[^\s)>\]]*")
 });
 
 pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
@@ -132,14 +136,23 @@ fn duplicate_labels(doc: &Doc, em: &mut Emitter<'_>) {
     if !source[body..].contains("]:") {
         return;
     }
-    for caps in DEFINITION.captures_iter(&source[body..]) {
-        let whole = caps.get(1).expect("group 1");
-        let at = body + whole.start()..body + whole.end();
-        let label = &caps[2];
+    let mut caps = DEFINITION.create_captures();
+    for (start, line) in lines(source, body..source.len()) {
+        if !line.contains("]:") {
+            continue;
+        }
+        DEFINITION.captures(line, &mut caps);
+        let (Some(whole), Some(label), Some(target)) =
+            (caps.get_group(1), caps.get_group(2), caps.get_group(3))
+        else {
+            continue;
+        };
+        let at = start + whole.start..start + whole.end;
+        let label = &line[label.range()];
         if label.starts_with('^') || within(&doc.verbatim, at.start) {
             continue; // a footnote, or code
         }
-        let target = caps[3].to_owned();
+        let target = line[target.range()].to_owned();
         match seen.get(&normalize(label)) {
             None => {
                 seen.insert(normalize(label), (em.line_of(at.start), target));
@@ -190,32 +203,60 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
         }
     }
     let lowered = source[body..].to_ascii_lowercase();
-    let links = if lowered.contains("list-manage.com") {
-        LIST_MANAGE.find_iter(&source[body..]).collect()
-    } else {
-        Vec::new()
-    };
-    for m in links {
+    let mut links = Vec::new();
+    let mut searched = body;
+    for (at, _) in lowered.match_indices("list-manage.com") {
+        if body + at < searched {
+            continue; // on a line already searched
+        }
+        let (start, line) = line_around(source, body + at);
+        searched = start + line.len();
+        links.extend(
+            LIST_MANAGE
+                .find_iter(line)
+                .map(|m| (start + m.start(), &line[m.range()])),
+        );
+    }
+    for (start, text) in links {
         // The sign-up form is a link an editor chose (TWiR's intro has
         // one); tracking redirects and unsubscribe/profile pages are what
         // Mailchimp's own emails leave behind.
-        let path = m.as_str().to_ascii_lowercase();
+        let path = text.to_ascii_lowercase();
         let signup = path
             .split_once("list-manage.com")
             .is_some_and(|(_, rest)| rest.starts_with("/subscribe"));
-        if visible(body + m.start()) && !signup {
+        if visible(start) && !signup {
             em.at(
                 Rule::Mailchimp,
-                body + m.start()..body + m.end(),
+                start..start + text.len(),
                 format!(
                     "a Mailchimp `list-manage.com` link: `{}`",
-                    excerpt(m.as_str(), 60)
+                    excerpt(text, 60)
                 ),
                 "link to the page itself: a list-manage.com tracking or unsubscribe link leads \
                  through Mailchimp, and mailroom adds the unsubscribe link itself",
             );
         }
     }
+}
+
+/// The lines of `source[range]`, each with its offset in `source` and
+/// without its line break.
+fn lines(source: &str, range: Range<usize>) -> impl Iterator<Item = (usize, &str)> {
+    let start = range.start;
+    source[range].split('\n').scan(start, |offset, line| {
+        let at = *offset;
+        *offset += line.len() + 1;
+        Some((at, line))
+    })
+}
+
+/// The line holding byte `at` of `source`, with its offset, without its
+/// line break.
+fn line_around(source: &str, at: usize) -> (usize, &str) {
+    let start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+    let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
+    (start, &source[start..end])
 }
 
 #[cfg(test)]

@@ -69,3 +69,16 @@ fn a_link_to_the_mailchimp_sign_up_form_is_the_editors_choice() {
     let body = "Want TWIR in your inbox? [Subscribe here](https://twir.us11.list-manage.com/subscribe?u=f)\n";
     assert_eq!(only("mailchimp", body), []);
 }
+
+#[test]
+fn definitions_on_the_first_and_last_lines_without_a_final_line_break_are_compared() {
+    let body = "[x]: https://one.org\n\n[a][x]\n\n> [x]: https://two.org";
+    assert_eq!(only("duplicate-label", body), [(10, 3)]);
+}
+
+#[test]
+fn every_list_manage_link_on_a_line_is_reported_once() {
+    let body = "[a](https://x.list-manage.com/track/1) and [b](http://LIST-MANAGE.com/track/2)\n\
+                plain text\n[c](https://list-manage.com/unsubscribe)";
+    assert_eq!(only("mailchimp", body), [(6, 5), (6, 48), (8, 5)]);
+}
