@@ -6,6 +6,7 @@ use askama::Template;
 use css_inline::CSSInliner;
 
 use super::RenderError;
+use super::stand_in::StandIns;
 use crate::config::Newsletter;
 use crate::model::Slot;
 
@@ -58,7 +59,26 @@ static INLINER: LazyLock<CSSInliner<'static>> = LazyLock::new(|| {
 /// The complete HTML part: chrome + `content`, every style inlined except
 /// the `@media` rules.
 pub fn html_part(frame: &Frame<'_>, content: &str) -> Result<String, RenderError> {
-    let page = HtmlPage {
+    Ok(INLINER.inline(&page(frame, content)?)?)
+}
+
+/// As [`html_part`], for `content` whose texts and link targets are
+/// `stand_ins`' tokens; `None` when they cannot be put back one for one
+/// (then inline the real content).
+pub fn html_part_standing_in(
+    frame: &Frame<'_>,
+    content: &str,
+    stand_ins: &StandIns<'_>,
+) -> Result<Option<String>, RenderError> {
+    let page = page(frame, content)?;
+    if !stand_ins.fit(&page) {
+        return Ok(None);
+    }
+    Ok(stand_ins.restore(&INLINER.inline(&page)?))
+}
+
+fn page(frame: &Frame<'_>, content: &str) -> Result<String, RenderError> {
+    Ok(HtmlPage {
         frame,
         css: CSS,
         media_css: MEDIA_CSS,
@@ -66,8 +86,7 @@ pub fn html_part(frame: &Frame<'_>, content: &str) -> Result<String, RenderError
         content,
         unsubscribe: Slot::UnsubscribeUrl.marker(),
     }
-    .render()?;
-    Ok(INLINER.inline(&page)?)
+    .render()?)
 }
 
 /// The complete text part: chrome + the wrapped `body`.

@@ -1,6 +1,8 @@
 //! Markdown events → the HTML of the issue's content (before the chrome).
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
+use super::stand_in::StandIns;
+
 const SCROLL_BOX: &str = r#"<div class="table">"#;
 const TABLE: &str = r#"<div class="table"><table>"#;
 const TABLE_WITH_ATTRIBUTES: &str =
@@ -11,7 +13,13 @@ const TABLE_WITH_ATTRIBUTES: &str =
 /// and padding with table attributes: every client (Outlook's Word engine
 /// included) honours them, at a few bytes per table instead of a `style`
 /// on every cell.
-pub fn body_html(events: &[Event<'_>], capacity: usize) -> String {
+///
+/// With `stand_ins`, the texts and link targets are tokens, recorded there.
+pub fn body_html<'a>(
+    events: &[Event<'a>],
+    capacity: usize,
+    mut stand_ins: Option<&mut StandIns<'a>>,
+) -> String {
     let mut html = String::with_capacity(capacity);
     let wrap = |s: &'static str| Event::InlineHtml(CowStr::Borrowed(s));
     let events = events.iter().flat_map(|event| {
@@ -26,7 +34,11 @@ pub fn body_html(events: &[Event<'_>], capacity: usize) -> String {
             Event::End(TagEnd::Emphasis) => (None, Some("</i>"), None),
             _ => (None, None, None),
         };
-        let this = this.map_or_else(|| event.clone(), wrap);
+        let this = match (this, stand_ins.as_deref_mut()) {
+            (Some(tag), _) => wrap(tag),
+            (None, Some(stand_ins)) => stand_ins.stand_in(event),
+            (None, None) => event.clone(),
+        };
         before
             .map(wrap)
             .into_iter()
