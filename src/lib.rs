@@ -22,6 +22,7 @@ pub mod output;
 pub mod render;
 pub mod send;
 pub mod store;
+pub mod thread;
 pub mod token;
 pub mod transport;
 pub mod web;
