@@ -1,11 +1,10 @@
 //! The `mailroom` binary: parse the command line, run it, report errors once.
 use std::process::ExitCode;
 
-use clap::Parser;
 use mailroom::output;
 
 fn main() -> ExitCode {
-    let cli = mailroom::cmd::Cli::parse();
+    let cli = mailroom::cmd::Cli::parse_quickly();
     mailroom::cmd::init_logging_for(&cli);
     let result = mailroom::cmd::run(cli);
     // A reader that went away (`mailroom status | head`) is not an error

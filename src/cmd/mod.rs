@@ -1,12 +1,10 @@
 //! The command line: one file per subcommand, each a thin `run` that wires stages.
-use std::path::PathBuf;
 use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
 
 use crate::config::{Loaded, Settings, Transport};
 use crate::output::note;
 pub use format::Format;
+pub use line::{Cli, Command};
 pub use logging::LogFormat;
 
 pub mod campaigns;
@@ -17,6 +15,7 @@ pub mod dkim;
 pub mod format;
 pub mod inbound;
 pub mod init;
+mod line;
 mod logging;
 pub mod man;
 pub mod preview;
@@ -25,76 +24,6 @@ pub mod send;
 pub mod serve;
 pub mod status;
 pub mod subscribers;
-
-/// mailroom delivers a weekly Markdown newsletter by email.
-///
-/// A typical week, on a finished issue:
-///
-///   mailroom check  content/2025-11-12-this-week-in-rust.md          # errors block a send
-///   mailroom render content/2025-11-12-this-week-in-rust.md          # out/*.html, *.txt, *.eml
-///   mailroom preview content/2025-11-12-this-week-in-rust.md --open  # live, in the browser
-///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
-///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
-///   mailroom status                                                   # watch it; rerun send to resume
-///   mailroom campaigns                                                # every campaign, rehearsals too
-///
-/// Start with `mailroom init DIR`: a config.toml, the store and the signing key.
-/// Subscribers live in the store (`[database] url`): see `mailroom subscribers --help`.
-/// `mailroom serve` answers the unsubscribe and subscribe links.
-/// Settings: built-in defaults, then config.toml (optional), then MAILROOM_<SECTION>__<KEY>;
-/// `mailroom config` prints them. `mailroom <command> --help` explains each command.
-///
-/// Exit status: 0 done, 1 an error (`error: …` on stderr), 2 unreadable
-/// input, 3 a send finished with failed recipients, 75 retry later, 130
-/// interrupted, 141 stdout closed early (`mailroom … | head`).
-#[derive(Debug, Parser)]
-#[command(
-    name = "mailroom",
-    version = env!("MAILROOM_VERSION"),
-    about,
-    verbatim_doc_comment
-)]
-pub struct Cli {
-    /// The config file (TOML); relative paths in it follow its directory.
-    /// Default: ./config.toml if it exists, else the built-in defaults.
-    /// Every key can also be set as MAILROOM_<SECTION>__<KEY>.
-    #[arg(long, global = true, value_name = "PATH", env = crate::config::CONFIG_VAR)]
-    pub config: Option<PathBuf>,
-    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-    /// How lines on stderr look: `text`, or `json` (one JSON object per
-    /// line with a timestamp, notes and warnings included; for services).
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value_t,
-        value_name = "FORMAT"
-    )]
-    pub log_format: LogFormat,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    Init(init::Args),
-    Config(config::Args),
-    Check(check::Args),
-    Render(render::Args),
-    Preview(preview::Args),
-    Subscribers(subscribers::Args),
-    Send(send::Args),
-    Status(status::Args),
-    Campaigns(campaigns::Args),
-    Serve(serve::Args),
-    Inbound(inbound::Args),
-    Completions(completions::Args),
-    Man(man::Args),
-    Dkim(dkim::Args),
-}
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

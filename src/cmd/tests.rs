@@ -3,6 +3,7 @@
 use clap::CommandFactory;
 
 use super::Cli;
+use super::line::QuickCli;
 
 #[test]
 fn the_command_line_passes_clap_s_own_checks() {
@@ -64,4 +65,58 @@ fn formats(cmd: &clap::Command, path: &str, out: &mut Vec<(String, Vec<String>)>
     for sub in cmd.get_subcommands() {
         formats(sub, &format!("{path} {}", sub.get_name()), out);
     }
+}
+
+#[test]
+fn the_quick_parse_gives_the_same_command_line_as_the_whole_one() {
+    use clap::Parser;
+    let lines: &[&[&str]] = &[
+        &["render", "issue.md"],
+        &["--config", "c.toml", "render", "issue.md", "--out", "o"],
+        &["render", "issue.md", "-vv", "--log-format", "json"],
+        &[
+            "check",
+            "issue.md",
+            "--format",
+            "json",
+            "--allow",
+            "empty-section",
+        ],
+        &["send", "issue.md", "--test"],
+        &["status"],
+        &["campaigns", "reset", "625"],
+        &["subscribers", "add", "a@example.org"],
+        &[
+            "dkim",
+            "keygen",
+            "--selector",
+            "s1",
+            "--domain",
+            "example.org",
+        ],
+        &["completions", "bash"],
+        &["serve"],
+    ];
+    for line in lines {
+        let argv = std::iter::once(&"mailroom").chain(line.iter());
+        let whole = Cli::try_parse_from(argv.clone()).expect("parses");
+        let quick = Cli::from(QuickCli::try_parse_from(argv).expect("parses quickly"));
+        assert_eq!(format!("{quick:?}"), format!("{whole:?}"), "{line:?}");
+    }
+    for line in [
+        &["render"][..],
+        &["bogus"],
+        &["render", "--bogus", "x"],
+        &["--help"],
+    ] {
+        let argv = std::iter::once(&"mailroom").chain(line.iter());
+        let whole = Cli::try_parse_from(argv.clone()).expect_err("refused");
+        let quick = QuickCli::try_parse_from(argv).expect_err("refused quickly");
+        assert_eq!(quick.kind(), whole.kind(), "{line:?}");
+    }
+}
+
+#[test]
+fn the_quick_command_line_passes_clap_s_own_checks() {
+    QuickCli::command().debug_assert();
 }
