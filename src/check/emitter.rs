@@ -55,6 +55,16 @@ impl<'a> Emitter<'a> {
         self.line_starts.partition_point(|&s| s <= offset)
     }
 
+    /// The byte range of the line holding `offset`, without its line break.
+    pub fn line_span(&self, offset: usize) -> std::ops::Range<usize> {
+        let line = self.line_of(offset);
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.issue.source.len(), |next| next - 1);
+        self.line_starts[line - 1]..end
+    }
+
     /// 1-based (line, column in characters) of a byte offset; the same
     /// answer as [`Issue::line_col`]. The column costs a scan of the line.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {

@@ -133,14 +133,13 @@ fn duplicate_labels(doc: &Doc, em: &mut Emitter<'_>) {
     let mut seen: HashMap<String, (usize, String)> = HashMap::new();
     // Every definition holds `]:`; most issues have none, and then the
     // regex is not built.
-    if !source[body..].contains("]:") {
+    let spans = lines_holding(em, &source[body..], "]:");
+    if spans.is_empty() {
         return;
     }
     let mut caps = DEFINITION.create_captures();
-    for (start, line) in lines(source, body..source.len()) {
-        if !line.contains("]:") {
-            continue;
-        }
+    for span in spans {
+        let (start, line) = (span.start, &source[span]);
         DEFINITION.captures(line, &mut caps);
         let (Some(whole), Some(label), Some(target)) =
             (caps.get_group(1), caps.get_group(2), caps.get_group(3))
@@ -204,13 +203,8 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
     }
     let lowered = source[body..].to_ascii_lowercase();
     let mut links = Vec::new();
-    let mut searched = body;
-    for (at, _) in lowered.match_indices("list-manage.com") {
-        if body + at < searched {
-            continue; // on a line already searched
-        }
-        let (start, line) = line_around(source, body + at);
-        searched = start + line.len();
+    for span in lines_holding(em, &lowered, "list-manage.com") {
+        let (start, line) = (span.start, &source[span]);
         links.extend(
             LIST_MANAGE
                 .find_iter(line)
@@ -240,23 +234,18 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
     }
 }
 
-/// The lines of `source[range]`, each with its offset in `source` and
-/// without its line break.
-fn lines(source: &str, range: Range<usize>) -> impl Iterator<Item = (usize, &str)> {
-    let start = range.start;
-    source[range].split('\n').scan(start, |offset, line| {
-        let at = *offset;
-        *offset += line.len() + 1;
-        Some((at, line))
-    })
-}
-
-/// The line holding byte `at` of `source`, with its offset, without its
-/// line break.
-fn line_around(source: &str, at: usize) -> (usize, &str) {
-    let start = source[..at].rfind('\n').map_or(0, |n| n + 1);
-    let end = source[at..].find('\n').map_or(source.len(), |n| at + n);
-    (start, &source[start..end])
+/// The lines of the body that hold `needle`, each once, as byte ranges of
+/// the source. `body` is the body's text, or a copy of it with the same
+/// byte offsets (ASCII-lowercased).
+fn lines_holding(em: &Emitter<'_>, body: &str, needle: &str) -> Vec<Range<usize>> {
+    let offset = em.issue.body_offset;
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    for (at, _) in body.match_indices(needle) {
+        if spans.last().is_none_or(|last| offset + at > last.end) {
+            spans.push(em.line_span(offset + at));
+        }
+    }
+    spans
 }
 
 #[cfg(test)]

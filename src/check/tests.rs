@@ -47,6 +47,19 @@ fn the_emitter_locates_offsets_like_the_issue_does() {
 }
 
 #[test]
+fn the_emitter_spans_the_line_around_an_offset_without_its_break() {
+    let issue = crate::issue::parse("i.md", &format!("{HEADER}ab\nçd 🦀 x")).unwrap();
+    let ctx = CheckContext::new(&CheckSettings::default(), 1).unwrap();
+    let em = Emitter::new(&issue, &ctx);
+    for offset in 0..issue.source.len() {
+        let span = em.line_span(offset);
+        let expected = issue.source.lines().nth(em.line_of(offset) - 1).unwrap();
+        assert_eq!(&issue.source[span.clone()], expected, "offset {offset}");
+        assert!(span.contains(&offset) || issue.source.as_bytes()[offset] == b'\n');
+    }
+}
+
+#[test]
 fn a_disabled_rule_reports_nothing() {
     let settings = CheckSettings {
         disabled: vec!["unfinished".into()],
