@@ -188,9 +188,12 @@ fn escape_text(out: &mut String, text: &str) {
 /// html5ever has decoded it and css-inline re-escaped it: only the
 /// `&#x27;` that html5ever decodes comes out differently, as `'`.
 fn escape_href(out: &mut String, url: &str) {
-    let mut written = String::with_capacity(url.len() + 8);
-    pulldown_cmark_escape::escape_href(&mut written, url).expect("writing to a String");
-    out.push_str(&written.replace("&#x27;", "'"));
+    let from = out.len();
+    pulldown_cmark_escape::escape_href(&mut *out, url).expect("writing to a String");
+    if out[from..].contains("&#x27;") {
+        let written = out.split_off(from);
+        out.push_str(&written.replace("&#x27;", "'"));
+    }
 }
 
 #[cfg(test)]
