@@ -64,9 +64,12 @@ fn without_a_terminal_a_new_campaign_needs_yes_and_a_resume_does_not() {
     assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
     soft.stop();
 
-    // The resume needs no --yes.
+    // The resume needs no --yes. It waits for the deferred rows: the
+    // harness's backoff makes them due up to 100 ms after the first run,
+    // and with `max_wait_secs = 0` a resume started sooner would stop
+    // waiting instead (the flake CI met at stop 21).
     let sink = Sink::start(p.dir.path(), "dump", port, &[]);
-    p.set("MAILROOM_SEND__RETRY_BASE_SECS", "0");
+    p.set("MAILROOM_SEND__MAX_WAIT_SECS", "30");
     let out = p.run(&["send", issue]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
