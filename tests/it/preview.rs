@@ -189,7 +189,7 @@ async fn the_preview_shows_every_view_and_follows_edits_in_a_real_browser() {
     assert!(problem.contains("line 3"), "{problem}");
     std::fs::write(&issue, &edited).unwrap();
     view_text(&c, "desktop", "Edited while previewing.").await;
-    drop(c);
+    c.close().await.expect("close the browser");
 }
 
 #[test]

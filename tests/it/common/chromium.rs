@@ -2,6 +2,7 @@
 //! fantoccini): one driver per test on a free loopback port, one browser
 //! profile per session.
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,9 @@ use super::sink::free_port;
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// A chromedriver on a free loopback port; killed on drop.
+/// A chromedriver on a free loopback port, in a process group of its own
+/// with the browsers it starts; the whole group is killed on drop, so a
+/// test that fails before closing its session leaves no browser running.
 pub struct Driver {
     child: Child,
     port: u16,
@@ -29,6 +32,7 @@ impl Driver {
         let port = free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -70,6 +74,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let group = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
