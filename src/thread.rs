@@ -24,19 +24,40 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let cpu = sched_getcpu().ok();
-    let moved = Arc::new(AtomicBool::new(false));
-    let theirs = Arc::clone(&moved);
+    let mover = Mover::new();
+    let theirs = mover.clone();
     let handle = std::thread::spawn(move || {
-        if let Some(cpu) = cpu.filter(|_| !theirs.swap(true, Ordering::AcqRel)) {
-            leave(cpu);
-        }
+        theirs.leave_if_first();
         f()
     });
-    if let Some(cpu) = cpu.filter(|_| !moved.swap(true, Ordering::AcqRel)) {
-        leave(cpu);
-    }
+    mover.leave_if_first();
     handle
+}
+
+/// The spawning thread's CPU, and whether one of the two threads has left it.
+#[derive(Clone)]
+struct Mover {
+    cpu: Option<usize>,
+    moved: Arc<AtomicBool>,
+}
+
+impl Mover {
+    fn new() -> Mover {
+        Mover {
+            cpu: sched_getcpu().ok(),
+            moved: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Leaves the spawning thread's CPU, unless the other thread did first.
+    fn leave_if_first(&self) {
+        if let Some(cpu) = self
+            .cpu
+            .filter(|_| !self.moved.swap(true, Ordering::AcqRel))
+        {
+            leave(cpu);
+        }
+    }
 }
 
 /// Moves the calling thread off `cpu`, keeping its allowed CPUs.

@@ -52,14 +52,33 @@ pub fn check_size(len: usize) -> Result<(), ParseError> {
 /// text too. Line feeds are never removed, so its line numbers are the
 /// file's.
 pub fn check_body(source: &str, body_offset: usize) -> Result<(), ParseError> {
-    bound(source, body_offset)?;
-    if let std::borrow::Cow::Owned(clean) = super::clean::strip_controls(&source[body_offset..]) {
-        bound(&format!("{}{clean}", &source[..body_offset]), body_offset)?;
-    }
-    Ok(())
+    check_body_lending(source, body_offset, |_| {}).map(|_| ())
 }
 
-fn bound(source: &str, body_offset: usize) -> Result<(), ParseError> {
+/// As [`check_body`], handing `each` every event of the body's parse when
+/// that is also the renderer's parse (the body holds no control character
+/// to strip), so that `render` parses the Markdown once. Returns whether
+/// `each` saw the whole body.
+pub fn check_body_lending<'s>(
+    source: &'s str,
+    body_offset: usize,
+    each: impl FnMut(Event<'s>),
+) -> Result<bool, ParseError> {
+    match super::clean::strip_controls(&source[body_offset..]) {
+        std::borrow::Cow::Borrowed(_) => bound(source, body_offset, each).map(|()| true),
+        std::borrow::Cow::Owned(clean) => {
+            bound(source, body_offset, |_| {})?;
+            let clean = format!("{}{clean}", &source[..body_offset]);
+            bound(&clean, body_offset, |_| {}).map(|()| false)
+        }
+    }
+}
+
+fn bound<'s>(
+    source: &'s str,
+    body_offset: usize,
+    mut each: impl FnMut(Event<'s>),
+) -> Result<(), ParseError> {
     let body = &source[body_offset..];
     let mut markdown = 0usize;
     let mut html: Vec<String> = Vec::new();
@@ -88,18 +107,18 @@ fn bound(source: &str, body_offset: usize) -> Result<(), ParseError> {
         if matches!(event, Event::Start(ref tag) if *tag != Tag::HtmlBlock) {
             elements += 1;
         }
-        match event {
+        match &event {
             // An HTML block is no element of its own; its tags are counted below.
             Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => {}
             Event::Start(tag) => {
                 markdown += 1;
                 if markdown + html.len() > MAX_NESTING {
-                    return Err(too_deep(range.start, describe(&tag)));
+                    return Err(too_deep(range.start, describe(tag)));
                 }
             }
             Event::End(_) => markdown = markdown.saturating_sub(1),
             Event::Html(snippet) | Event::InlineHtml(snippet) => {
-                for tag in tags(&snippet, &mut in_comment) {
+                for tag in tags(snippet, &mut in_comment) {
                     if tag.kind != TagKind::Close {
                         elements += 1;
                     }
@@ -130,6 +149,7 @@ fn bound(source: &str, body_offset: usize) -> Result<(), ParseError> {
                 "elements (list items, links, emphasis, HTML tags)",
             ));
         }
+        each(event);
     }
     Ok(())
 }

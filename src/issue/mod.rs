@@ -21,20 +21,42 @@ use crate::model::{HeaderField, Issue};
 /// Reads and parses an issue file. A file over [`limits::MAX_ISSUE_BYTES`]
 /// is refused without reading it into memory.
 pub fn from_file(path: &Path) -> Result<Issue, IssueError> {
-    let parse_error = |error| IssueError::Parse {
-        path: path.to_owned(),
-        error,
-    };
-    let bytes = read_bounded(path).map_err(|source| IssueError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    let bytes = bytes.map_err(parse_error)?;
+    let bytes = read(path)?;
+    parse_file_lending(path, &bytes, |_| {}).map(|(issue, _)| issue)
+}
+
+/// Reads an issue file's bytes, for [`parse_file_lending`]; a file over
+/// [`limits::MAX_ISSUE_BYTES`] is refused without reading it into memory.
+pub fn read(path: &Path) -> Result<Vec<u8>, IssueError> {
+    read_bounded(path)
+        .map_err(|source| IssueError::Read {
+            path: path.to_owned(),
+            source,
+        })?
+        .map_err(|error| IssueError::Parse {
+            path: path.to_owned(),
+            error,
+        })
+}
+
+/// Parses the bytes [`read`] from `path`, as [`parse_lending`].
+pub fn parse_file_lending<'s>(
+    path: &Path,
+    bytes: &'s [u8],
+    each: impl FnMut(pulldown_cmark::Event<'s>),
+) -> Result<(Issue, bool), IssueError> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    parse_bytes(&name, &bytes).map_err(parse_error)
+    let text = utf8(bytes).map_err(|error| IssueError::Parse {
+        path: path.to_owned(),
+        error,
+    })?;
+    parse_lending(&name, text, each).map_err(|error| IssueError::Parse {
+        path: path.to_owned(),
+        error,
+    })
 }
 
 /// The file's bytes, or [`ParseError::TooLarge`] as soon as it is known to
@@ -56,21 +78,38 @@ fn read_bounded(path: &Path) -> std::io::Result<Result<Vec<u8>, ParseError>> {
 
 /// Parses raw file bytes: checks UTF-8 (naming the first bad byte), then [`parse`].
 pub fn parse_bytes(source_name: &str, bytes: &[u8]) -> Result<Issue, ParseError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => parse(source_name, text),
-        Err(e) => {
-            let offset = e.valid_up_to();
-            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(ParseError::NotUtf8 { offset, line })
-        }
-    }
+    parse(source_name, utf8(bytes)?)
+}
+
+/// The bytes as text, or the offset and line of the first bad byte.
+fn utf8(bytes: &[u8]) -> Result<&str, ParseError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        ParseError::NotUtf8 { offset, line }
+    })
 }
 
 /// Parses issue text. Accepts a UTF-8 BOM and CRLF line endings.
 pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
+    parse_lending(source_name, text, |_| {}).map(|(issue, _)| issue)
+}
+
+/// As [`parse`], handing `each` the events of the body's Markdown that the
+/// bounds check parses, borrowed from `text`, when they are the events the
+/// renderer would parse: not when the text has CRLF line endings (the
+/// issue holds a copy without them) or control characters (the renderer
+/// strips them first). Returns the issue and whether `each` saw its whole
+/// body; `render` then renders from those events instead of parsing again.
+pub fn parse_lending<'s>(
+    source_name: &str,
+    text: &'s str,
+    each: impl FnMut(pulldown_cmark::Event<'s>),
+) -> Result<(Issue, bool), ParseError> {
     limits::check_size(text.len())?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let source = if text.contains('\r') {
+    let crlf = text.contains('\r');
+    let source = if crlf {
         text.replace("\r\n", "\n")
     } else {
         text.to_owned()
@@ -101,14 +140,21 @@ pub fn parse(source_name: &str, text: &str) -> Result<Issue, ParseError> {
             line: blank_line.unwrap_or(last_header_line),
         });
     }
-    limits::check_body(&source, body_offset)?;
-    Ok(Issue {
+    let lent = if crlf {
+        limits::check_body(&source, body_offset)?;
+        false
+    } else {
+        // `source` is a copy of `text`: the same body at the same offset.
+        limits::check_body_lending(text, body_offset, each)?
+    };
+    let issue = Issue {
         source_name: source_name.to_owned(),
         source,
         header,
         body_offset,
         body_line,
-    })
+    };
+    Ok((issue, lent))
 }
 
 fn parse_field(content: &str, line: usize) -> Result<HeaderField, ParseError> {

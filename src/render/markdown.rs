@@ -9,27 +9,60 @@ pub struct Parsed<'a> {
 
 /// Parses `body` once; both parts are rendered from the result.
 pub fn parse(body: &str) -> Parsed<'_> {
-    let mut stripper = CommentStripper::default();
-    let mut events = Vec::with_capacity(body.len() / 16);
-    let mut link_urls = Vec::new();
+    let mut collector = Collector::new(body.len());
     for event in Parser::new_ext(body, crate::issue::markdown_options()) {
-        let Some(event) = stripper.filter(event) else {
-            continue;
+        collector.push(event);
+    }
+    collector.finish()
+}
+
+/// Builds [`Parsed`] from a body's events, one at a time: from [`parse`],
+/// or from the parse that checks an issue's bounds
+/// ([`crate::issue::parse_lending`]), so that `render` parses once.
+pub struct Collector<'a> {
+    stripper: CommentStripper,
+    parsed: Parsed<'a>,
+}
+
+impl<'a> Collector<'a> {
+    /// For a body of `len` bytes (real issues have about one event per
+    /// 16–20 bytes).
+    pub fn new(len: usize) -> Collector<'a> {
+        Collector {
+            stripper: CommentStripper::default(),
+            parsed: Parsed {
+                events: Vec::with_capacity(len / 16),
+                link_urls: Vec::new(),
+            },
+        }
+    }
+
+    /// Takes the body's next event.
+    pub fn push(&mut self, event: Event<'a>) {
+        let Some(event) = self.stripper.filter(event) else {
+            return;
         };
+        let events = &mut self.parsed.events;
         match &event {
-            Event::Start(Tag::Link { dest_url, .. }) => link_urls.push(dest_url.to_string()),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                self.parsed.link_urls.push(dest_url.to_string());
+            }
             // An HTML block that held only a comment leaves nothing behind.
             Event::End(TagEnd::HtmlBlock)
                 if matches!(events.last(), Some(Event::Start(Tag::HtmlBlock))) =>
             {
                 events.pop();
-                continue;
+                return;
             }
             _ => {}
         }
         events.push(event);
     }
-    Parsed { events, link_urls }
+
+    /// The events and link targets taken.
+    pub fn finish(self) -> Parsed<'a> {
+        self.parsed
+    }
 }
 
 /// Removes `<!-- … -->` from raw HTML events, carrying the open-comment state

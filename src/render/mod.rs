@@ -54,13 +54,23 @@ pub const MAX_TEXT_WIDTH: usize = 78;
 
 /// Renders the HTML and text parts, the subject and the web link of `issue`.
 pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, RenderError> {
+    let body = crate::issue::clean::strip_controls(issue.body());
+    render_parsed(issue, ctx, markdown::parse(&body))
+}
+
+/// As [`render_issue`], from the body's events already parsed: `parsed`
+/// must be [`markdown::parse`] of the body without its control characters
+/// (as [`crate::issue::parse_lending`] lends them, when it does).
+pub fn render_parsed(
+    issue: &Issue,
+    ctx: &RenderContext,
+    parsed: markdown::Parsed<'_>,
+) -> Result<Rendered, RenderError> {
     let width = ctx.settings.text_width;
     if !(20..=MAX_TEXT_WIDTH).contains(&width) {
         return Err(RenderError::TextWidth(width));
     }
     let header = &issue.header;
-    let body = crate::issue::clean::strip_controls(issue.body());
-    let parsed = markdown::parse(&body);
     let events = tight::tighten(parsed.events);
     let frame = chrome::Frame {
         newsletter: ctx.newsletter,
@@ -78,7 +88,7 @@ pub fn render_issue(issue: &Issue, ctx: &RenderContext) -> Result<Rendered, Rend
     drop(events);
     // css-inline reads the page with tokens for the texts and link targets
     // (`stand_in`); the real content is inlined only if they do not fit.
-    let capacity = body.len() * 3 / 2;
+    let capacity = issue.body().len() * 3 / 2;
     let mut stand_ins = stand_in::StandIns::default();
     let tokened = html::body_html(&sanitized, capacity, Some(&mut stand_ins));
     let html = match chrome::html_part_standing_in(&frame, &tokened, &stand_ins)? {

@@ -198,3 +198,38 @@ fn a_text_width_over_78_is_refused() {
     assert!(matches!(err, RenderError::TextWidth(100)));
     assert!(err.to_string().contains("`render.text_width` is `100`"));
 }
+
+#[test]
+fn the_events_the_bounds_check_lends_render_exactly_as_a_fresh_parse() {
+    let settings = settings();
+    let ctx = RenderContext::new(&settings);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seeds");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let (head, body) = text.split_once("\n\n").unwrap();
+        // (the file, whether its body's events are lent)
+        let variants = [
+            (text.clone(), true),
+            (format!("\u{feff}{text}"), true),
+            (text.replace('\n', "\r\n"), false),
+            (format!("{head}\n\n\u{2}{body}"), false),
+        ];
+        for (file, lends) in variants {
+            let mut events = markdown::Collector::new(file.len());
+            let (issue, lent) =
+                crate::issue::parse_lending("seed.md", &file, |e| events.push(e)).unwrap();
+            assert_eq!(lent, lends, "{head}");
+            let fresh = render_issue(&issue, &ctx).unwrap();
+            if lent {
+                let reused = render_parsed(&issue, &ctx, events.finish()).unwrap();
+                assert_eq!(reused.html, fresh.html, "{head}");
+                assert_eq!(reused.text, fresh.text, "{head}");
+                assert_eq!(reused.link_urls, fresh.link_urls, "{head}");
+                assert_eq!(reused.subject, fresh.subject, "{head}");
+            }
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 5, "{seeds} seeds");
+}
