@@ -76,7 +76,15 @@ pub fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // sender's CPU, as a new one is on its parent's.
     let loading = {
         let config = config.map(Path::to_owned);
-        crate::thread::spawn(move || crate::config::load(config.as_deref()))
+        // Only the settings leave the thread: the rest is freed there, in
+        // the thread's own malloc arena, which the checker's thread takes
+        // over. Freed here, those blocks came back to this thread through
+        // its cache, and reallocating them later took that arena's lock
+        // while the checker was allocating: the threads then waited on
+        // each other and, woken, shared one CPU (strace: futex waits on
+        // the arena's lock). 6.20 against 6.69 ms median, 400 runs each,
+        // interleaved, with the repository's `config.toml`.
+        crate::thread::spawn(move || crate::config::load(config.as_deref()).map(|l| l.settings))
     };
     let bytes = match crate::issue::read(&args.issue) {
         Ok(bytes) => bytes,
@@ -138,10 +146,10 @@ pub fn run(args: Args, config: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 /// The settings the config thread loaded.
 fn loaded(
-    loading: std::thread::JoinHandle<Result<crate::config::Loaded, crate::config::ConfigError>>,
+    loading: std::thread::JoinHandle<Result<Settings, crate::config::ConfigError>>,
 ) -> anyhow::Result<Arc<Settings>> {
     match loading.join() {
-        Ok(loaded) => Ok(Arc::new(loaded?.settings)),
+        Ok(settings) => Ok(Arc::new(settings?)),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
