@@ -211,6 +211,22 @@ pub(crate) fn builtin_for_short_text(pattern: &str) -> Regex {
         .expect("the checker's own patterns are valid")
 }
 
+/// As [`builtin_for_short_text`], for a pattern whose classes match bytes
+/// (`(?-u:[^x])`) rather than characters: a negated Unicode class is
+/// compiled into a UTF-8 automaton, with a 320 KB table zeroed for it.
+/// The two reference-definition and list-manage patterns took 568 µs to
+/// build that way in a new process, and 186 µs with byte classes (median
+/// of 200 processes each). Every byte class must be delimited by ASCII
+/// (or the haystack's end), so that matches still start and end on
+/// character boundaries; callers slice with `str::get` all the same.
+pub(crate) fn builtin_bytes_for_short_text(pattern: &str) -> Regex {
+    meta::Builder::new()
+        .configure(short_text().utf8_empty(false))
+        .syntax(syntax::Config::new().utf8(false))
+        .build(pattern)
+        .expect("the checker's own patterns are valid")
+}
+
 /// Checks a pattern's syntax as `build` would, without compiling it.
 fn check_syntax(key: &'static str, pattern: &str) -> Result<(), ContextError> {
     match syntax::parse_with(pattern, &syntax_config()) {

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use regex_automata::meta;
 
-use super::context::builtin_for_short_text;
+use super::context::builtin_bytes_for_short_text;
 use super::doc::{Doc, within};
 use super::{Emitter, Rule, excerpt};
 
@@ -24,15 +24,21 @@ static UNDEFINED_REF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\\!])(\[[^\[\]\n]+\]\[([^\[\]\n]*)\])").expect("valid regex")
 });
 /// A reference definition `[label]: …`, matched against one line: no part
-/// of it can span a line break.
-static DEFINITION: LazyLock<meta::Regex> =
-    LazyLock::new(|| builtin_for_short_text(r"^[ \t]*(?:>[ \t]*)*(\[([^\]\n]+)\]):[ \t]*(\S*)"));
+/// of it can span a line break. The label runs to `]` and the target to
+/// ASCII white space (as CommonMark's link destination does), matched as
+/// bytes (`builtin_bytes_for_short_text`).
+static DEFINITION: LazyLock<meta::Regex> = LazyLock::new(|| {
+    builtin_bytes_for_short_text(
+        r"^[ \t]*(?:>[ \t]*)*(\[((?-u:[^\]\n])+)\]):[ \t]*((?-u:[^ \t\n\x0B\x0C\r])*)",
+    )
+});
 static MERGE_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\*\|[A-Za-z0-9_:]+\|\*").expect("valid regex"));
 /// A list-manage.com link, matched against the lines that name it: no
-/// part of it can span a line break either.
+/// part of it can span a line break either. It runs to ASCII white space,
+/// `)`, `>` or `]`, matched as bytes (`builtin_bytes_for_short_text`).
 static LIST_MANAGE: LazyLock<meta::Regex> = LazyLock::new(|| {
-    builtin_for_short_text(r"(?i-u:(?:https?://)?[a-z0-9.-]*list-manage\.com)[^\s)>\]]*")
+    builtin_bytes_for_short_text(r"(?i-u:(?:https?://)?[a-z0-9.-]*list-manage\.com(?:[^\s)>\]])*)")
 });
 
 pub(crate) fn check(doc: &Doc, em: &mut Emitter<'_>) {
@@ -147,11 +153,14 @@ fn duplicate_labels(doc: &Doc, em: &mut Emitter<'_>) {
             continue;
         };
         let at = start + whole.start..start + whole.end;
-        let label = &line[label.range()];
+        let (Some(label), Some(target)) = (line.get(label.range()), line.get(target.range()))
+        else {
+            continue;
+        };
         if label.starts_with('^') || within(&doc.verbatim, at.start) {
             continue; // a footnote, or code
         }
-        let target = line[target.range()].to_owned();
+        let target = target.to_owned();
         match seen.get(&normalize(label)) {
             None => {
                 seen.insert(normalize(label), (em.line_of(at.start), target));
@@ -208,7 +217,7 @@ fn mailchimp(doc: &Doc, em: &mut Emitter<'_>) {
         links.extend(
             LIST_MANAGE
                 .find_iter(line)
-                .map(|m| (start + m.start(), &line[m.range()])),
+                .filter_map(|m| Some((start + m.start(), line.get(m.range())?))),
         );
     }
     for (start, text) in links {

@@ -82,3 +82,39 @@ fn every_list_manage_link_on_a_line_is_reported_once() {
                 plain text\n[c](https://list-manage.com/unsubscribe)";
     assert_eq!(only("mailchimp", body), [(6, 5), (6, 48), (8, 5)]);
 }
+
+#[test]
+fn labels_and_targets_beyond_ascii_are_compared_whole() {
+    // The label and the target are matched as bytes: each must still come
+    // out whole, at character boundaries.
+    let body = "[a][Café] [b][CAFÉ]\n\n[Café]: https://ö.org/ü\n[CAFÉ]: https://ö.org/ü\u{a0}x\n";
+    assert_eq!(only("duplicate-label", body), [(9, 1)]);
+    let found = crate::check::testing::diagnostics(body);
+    let d = found.iter().find(|d| d.rule == "duplicate-label").unwrap();
+    assert!(
+        d.message.contains("(to `https://ö.org/ü`)") && d.message.contains("`CAFÉ`"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn a_list_manage_link_ends_at_ascii_space_or_a_bracket_whatever_precedes_it() {
+    let body = "Überall: [ä](https://x.list-manage.com/track/ü?a=é) and \
+                https://y.list-manage.com/unsubscribe/é then more\n";
+    assert_eq!(only("mailchimp", body), [(6, 14), (6, 57)]);
+    let found = crate::check::testing::diagnostics(body);
+    let links: Vec<_> = found
+        .iter()
+        .filter(|d| d.rule == "mailchimp")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        links[0].ends_with("`https://x.list-manage.com/track/ü?a=é`"),
+        "{links:?}"
+    );
+    assert!(
+        links[1].ends_with("`https://y.list-manage.com/unsubscribe/é`"),
+        "{links:?}"
+    );
+}
