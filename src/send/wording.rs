@@ -76,6 +76,31 @@ pub fn waiting_line(w: &Waiting, now_ms: i64) -> String {
     )
 }
 
+/// Why a run that leaves deferred rows stops, and what to run next. The
+/// retry can fall due between the run's decision to stop and this line (with
+/// a `max_wait_secs` near 0), so the reason is read at `now_ms`, like the
+/// waiting line above it, and the two never contradict each other.
+pub fn waiting_stop(w: Option<&Waiting>, now_ms: i64, issue: &str) -> String {
+    let Some(w) = w else {
+        return format!(
+            "waiting for deferred recipients\nthis run stops here: rerun `mailroom send \
+             {issue}` later, or `mailroom send {issue} --retry-now` to try them at once"
+        );
+    };
+    let why = if w.next_retry_unix_ms <= now_ms {
+        "the next retry fell due only as this run stopped (`[send] max_wait_secs`): rerun \
+         `mailroom send {issue}` now"
+    } else {
+        "the next retry is later than `[send] max_wait_secs`, so this run stops here: rerun \
+         `mailroom send {issue}` then"
+    }
+    .replace("{issue}", issue);
+    format!(
+        "{}\n{why}, or `mailroom send {issue} --retry-now` to try them at once",
+        waiting_line(w, now_ms)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +142,28 @@ mod tests {
     fn rates_keep_one_decimal_below_ten() {
         assert_eq!(rate(152.4), "152 msg/s");
         assert_eq!(rate(0.5), "0.5 msg/s");
+    }
+
+    #[test]
+    fn the_stop_advice_never_calls_a_retry_that_is_due_later_than_the_wait() {
+        let now = 1_764_504_000_000;
+        let w = Waiting {
+            deferred: 3,
+            next_retry_unix_ms: now + 60_000,
+            give_up_unix_ms: now + 700_000,
+        };
+        let later = waiting_stop(Some(&w), now, "issue.md");
+        assert!(later.contains("in 1m00s"), "{later}");
+        assert!(
+            later.contains("later than `[send] max_wait_secs`"),
+            "{later}"
+        );
+        assert!(later.ends_with("rerun `mailroom send issue.md` then, or `mailroom send issue.md --retry-now` to try them at once"), "{later}");
+        let due = waiting_stop(Some(&w), now + 60_000, "issue.md");
+        assert!(due.contains("next retry now"), "{due}");
+        assert!(!due.contains("later than"), "{due}");
+        assert!(due.contains("fell due only as this run stopped"), "{due}");
+        assert!(due.contains("rerun `mailroom send issue.md` now"), "{due}");
+        assert!(waiting_stop(None, now, "a.md").contains("rerun `mailroom send a.md` later"));
     }
 }

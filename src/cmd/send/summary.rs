@@ -42,15 +42,9 @@ pub fn print(
         RunEnd::Complete if report.campaign.failed == 0 => 0,
         RunEnd::Complete => 3,
         RunEnd::Waiting { .. } => {
-            let line = report
-                .waiting
-                .map(|w| wording::waiting_line(&w, now_ms()))
-                .unwrap_or_else(|| "waiting for deferred recipients".to_owned());
-            note!(
-                "send: {line}\nsend: the next retry is later than `[send] max_wait_secs`, so \
-                 this run stops here: rerun `mailroom send {issue}` then, or `mailroom send \
-                 {issue} --retry-now` to try them at once"
-            );
+            let advice =
+                wording::waiting_stop(report.waiting.as_ref(), now_ms(), &issue.to_string());
+            note!("send: {}", advice.replace('\n', "\nsend: "));
             75
         }
         RunEnd::Interrupted => {
