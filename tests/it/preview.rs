@@ -181,6 +181,15 @@ async fn the_preview_shows_every_view_and_follows_edits_in_a_real_browser() {
                          document.querySelector(':target') && document.querySelector(':target').id];";
     let v = wait_for(&c, shown, Duration::from_secs(10), |v| v[0] == true).await;
     assert_eq!(v, serde_json::json!([true, format!("L{broken_line}")]));
+    // The tabs stay in view while the source scrolls to a line far down.
+    let tabs = "const r = document.querySelector('nav').getBoundingClientRect();
+                return [scrollY > 0, r.top >= 0 && r.bottom <= innerHeight];";
+    let v = c.execute(tabs, vec![]).await.unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([true, true]),
+        "[scrolled, tabs in view]"
+    );
 
     // A header the parser refuses shows the error and its line, and the
     // page recovers when it is fixed.

@@ -17,15 +17,15 @@ body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica
 header{background:#1d2330;color:#fff;padding:10px 16px}
 header h1{font-size:16px;margin:0 0 4px}
 header p{margin:0;font-size:13px;opacity:.85}
-nav{display:flex;flex-wrap:wrap;gap:4px;padding:8px 16px 0;background:#d9dde4}
+nav{display:flex;flex-wrap:wrap;gap:4px;padding:8px 16px 0;background:#d9dde4;position:sticky;top:0;z-index:1}
 nav a{padding:6px 12px;border-radius:6px 6px 0 0;color:#1d2330;text-decoration:none;background:#c5cad3}
 nav a.on{background:#eef0f3;font-weight:600}
-section{display:none;padding:16px}
+section{display:none;padding:16px;scroll-margin-top:40px}
 section.on{display:block}
 iframe{border:1px solid #b8bec9;background:#fff;display:block;margin:0 auto}
 pre{background:#fff;border:1px solid #b8bec9;padding:12px;overflow:auto;white-space:pre-wrap}
 .src{background:#fff;border:1px solid #b8bec9;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;overflow:auto}
-.src div{white-space:pre-wrap;padding:0 8px}
+.src div{white-space:pre-wrap;padding:0 8px;scroll-margin-top:48px}
 .src div:target{background:#fff3bf}
 .src span.n{display:inline-block;width:4em;color:#8a93a3;user-select:none}
 ul.findings{list-style:none;padding:0;margin:0}
