@@ -125,6 +125,23 @@ async fn the_preview_shows_every_view_and_follows_edits_in_a_real_browser() {
         let text = view_text(&c, id, "Hello and welcome to another issue").await;
         assert!(text.contains("620"), "the {id} view shows issue 620");
     }
+    // Each email frame is as tall as the email once its tab is shown, though
+    // all but the first loaded in a hidden tab.
+    for id in ["mobile", "dark", "desktop"] {
+        let fitted = format!(
+            "location.hash = '#{id}';
+             const f = document.querySelector('#{id} iframe');
+             if (!document.getElementById('{id}').classList.contains('on')) return null;
+             return [f.getBoundingClientRect().height,
+                     f.contentDocument.documentElement.scrollHeight];"
+        );
+        let v = wait_for(&c, &fitted, Duration::from_secs(10), |v| v.is_array()).await;
+        let (frame, email) = (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+        assert!(
+            email > 1000.0 && frame >= email,
+            "the {id} frame is {frame} px for an email of {email} px"
+        );
+    }
     let headers = view_text(&c, "headers", "Subject: This Week in Rust 620").await;
     assert!(headers.contains("List-Unsubscribe-Post:"), "{headers}");
     view_text(&c, "source", "Title: This Week in Rust 620").await;

@@ -35,9 +35,13 @@ ul.findings li.warning{border-color:#e8a300}
 "#;
 
 const SCRIPT: &str = r#"
+function fit(f){
+  try{f.style.height=(f.contentDocument.documentElement.scrollHeight+4)+'px';}catch(e){}
+}
 function show(id){
   document.querySelectorAll('section').forEach(s=>s.classList.toggle('on',s.id===id));
   document.querySelectorAll('nav a').forEach(a=>a.classList.toggle('on',a.dataset.tab===id));
+  const f=document.querySelector('section.on iframe');if(f)fit(f);
 }
 function route(){
   const h=location.hash.slice(1);
@@ -45,9 +49,9 @@ function route(){
   else show(document.getElementById(h)?h:'desktop');
 }
 addEventListener('hashchange',route);route();
-document.querySelectorAll('iframe').forEach(f=>f.addEventListener('load',()=>{
-  try{f.style.height=(f.contentDocument.documentElement.scrollHeight+4)+'px';}catch(e){}
-}));
+// A frame in a hidden tab has no height when it loads: it is fitted again
+// when its tab is shown.
+document.querySelectorAll('iframe').forEach(f=>f.addEventListener('load',()=>fit(f)));
 const events=new EventSource('/events');
 events.addEventListener('version',e=>{if(e.data!==document.body.dataset.version)location.reload();});
 "#;
