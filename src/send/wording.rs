@@ -113,15 +113,22 @@ mod tests {
         assert_eq!(duration(7_500.0), "2h05m");
     }
 
+    /// 2025-11-30 12:00:00 UTC.
+    const NOW: i64 = 1_764_504_000_000;
+
+    /// `deferred` rows, the next due in `next_ms`, given up 700 s from now.
+    fn waiting(deferred: u64, next_ms: i64) -> Waiting {
+        Waiting {
+            deferred,
+            next_retry_unix_ms: NOW + next_ms,
+            give_up_unix_ms: NOW + 700_000,
+        }
+    }
+
     #[test]
     fn the_waiting_line_names_the_next_retry_and_the_give_up_time() {
-        // 2025-11-30 12:00:00 UTC.
-        let now = 1_764_504_000_000;
-        let w = Waiting {
-            deferred: 500,
-            next_retry_unix_ms: now + 190_000,
-            give_up_unix_ms: now + 700_000,
-        };
+        let now = NOW;
+        let w = waiting(500, 190_000);
         assert_eq!(
             waiting_line(&w, now),
             "waiting for 500 deferred; next retry at 12:03:10 UTC (in 3m10s); giving up by \
@@ -146,12 +153,8 @@ mod tests {
 
     #[test]
     fn the_stop_advice_never_calls_a_retry_that_is_due_later_than_the_wait() {
-        let now = 1_764_504_000_000;
-        let w = Waiting {
-            deferred: 3,
-            next_retry_unix_ms: now + 60_000,
-            give_up_unix_ms: now + 700_000,
-        };
+        let now = NOW;
+        let w = waiting(3, 60_000);
         let later = waiting_stop(Some(&w), now, "issue.md");
         assert!(later.contains("in 1m00s"), "{later}");
         assert!(
