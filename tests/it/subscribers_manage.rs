@@ -268,3 +268,41 @@ fn a_miss_names_the_address_and_the_search_command() {
     }
     assert_eq!(env.show("ferris@EXAMPLE.com")["status"], "subscribed");
 }
+
+#[test]
+fn show_finds_a_subscriber_by_the_id_that_list_prints() {
+    let env = Env::new();
+    for email in [
+        "first@example.com",
+        "second@example.com",
+        "third@example.com",
+    ] {
+        env.ok(&["subscribers", "add", email]);
+    }
+    env.ok(&["subscribers", "remove", "first@example.com"]);
+    let second = env.list()[1].clone();
+    assert_eq!(second["email"], "second@example.com");
+    let id = second["id"].to_string();
+    assert_eq!(
+        env.ok(&["subscribers", "show", &id]),
+        env.ok(&["subscribers", "show", "second@example.com"])
+    );
+    let first_id = env.list()[0]["id"].to_string();
+    let first = env.ok(&["subscribers", "show", &first_id, "--format", "json"]);
+    assert!(first.contains("\"unsubscribed\""), "{first}");
+
+    let out = env.run(&["subscribers", "show", "99"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no subscriber with id 99;"), "{err}");
+    let out = env.run(&["subscribers", "show", "12ab"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`12ab` is not an email address") && err.contains("or give the id"),
+        "{err}"
+    );
+    // Only `show` takes an id: a mistyped one must not unsubscribe anybody.
+    let out = env.run(&["subscribers", "remove", &id]);
+    assert!(!out.status.success());
+    assert_eq!(env.show("second@example.com")["status"], "subscribed");
+}

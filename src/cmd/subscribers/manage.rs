@@ -3,7 +3,10 @@ use std::process::ExitCode;
 
 use super::output::{subscriber_json, time_text};
 use crate::cmd::Format;
-use crate::domain::{Consent, EmailAddress, Source, Status, StatusChange, Subscriber};
+use crate::domain::{
+    Consent, EmailAddress, EmailAddressError, Source, Status, StatusChange, Subscriber,
+    SubscriberId,
+};
 use crate::output::outln;
 use crate::store::{AddOutcome, Store, Transition};
 
@@ -69,10 +72,48 @@ pub async fn count(store: &Store) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whom `subscribers show` means: an address, or the id `subscribers list`
+/// prints (digits only; no address is digits only). The commands that change
+/// a subscriber take only the address, so a mistyped id cannot unsubscribe
+/// or erase somebody else.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Id(SubscriberId),
+    Email(EmailAddress),
+}
+
+impl std::str::FromStr for Who {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<i64>() {
+            Ok(id) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(Who::Id(SubscriberId::new(id))),
+            _ => s.parse().map(Who::Email).map_err(|e: EmailAddressError| {
+                format!("{e}; or give the id that `mailroom subscribers list` prints")
+            }),
+        }
+    }
+}
+
 /// `subscribers show`.
-pub async fn show(store: &Store, email: &EmailAddress, format: Format) -> anyhow::Result<ExitCode> {
-    let Some(sub) = store.find(email).await? else {
-        return Err(not_found(store, email).await);
+pub async fn show(store: &Store, who: &Who, format: Format) -> anyhow::Result<ExitCode> {
+    let found = match who {
+        Who::Email(email) => store.find(email).await?,
+        Who::Id(id) => {
+            // The page of one subscriber after `id - 1` is `id`, if it exists.
+            let after = SubscriberId::new(id.get().saturating_sub(1));
+            let page = store.list(None, Some(after), 1).await?;
+            page.into_iter().find(|s| s.id == *id)
+        }
+    };
+    let Some(sub) = found else {
+        return Err(match who {
+            Who::Email(email) => not_found(store, email).await,
+            Who::Id(id) => anyhow::anyhow!(
+                "no subscriber with id {id}; `mailroom subscribers list` prints the ids, and \
+                 `mailroom subscribers search TEXT` finds addresses and names"
+            ),
+        });
     };
     let history = store.history(sub.id).await?;
     match format {

@@ -14,6 +14,8 @@ mod export;
 mod import;
 mod list;
 mod manage;
+
+use manage::Who;
 pub(crate) mod output;
 
 /// Manage subscribers: add, remove, list, search, count, show, import, export, erase, unbounce.
@@ -82,9 +84,13 @@ pub enum Command {
     /// Count subscribers per status.
     Count,
     /// Show one subscriber: status, consent and the full history.
+    ///
+    ///   mailroom subscribers show reader@example.com
+    ///   mailroom subscribers show 42          # the id `subscribers list` prints
+    #[command(verbatim_doc_comment)]
     Show {
-        /// The subscriber's address.
-        email: EmailAddress,
+        /// The subscriber's address, or their id.
+        who: Who,
         /// `table` for people; `json`; or `csv`, one row per history entry
         /// (the columns of `export --format csv`).
         #[arg(long, value_enum, default_value_t)]
@@ -184,7 +190,7 @@ async fn dispatch(command: Command, store: &Store) -> anyhow::Result<ExitCode> {
         Command::Add { email, name, force } => manage::add(store, &email, name, force).await,
         Command::Remove { email } => manage::remove(store, &email).await,
         Command::Count => manage::count(store).await,
-        Command::Show { email, format } => manage::show(store, &email, format).await,
+        Command::Show { who, format } => manage::show(store, &who, format).await,
         Command::List { status, format } => list::list(store, status, format).await,
         Command::Search { text, format } => list::search(store, &text, format).await,
         Command::Erase { email, yes } => erase::erase(store, &email, yes).await,
