@@ -46,6 +46,12 @@ pub struct Args {
 pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> anyhow::Result<ExitCode> {
     CheckContext::new(&settings.check, settings.render.html_size_budget)
         .context("invalid `[check]` settings")?;
+    // A mistyped path is an error at once, not a page waiting for a file
+    // that never comes; an issue that reads but does not parse is shown on
+    // the page until it is fixed.
+    if let Err(e @ crate::issue::IssueError::Read { .. }) = crate::issue::read(&args.issue) {
+        return Err(e.into());
+    }
     let mut files = vec![args.issue.clone()];
     files.extend(config.map(Path::to_path_buf));
     let exe = std::env::current_exe().ok();

@@ -350,3 +350,17 @@ fn a_rebuilt_binary_takes_over_on_the_same_port_and_the_page_version_changes() {
         "the same process runs on (exec), so Ctrl-C still stops it"
     );
 }
+
+#[test]
+fn a_missing_issue_file_is_an_error_at_once_and_serves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailroom"))
+        .args(["preview", "isue.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read `isue.md`"), "{err}");
+    assert!(out.stdout.is_empty(), "no URL printed");
+}
