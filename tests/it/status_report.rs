@@ -290,3 +290,54 @@ fn recipients_are_listed_with_their_replies_as_csv_json_and_a_table() {
     let none = p.run(&["status", "--recipients", "--state", "deferred"]);
     assert!(stderr(&none).contains("issue 620 has no deferred recipients"));
 }
+
+#[test]
+fn watch_follows_a_running_send_until_it_completes() {
+    let relay = Relay::start(Script::default());
+    let mut p = Project::new(60, relay.port);
+    p.set("MAILROOM_SEND__RATE_PER_SECOND", "15");
+    let issue = clean_issue();
+    let mut send = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while p.run(&["status", "--format", "json"]).stdout.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the send never created its campaign"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let text = stdout(&p, &["status", "--watch", "0.5"]);
+    let blocks: Vec<&str> = text.split("-- ").filter(|b| !b.is_empty()).collect();
+    assert!(blocks.len() >= 2, "one summary per refresh: {text}");
+    assert!(blocks[0].contains("state: running: pid "), "{text}");
+    let last = blocks.last().unwrap();
+    assert!(last.contains("state: complete"), "{last}");
+    assert!(last.contains("60 recipients: 60 sent, 0 failed"), "{last}");
+    assert!(
+        blocks[..blocks.len() - 1]
+            .iter()
+            .all(|b| !b.contains("state: complete"))
+    );
+    assert!(send.wait().unwrap().success());
+
+    // A complete campaign is one summary; as JSON, one object on one line.
+    let json = stdout(&p, &["status", "--watch", "--format", "json"]);
+    assert_eq!(json.lines().count(), 1, "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["state"], "complete");
+    assert_eq!(report["counts"]["sent"], 60);
+
+    for bad in ["0", "0.1", "soon"] {
+        let out = p.run(&["status", "--watch", bad]);
+        assert_eq!(out.status.code(), Some(2), "--watch {bad}");
+        assert!(
+            stderr(&out).contains("is not a refresh interval"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = p.run(&["status", "--watch", "--format", "csv"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not CSV"), "{}", stderr(&out));
+}

@@ -19,6 +19,7 @@ mod bounces;
 mod gather;
 mod recipients;
 mod text;
+mod watch;
 
 /// Show where a campaign stands (default: the latest campaign).
 ///
@@ -41,8 +42,14 @@ mod text;
 /// With --recipients, lists the recipients instead (optionally one
 /// --state), with their attempts and the relay's last reply, streamed.
 ///
+/// With --watch, prints the summary again every 2 seconds (or every SECS)
+/// until the campaign is complete, redrawn in place on a terminal; Ctrl-C
+/// stops watching, not the send. Another terminal, or another machine on
+/// the same PostgreSQL store, can watch a send this way.
+///
 /// Examples:
 ///   mailroom status
+///   mailroom status --watch
 ///   mailroom status 625 --format json
 ///   mailroom status content/2025-11-12-this-week-in-rust.md --recipients --state failed
 ///   mailroom status 625 --recipients --format csv > recipients-625.csv
@@ -61,6 +68,17 @@ pub struct Args {
     /// Shorthand for `--recipients --state failed`.
     #[arg(long, conflicts_with_all = ["recipients", "state"])]
     pub failed: bool,
+    /// Print the summary again every SECS seconds (default 2) until the
+    /// campaign is complete; with `--format json`, one JSON object per line.
+    #[arg(
+        long,
+        value_name = "SECS",
+        num_args = 0..=1,
+        default_missing_value = "2",
+        value_parser = every_parser,
+        conflicts_with_all = ["recipients", "state", "failed"]
+    )]
+    pub watch: Option<f64>,
     /// `table` for people; `json` (the whole summary, or an array of
     /// recipients); `csv` (the failure groups, or the recipients).
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -81,6 +99,17 @@ fn state_parser() -> impl clap::builder::TypedValueParser<Value = DeliveryState>
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(DeliveryState::ALL.map(DeliveryState::as_str))
         .try_map(|s| s.parse::<DeliveryState>())
+}
+
+/// `--watch SECS`: a number of seconds, at least [`watch::MIN_EVERY_SECS`].
+fn every_parser(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(secs) if (watch::MIN_EVERY_SECS..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "`{s}` is not a refresh interval: give seconds from {} to 3600, like `--watch 5`",
+            watch::MIN_EVERY_SECS
+        )),
+    }
 }
 
 /// Where a campaign stands.
@@ -173,6 +202,13 @@ pub fn run(args: Args, loaded: &Loaded) -> anyhow::Result<ExitCode> {
             };
             recipients::list(store, &campaign, state, args.format).await?;
             return Ok(ExitCode::SUCCESS);
+        }
+        if let Some(secs) = args.watch {
+            if args.format == Format::Csv {
+                anyhow::bail!("--watch prints the summary as a table or as JSON lines, not CSV");
+            }
+            let every = std::time::Duration::from_secs_f64(secs);
+            return watch::watch(store, campaign, &args, loaded, every).await;
         }
         let resume = gather::Resume::new(&args, loaded);
         let report = gather::gather(store, &campaign, settings, &resume).await?;
