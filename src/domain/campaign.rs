@@ -45,6 +45,9 @@ pub struct Campaign {
     pub last_run_at: Option<OffsetDateTime>,
     /// When `mailroom campaigns reset` retired it (its ledger is kept).
     pub reset_at: Option<OffsetDateTime>,
+    /// Since when `mailroom campaigns pause` holds it: its runs stop at
+    /// their next heartbeat and `send` starts none until it is resumed.
+    pub paused_at: Option<OffsetDateTime>,
 }
 
 impl Campaign {

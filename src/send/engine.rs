@@ -56,6 +56,7 @@ pub async fn run<L: Ledger>(
             let Some(s) = weak.upgrade() else { return };
             match beat {
                 Beat::Lost => s.abort_with(RunEnd::LeaseLost),
+                Beat::Paused => s.abort_with(RunEnd::Paused),
                 Beat::Renewed { runs, requeued } => {
                     s.rate.share(runs);
                     stats.recovered.fetch_add(requeued, Ordering::Relaxed);

@@ -163,10 +163,14 @@ pub enum Beat {
     /// the campaign (this one included) and `requeued` rows of dead runs
     /// went back to the queue.
     Renewed { runs: usize, requeued: u64 },
+    /// The lease is renewed, and `mailroom campaigns pause` holds the
+    /// campaign: the run stops taking recipients, as after Ctrl-C.
+    Paused,
 }
 
 /// Renews `lease` every third of its time to live until the returned task
-/// is aborted, telling `on_beat` what it found; stops after
+/// is aborted, telling `on_beat` what it found (a pause is found this way,
+/// so it takes effect within a third of `[send] lease_secs`); stops after
 /// [`Beat::Lost`]. With several senders each beat also drops dead runs
 /// and re-queues their rows. A failed renewal (a busy database) is retried
 /// at the next beat.
@@ -204,6 +208,11 @@ async fn beat<L: Ledger>(
     let now = now_ms();
     if !ledger.renew_lease(lease, now).await? {
         return Ok(Beat::Lost);
+    }
+    if let Some(c) = ledger.campaign(campaign.id).await?
+        && c.paused_at.is_some()
+    {
+        return Ok(Beat::Paused);
     }
     if ledger.senders() == Senders::One {
         return Ok(Beat::Renewed {

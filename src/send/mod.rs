@@ -79,6 +79,8 @@ pub enum RunEnd {
     Waiting { next_due_unix_ms: i64 },
     /// Ctrl-C.
     Interrupted,
+    /// `mailroom campaigns pause` (found at a heartbeat).
+    Paused,
     /// The relay could not be reached for `max_attempts` tries in a row.
     RelayUnavailable { reason: String },
     /// Another run took the campaign's lease over (this one stalled).
@@ -95,6 +97,7 @@ impl RunEnd {
             RunEnd::Complete => "complete",
             RunEnd::Waiting { .. } => "waiting",
             RunEnd::Interrupted => "interrupted",
+            RunEnd::Paused => "paused",
             RunEnd::RelayUnavailable { .. } => "relay_unavailable",
             RunEnd::LeaseLost => "lease_lost",
             RunEnd::RelayRefused { .. } => "relay_refused",

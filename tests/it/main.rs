@@ -36,6 +36,7 @@ mod send_guard;
 mod send_lease;
 mod send_many;
 mod send_mta;
+mod send_pause;
 mod send_progress;
 mod send_refused;
 mod send_rehearsal;

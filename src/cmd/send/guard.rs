@@ -1,15 +1,29 @@
 //! Guard rails before a campaign starts: a send that would mail nobody, an
 //! old issue, or the whole list without a yes refuses or asks. A resume of
 //! a campaign that already started passes (it was confirmed when it
-//! started, and cron must be able to rerun it after a crash).
+//! started, and cron must be able to rerun it after a crash), unless the
+//! campaign is paused.
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 
 use super::{Args, Prepared};
 use crate::config::{Settings, TlsMode};
-use crate::domain::{CampaignTransport, IssueNumber, Status};
+use crate::domain::{Campaign, CampaignTransport, IssueNumber, Status};
 use crate::store::Store;
+
+/// Refuses to run a campaign that `mailroom campaigns pause` holds.
+pub fn not_paused(existing: Option<&Campaign>, file: &str) -> anyhow::Result<()> {
+    let Some(c) = existing else { return Ok(()) };
+    let Some(at) = c.paused_at else { return Ok(()) };
+    anyhow::bail!(
+        "issue {}'s campaign is paused (since {}, by `mailroom campaigns pause`); \
+         `mailroom campaigns resume {}` lets it go on, then rerun `mailroom send {file}`",
+        c.issue,
+        crate::send::wording::date_time(at.unix_timestamp() * 1000),
+        c.issue
+    )
+}
 
 /// Checks a send that would start a new campaign through `kind`; asks on a
 /// terminal before the real send. Returns how many would be mailed.

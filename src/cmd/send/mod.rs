@@ -56,8 +56,8 @@ mod test_send;
 ///
 /// Exit status: 0 every recipient sent (or skipped as unsubscribed since),
 /// 3 done but some failed (`mailroom status --failed`), 75 deferred
-/// messages remain or the relay is unreachable or answers 4xx at the start
-/// (rerun later), 130 after Ctrl-C, 1 on errors (the relay refused us, the
+/// messages remain, the campaign was paused (`mailroom campaigns pause`),
+/// or the relay is unreachable or answers 4xx at the start (rerun later), 130 after Ctrl-C, 1 on errors (the relay refused us, the
 /// bounce breaker tripped, a guard rail refused), 2 when the issue cannot
 /// be read or parsed.
 ///
@@ -252,6 +252,7 @@ async fn deliver(
     let kind = campaign_transport(settings.send.transport);
     let existing = store.find_campaign(number, kind).await?;
     let file = args.issue.display();
+    guard::not_paused(existing.as_ref(), &file.to_string())?;
     let hint = match &existing {
         Some(c) => {
             let n = store.campaign_counts(c.id).await?;

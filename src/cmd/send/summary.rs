@@ -51,6 +51,15 @@ pub fn print(
             note!("send: interrupted; resume with `mailroom send {issue}`");
             130
         }
+        RunEnd::Paused => {
+            note!(
+                "send: paused by `mailroom campaigns pause`: this run took no new recipients and \
+                 recorded those in flight; `mailroom campaigns resume {}`, then rerun \
+                 `mailroom send {issue}`",
+                report.issue
+            );
+            75
+        }
         RunEnd::RelayRefused { reason } => {
             note!(
                 "send: stopped: {reason}\nsend: nobody was marked failed and the campaign is \

@@ -87,12 +87,17 @@ pub async fn gather(
     let live_runs = live_runs(store, c, &history).await?;
     let failed = store.failed_split(c.id).await?;
     let waiting = backoff::waiting(&store.deferred(c.id).await?, &settings.send);
-    let state = state(&counts, !live_runs.is_empty());
+    let state = state(&counts, !live_runs.is_empty(), c.paused_at.is_some());
     let last = history.last.as_ref();
     let run_file = last.and_then(|r| r.issue_file.as_deref());
     let resume = match state {
         State::Running => None,
         State::Interrupted | State::Waiting => Some(resume.command(run_file, "")),
+        State::Paused => Some(format!(
+            "mailroom campaigns resume {}, then {}",
+            c.issue,
+            resume.command(run_file, "")
+        )),
         State::Complete if failed.retryable > 0 => {
             Some(resume.command(run_file, " --retry-failed"))
         }
@@ -129,9 +134,12 @@ pub async fn gather(
 }
 
 /// Running while a run holds a live lease; else by what is left.
-fn state(counts: &CampaignCounts, running: bool) -> State {
+fn state(counts: &CampaignCounts, running: bool, paused: bool) -> State {
+    let left = counts.pending + counts.sending + counts.deferred;
     if running {
         State::Running
+    } else if paused && left > 0 {
+        State::Paused
     } else if counts.pending + counts.sending > 0 {
         State::Interrupted
     } else if counts.deferred > 0 {
@@ -217,10 +225,16 @@ mod tests {
             sent: 5,
             ..CampaignCounts::default()
         };
-        assert_eq!(state(&c(3, 1), true), State::Running);
-        assert_eq!(state(&c(3, 1), false), State::Interrupted);
-        assert_eq!(state(&c(0, 1), false), State::Waiting);
-        assert_eq!(state(&c(0, 0), false), State::Complete);
+        assert_eq!(state(&c(3, 1), true, false), State::Running);
+        assert_eq!(state(&c(3, 1), false, false), State::Interrupted);
+        assert_eq!(state(&c(0, 1), false, false), State::Waiting);
+        assert_eq!(state(&c(0, 0), false, false), State::Complete);
+        // A pause shows once its runs have stopped, and only while
+        // recipients are left.
+        assert_eq!(state(&c(3, 1), true, true), State::Running);
+        assert_eq!(state(&c(3, 1), false, true), State::Paused);
+        assert_eq!(state(&c(0, 1), false, true), State::Paused);
+        assert_eq!(state(&c(0, 0), false, true), State::Complete);
     }
 
     #[test]

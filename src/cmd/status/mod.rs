@@ -25,8 +25,8 @@ mod watch;
 ///
 /// For an issue with both, the real (SMTP) campaign is shown rather than an
 /// outbox rehearsal; `mailroom campaigns` lists them all. Prints:
-///   - the state: running (with the live run), interrupted, waiting for
-///     deferred recipients (next retry, giving up by), or complete; and the
+///   - the state: running (with the live run), interrupted, paused, waiting
+///     for deferred recipients (next retry, giving up by), or complete; and the
 ///     exact command that resumes it, or retries what can be retried;
 ///   - the transport, the number of runs, the first and the last;
 ///   - counts per state (pending, sending, sent, deferred, failed, skipped),
@@ -123,6 +123,8 @@ pub enum State {
     Interrupted,
     /// Only deferred recipients are left, waiting for their next retry.
     Waiting,
+    /// `mailroom campaigns pause` holds it, and no run is sending it.
+    Paused,
     /// Every recipient has a final outcome.
     Complete,
 }

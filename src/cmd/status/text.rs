@@ -99,6 +99,7 @@ fn state_line(r: &StatusReport, now: i64) -> String {
                 Some("interrupted") => "the last run was interrupted (Ctrl-C)",
                 Some("relay_unavailable") => "the relay stayed unreachable",
                 Some("relay_refused") => "the relay refused us",
+                Some("paused") => "the last run stopped for a pause, resumed since",
                 Some(_) => "the last run stopped",
             };
             format!("interrupted: {why}; {} left", plural(left, "recipient"))
@@ -108,6 +109,13 @@ fn state_line(r: &StatusReport, now: i64) -> String {
             None => "waiting for deferred recipients".to_owned(),
         },
         State::Complete => "complete".to_owned(),
+        State::Paused => {
+            let left = r.counts.pending + r.counts.sending + r.counts.deferred;
+            format!(
+                "paused (`mailroom campaigns pause`); {} left",
+                plural(left, "recipient")
+            )
+        }
     }
 }
 

@@ -121,7 +121,8 @@ impl Ledger for Store {
 }
 
 const CAMPAIGN_COLUMNS: &str = "SELECT id, issue_number, subject, created_at, \
-     possible_duplicates, runs, content_hash, transport, last_run_at, reset_at FROM campaigns";
+     possible_duplicates, runs, content_hash, transport, last_run_at, reset_at, paused_at \
+     FROM campaigns";
 
 impl Store {
     /// The live campaign for `issue` through `transport`, creating it (and
@@ -304,5 +305,9 @@ fn campaign_from_row(row: &impl Cols) -> anyhow::Result<Campaign> {
             .map(super::time_from)
             .transpose()?,
         reset_at: row.opt_int("reset_at")?.map(super::time_from).transpose()?,
+        paused_at: row
+            .opt_int("paused_at")?
+            .map(super::time_from)
+            .transpose()?,
     })
 }

@@ -143,4 +143,25 @@ impl Store {
         tx.commit().await.context("cannot commit the reset")?;
         Ok(n > 0)
     }
+
+    /// Pauses (`true`) or resumes (`false`) the live campaign `id`. Returns
+    /// false when that changed nothing: it was not live, or already so.
+    pub async fn pause_campaign(&self, id: CampaignId, pause: bool) -> anyhow::Result<bool> {
+        // Pausing stamps an unpaused campaign; resuming (NULL) clears a
+        // paused one.
+        let at = pause.then(|| seconds(crate::domain::now()));
+        let mut tx = self.begin_write().await?;
+        let n = on_tx!(&mut tx, t => sqlx::query(
+            "UPDATE campaigns SET paused_at = $2 WHERE id = $1 AND reset_at IS NULL \
+             AND (paused_at IS NULL) <> ($2 IS NULL)",
+        )
+        .bind(id.get())
+        .bind(at)
+        .execute(&mut **t)
+        .await
+        .map(|r| r.rows_affected()))
+        .context("cannot pause or resume the campaign")?;
+        tx.commit().await.context("cannot commit the pause")?;
+        Ok(n > 0)
+    }
 }

@@ -1,0 +1,99 @@
+//! `mailroom campaigns pause` and `resume`: every run sending the campaign
+//! stops at its next heartbeat, after recording what was in flight; `send`
+//! refuses the campaign while it is paused; after `resume` a rerun
+//! finishes it, each recipient mailed once. On SQLite with one sender, and
+//! on PostgreSQL with two.
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use crate::common::project::{Project, clean_issue, email, stderr};
+use crate::common::relay::{Relay, Script};
+
+fn pause_and_resume(mut p: Project, relay: &Relay, n: usize, senders: usize) {
+    p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
+    p.set("MAILROOM_SEND__LEASE_SECS", "1.5");
+    let issue = clean_issue();
+    let file = issue.to_str().unwrap();
+    let children: Vec<Child> = (0..senders)
+        .map(|_| p.spawn(&["send", file, "--yes"]))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while relay.received().len() < 10 {
+        assert!(Instant::now() < deadline, "the senders sent nothing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let number = p.status()["issue"].to_string();
+
+    let out = p.run(&["campaigns", "pause", &number]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("paused the smtp campaign of issue {number}")),
+        "{said}"
+    );
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("paused by `mailroom campaigns pause`"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let sent_then = relay.received().len();
+    assert!(
+        sent_then < n,
+        "the pause came after the end: {sent_then} of {n}"
+    );
+    let status = p.status();
+    assert_eq!(status["state"], "paused", "{status}");
+    assert_eq!(status["counts"]["sending"], 0, "{status}");
+    assert_eq!(status["counts"]["sent"], sent_then as u64, "{status}");
+    let resume = status["resume"].as_str().unwrap();
+    assert!(resume.starts_with(&format!(
+        "mailroom campaigns resume {number}, then mailroom "
+    )));
+
+    // While paused, a send refuses and mails nobody; the list shows it.
+    let out = p.run(&["send", file, "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("campaign is paused"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(relay.received().len(), sent_then);
+    let list = String::from_utf8(p.run(&["campaigns"]).stdout).unwrap();
+    assert!(list.contains(" paused "), "{list}");
+
+    let out = p.run(&["campaigns", "resume", &number]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("resumed the smtp campaign"));
+    let again = p.run(&["campaigns", "resume", &number]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("is already not paused"));
+    let out = p.send(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut got = relay.received();
+    got.sort();
+    let mut want: Vec<String> = (1..=n).map(email).collect();
+    want.sort();
+    assert_eq!(got, want, "every recipient exactly once");
+    let status = p.status();
+    assert_eq!(status["state"], "complete");
+    assert_eq!(status["possible_duplicates"], 0);
+}
+
+#[test]
+fn a_paused_campaign_stops_its_sender_and_a_resume_finishes_it_once_each() {
+    let relay = Relay::start(Script::default());
+    let p = Project::new(120, relay.port);
+    pause_and_resume(p, &relay, 120, 1);
+}
+
+#[test]
+fn a_pause_stops_every_sender_of_a_postgresql_campaign() {
+    let relay = Relay::start(Script::default());
+    let p = Project::postgres(120, relay.port);
+    pause_and_resume(p, &relay, 120, 2);
+}
