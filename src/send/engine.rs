@@ -40,9 +40,20 @@ pub async fn run<L: Ledger>(
     let breaker = Breaker::new(Thresholds::from_settings(&ctx.settings));
     lettre::Address::from_str(ctx.message.from_address.as_str())
         .context("the From address is not usable as an SMTP envelope sender")?;
+    // Ctrl-C (`stop`) and aborts both halt the run.
+    let (halt, halted) = watch::channel(false);
+    tokio::spawn({
+        let (mut stop, halt) = (stop.clone(), halt.clone());
+        async move {
+            if stop.wait_for(|s| *s).await.is_ok() {
+                halt.send_replace(true);
+            }
+        }
+    });
     let shared = Arc::new(Shared {
         rate: rate::RateLimit::shared(ctx.settings.rate_per_second, runs),
-        stop: stop.clone(),
+        stop: halted,
+        halt,
         abort: std::sync::Mutex::new(None),
         sent_any: std::sync::atomic::AtomicBool::new(false),
         early_policy: std::sync::atomic::AtomicU32::new(0),

@@ -19,7 +19,12 @@ use crate::transport::{After, ConnectError, Connection, Delivery, Relay, Transpo
 pub struct Shared {
     pub ctx: SendContext,
     pub rate: super::rate::RateLimit,
+    /// Turns true when the run must stop taking rows: Ctrl-C, or an abort
+    /// (which also wakes every sleep that waits on it: backoffs, the wait
+    /// for deferred rows, the wind-down).
     pub stop: watch::Receiver<bool>,
+    /// Sends on `stop`.
+    pub halt: watch::Sender<bool>,
     /// Set when the run must end early (the relay stayed unreachable, the
     /// lease was lost); the run winds down and ends this way.
     pub abort: std::sync::Mutex<Option<super::RunEnd>>,
@@ -42,6 +47,7 @@ impl Shared {
     /// Ends the run early as `end` (the first reason wins).
     pub fn abort_with(&self, end: super::RunEnd) {
         self.abort.lock().expect("abort lock").get_or_insert(end);
+        self.halt.send_replace(true);
     }
 
     /// Until the relay has accepted a message in this run, a `5.7.x` policy

@@ -97,3 +97,49 @@ fn a_pause_stops_every_sender_of_a_postgresql_campaign() {
     let p = Project::postgres(120, relay.port);
     pause_and_resume(p, &relay, 120, 2);
 }
+
+#[test]
+fn a_run_waiting_for_deferred_recipients_stops_at_once_when_paused() {
+    let relay = Relay::start(Script {
+        rcpt: std::sync::Arc::new(|_| Some("450 4.2.0 Mailbox busy".to_owned())),
+        ..Script::default()
+    });
+    let mut p = Project::new(5, relay.port);
+    p.set("MAILROOM_SEND__MAX_WAIT_SECS", "600");
+    p.set("MAILROOM_SEND__RETRY_BASE_SECS", "300");
+    p.set("MAILROOM_SEND__RETRY_MAX_SECS", "300");
+    p.set("MAILROOM_SEND__LEASE_SECS", "1.5");
+    let issue = clean_issue();
+    let child = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = p.run(&["status", "--format", "json"]);
+        if let Ok(s) = serde_json::from_slice::<serde_json::Value>(&s.stdout)
+            && s["counts"]["deferred"] == 5
+            && s["state"] == "running"
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never waited");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The run now sleeps until the retries fall due, five minutes away;
+    // the pause must wake it, not wait for them.
+    let out = p.run(&["campaigns", "pause", &p.status()["issue"].to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut child = child;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the run still slept a minute after the pause");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(stderr(&out).contains("paused by"), "{}", stderr(&out));
+    let status = p.status();
+    assert_eq!(status["state"], "paused", "{status}");
+    assert_eq!(status["counts"]["deferred"], 5, "{status}");
+}
