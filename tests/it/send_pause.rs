@@ -65,6 +65,11 @@ fn pause_and_resume(mut p: Project, relay: &Relay, n: usize, senders: usize) {
     assert_eq!(relay.received().len(), sent_then);
     let list = String::from_utf8(p.run(&["campaigns"]).stdout).unwrap();
     assert!(list.contains(" paused "), "{list}");
+    let dry = String::from_utf8(p.run(&["send", file, "--dry-run"]).stdout).unwrap();
+    assert!(
+        dry.contains("paused: `mailroom send` refuses the campaign"),
+        "{dry}"
+    );
 
     let out = p.run(&["campaigns", "resume", &number]);
     assert!(out.status.success(), "{}", stderr(&out));

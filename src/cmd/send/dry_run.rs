@@ -65,6 +65,10 @@ pub async fn run(
     outln!("transport: {via}, concurrency {}", s.concurrency)?;
     outln!("store: `{}`", settings.database.url)?;
     match (&existing, kind.is_rehearsal()) {
+        (Some(c), _) if c.paused_at.is_some() => outln!(
+            "paused: `mailroom send` refuses the campaign until `mailroom campaigns resume \
+             {number}`"
+        )?,
         (Some(_), _) => outln!("confirmation: none needed (resuming the campaign)")?,
         (None, true) => outln!("confirmation: none needed (a rehearsal mails nobody)")?,
         (None, false) => {
