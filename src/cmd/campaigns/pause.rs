@@ -30,9 +30,13 @@ pub async fn set(
             continue;
         }
         if !pause {
+            // The file its last run sent, as that run was given it.
+            let history = store.run_history(c.id).await?;
+            let file = history.last.and_then(|r| r.issue_file);
             outln!(
-                "resumed {what}; rerun `mailroom send ISSUE.md` (on each machine that sends it) \
-                 to carry on"
+                "resumed {what}; rerun `mailroom send {}` (on each machine that sends it) to \
+                 carry on",
+                file.as_deref().unwrap_or("ISSUE.md")
             )?;
             continue;
         }
@@ -43,7 +47,10 @@ pub async fn set(
             .filter(|r| lease::judge(r, &lease::this_process(), now).is_none())
             .count();
         if live == 0 {
-            outln!("paused {what}; `mailroom send` refuses it until `campaigns resume {issue}`")?;
+            outln!(
+                "paused {what}; `mailroom send` refuses it until `mailroom campaigns resume \
+                 {issue}`"
+            )?;
         } else {
             let runs = if live == 1 {
                 "1 run sending it stops at its".to_owned()
