@@ -71,7 +71,8 @@ command_line! {
     ///   mailroom preview content/2025-11-12-this-week-in-rust.md --open  # live, in the browser
     ///   mailroom send   content/2025-11-12-this-week-in-rust.md --test   # to [preview] recipients
     ///   mailroom send   content/2025-11-12-this-week-in-rust.md          # to every subscriber
-    ///   mailroom status                                                   # watch it; rerun send to resume
+    ///   mailroom status --watch                                           # follow it from anywhere
+    ///   mailroom campaigns pause 663                                      # hold it; `resume 663`, rerun send
     ///   mailroom campaigns                                                # every campaign, rehearsals too
     ///
     /// Start with `mailroom init DIR`: a config.toml, the store and the signing key.
