@@ -17,7 +17,7 @@ mod list;
 mod pause;
 
 /// List campaigns (issue, transport, state, counts, created and last run),
-/// or reset one.
+/// or pause, resume or reset one.
 ///
 /// Each issue has at most one live campaign per transport: the real one
 /// (`smtp`) and rehearsals (`outbox`, `discard`), which mail nobody and
@@ -59,11 +59,13 @@ pub enum Action {
         #[arg(long, short = 'y')]
         yes: bool,
     },
-    /// Hold an issue's live campaign: every run sending it, on any machine,
-    /// stops taking recipients at its next heartbeat (within a third of
-    /// `[send] lease_secs`, 10 s by default), finishes and records the
-    /// messages in flight, and exits 75; `mailroom send` refuses to start
-    /// it until `mailroom campaigns resume`. Nothing is lost or sent twice.
+    /// Hold an issue's live campaign until `mailroom campaigns resume`.
+    ///
+    /// Every run sending it, on any machine, stops taking recipients at its
+    /// next heartbeat (within a third of `[send] lease_secs`, 10 s by
+    /// default), finishes and records the messages in flight, and exits 75;
+    /// `mailroom send` refuses to start it until it is resumed. Nothing is
+    /// lost or sent twice.
     Pause {
         /// The issue number whose campaign to pause.
         issue: IssueNumber,
@@ -71,8 +73,10 @@ pub enum Action {
         #[arg(long, value_enum)]
         transport: Option<TransportArg>,
     },
-    /// Let a paused campaign go on: rerun `mailroom send ISSUE.md` (on each
-    /// machine that sent it) to carry on where it stopped.
+    /// Let a paused campaign go on.
+    ///
+    /// Then rerun `mailroom send ISSUE.md` (on each machine that sent it)
+    /// to carry on where it stopped.
     Resume {
         /// The issue number whose campaign to resume.
         issue: IssueNumber,
