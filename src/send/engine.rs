@@ -19,12 +19,14 @@ use super::{RunEnd, RunReport, SendContext, Stats, backoff, lease, progress, rat
 use crate::domain::{Ledger, LedgerError, Pace, Senders, now_ms};
 
 /// Delivers `ctx.campaign` from `ledger` until it is done or the run must
-/// end; `stop` turning true (Ctrl-C) stops handing out rows and winds down
-/// within `[send] shutdown_grace_secs`.
+/// end; `stop` turning true (the caller's Ctrl-C handler, or the run's own
+/// abort: a pause, a lost lease, an unreachable relay) stops handing out
+/// rows, wakes every wait, and winds down within `[send]
+/// shutdown_grace_secs`.
 pub async fn run<L: Ledger>(
     ledger: L,
     ctx: SendContext,
-    stop: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
 ) -> anyhow::Result<RunReport> {
     let (started, started_at) = (Instant::now(), now_ms());
     let lease = ctx.lease.clone();
@@ -40,20 +42,10 @@ pub async fn run<L: Ledger>(
     let breaker = Breaker::new(Thresholds::from_settings(&ctx.settings));
     lettre::Address::from_str(ctx.message.from_address.as_str())
         .context("the From address is not usable as an SMTP envelope sender")?;
-    // Ctrl-C (`stop`) and aborts both halt the run.
-    let (halt, halted) = watch::channel(false);
-    tokio::spawn({
-        let (mut stop, halt) = (stop.clone(), halt.clone());
-        async move {
-            if stop.wait_for(|s| *s).await.is_ok() {
-                halt.send_replace(true);
-            }
-        }
-    });
     let shared = Arc::new(Shared {
         rate: rate::RateLimit::shared(ctx.settings.rate_per_second, runs),
-        stop: halted,
-        halt,
+        stop: stop.subscribe(),
+        halt: stop.clone(),
         abort: std::sync::Mutex::new(None),
         sent_any: std::sync::atomic::AtomicBool::new(false),
         early_policy: std::sync::atomic::AtomicU32::new(0),

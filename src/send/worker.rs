@@ -19,11 +19,11 @@ use crate::transport::{After, ConnectError, Connection, Delivery, Relay, Transpo
 pub struct Shared {
     pub ctx: SendContext,
     pub rate: super::rate::RateLimit,
-    /// Turns true when the run must stop taking rows: Ctrl-C, or an abort
-    /// (which also wakes every sleep that waits on it: backoffs, the wait
-    /// for deferred rows, the wind-down).
+    /// Turns true when the run must stop taking rows: Ctrl-C, or an abort;
+    /// every sleep waits on it too (backoffs, the wait for deferred rows,
+    /// the wind-down).
     pub stop: watch::Receiver<bool>,
-    /// Sends on `stop`.
+    /// The switch behind `stop`, which an abort turns on.
     pub halt: watch::Sender<bool>,
     /// Set when the run must end early (the relay stayed unreachable, the
     /// lease was lost); the run winds down and ends this way.

@@ -317,16 +317,18 @@ async fn deliver(
 }
 
 /// Ctrl-C stops taking recipients (the run finishes what is in flight);
-/// a second Ctrl-C quits at once.
-fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+/// a second Ctrl-C quits at once. The switch returned is the run's stop,
+/// which the run also turns on itself when it must end early.
+fn on_ctrl_c() -> tokio::sync::watch::Sender<bool> {
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let stop_tx = stop.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             note!(
                 "\nsend: stopping: no new recipients; finishing the messages in flight \
                  (Ctrl-C again to quit now)"
             );
-            let _ = stop_tx.send(true);
+            stop_tx.send_replace(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 // Rows still `sending` are re-queued (and those handed to
                 // the relay counted as possible duplicates) by the next run.
@@ -335,7 +337,7 @@ fn on_ctrl_c() -> tokio::sync::watch::Receiver<bool> {
             }
         }
     });
-    stop_rx
+    stop
 }
 
 /// What a run holds once it has the campaign: where messages go, the
@@ -353,7 +355,7 @@ async fn deliver_leased(
     p: &Prepared,
     settings: &Settings,
     leased: Leased,
-    stop_rx: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Sender<bool>,
 ) -> anyhow::Result<ExitCode> {
     let Leased {
         transport,
@@ -409,7 +411,7 @@ async fn deliver_leased(
             .ok()
             .map(|p| p.display().to_string()),
     };
-    let report = send::run(store.clone(), ctx, stop_rx).await?;
+    let report = send::run(store.clone(), ctx, stop).await?;
     let failed = store.failed_split(id).await?;
     let json = args.report.unwrap_or(args.format) == Format::Json;
     summary::print(&report, &failed, &args.issue, json)
