@@ -85,6 +85,10 @@ fn the_quick_parse_gives_the_same_command_line_as_the_whole_one() {
         &["send", "issue.md", "--test"],
         &["status"],
         &["campaigns", "reset", "625"],
+        &["campaigns", "pause", "625", "--transport", "smtp"],
+        &["status", "--watch"],
+        &["status", "625", "--watch", "5", "--format", "json"],
+        &["subscribers", "show", "42"],
         &["subscribers", "add", "a@example.org"],
         &[
             "dkim",

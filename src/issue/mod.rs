@@ -45,18 +45,16 @@ pub fn parse_file_lending<'s>(
     bytes: &'s [u8],
     each: impl FnMut(pulldown_cmark::Event<'s>),
 ) -> Result<(Issue, bool), IssueError> {
+    let parse_error = |error| IssueError::Parse {
+        path: path.to_owned(),
+        error,
+    };
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let text = utf8(bytes).map_err(|error| IssueError::Parse {
-        path: path.to_owned(),
-        error,
-    })?;
-    parse_lending(&name, text, each).map_err(|error| IssueError::Parse {
-        path: path.to_owned(),
-        error,
-    })
+    let text = utf8(bytes).map_err(parse_error)?;
+    parse_lending(&name, text, each).map_err(parse_error)
 }
 
 /// The file's bytes, or [`ParseError::TooLarge`] as soon as it is known to

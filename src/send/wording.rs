@@ -88,13 +88,16 @@ pub fn waiting_stop(w: Option<&Waiting>, now_ms: i64, issue: &str) -> String {
         );
     };
     let why = if w.next_retry_unix_ms <= now_ms {
-        "the next retry fell due only as this run stopped (`[send] max_wait_secs`): rerun \
-         `mailroom send {issue}` now"
+        format!(
+            "the next retry fell due only as this run stopped (`[send] max_wait_secs`): rerun \
+             `mailroom send {issue}` now"
+        )
     } else {
-        "the next retry is later than `[send] max_wait_secs`, so this run stops here: rerun \
-         `mailroom send {issue}` then"
-    }
-    .replace("{issue}", issue);
+        format!(
+            "the next retry is later than `[send] max_wait_secs`, so this run stops here: \
+             rerun `mailroom send {issue}` then"
+        )
+    };
     format!(
         "{}\n{why}, or `mailroom send {issue} --retry-now` to try them at once",
         waiting_line(w, now_ms)

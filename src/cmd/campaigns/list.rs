@@ -15,7 +15,7 @@ struct Row {
     issue: u32,
     subject: String,
     transport: CampaignTransport,
-    /// `done`, `in progress`, `not started` or `reset`.
+    /// `done`, `paused`, `in progress`, `not started` or `reset`.
     state: &'static str,
     counts: CampaignCounts,
     possible_duplicates: u64,

@@ -40,22 +40,23 @@ pub async fn set(
             )?;
             continue;
         }
-        let now = now_ms();
-        let runs = store.live_runs(c.id).await?;
-        let live = runs
+        let (me, now) = (lease::this_process(), now_ms());
+        let sending = store
+            .live_runs(c.id)
+            .await?
             .iter()
-            .filter(|r| lease::judge(r, &lease::this_process(), now).is_none())
+            .filter(|r| lease::judge(r, &me, now).is_none())
             .count();
-        if live == 0 {
+        if sending == 0 {
             outln!(
                 "paused {what}; `mailroom send` refuses it until `mailroom campaigns resume \
                  {issue}`"
             )?;
         } else {
-            let runs = if live == 1 {
+            let runs = if sending == 1 {
                 "1 run sending it stops at its".to_owned()
             } else {
-                format!("{live} runs sending it stop at their")
+                format!("{sending} runs sending it stop at their")
             };
             outln!(
                 "paused {what}; {runs} next heartbeat (within a third of `[send] lease_secs`), \

@@ -57,9 +57,10 @@ mod test_send;
 /// Exit status: 0 every recipient sent (or skipped as unsubscribed since),
 /// 3 done but some failed (`mailroom status --failed`), 75 deferred
 /// messages remain, the campaign was paused (`mailroom campaigns pause`),
-/// or the relay is unreachable or answers 4xx at the start (rerun later), 130 after Ctrl-C, 1 on errors (the relay refused us, the
-/// bounce breaker tripped, a guard rail refused), 2 when the issue cannot
-/// be read or parsed.
+/// or the relay is unreachable or answers 4xx at the start (rerun later),
+/// 130 after Ctrl-C, 1 on errors (the relay refused us, the bounce breaker
+/// tripped, a guard rail refused), 2 when the issue cannot be read or
+/// parsed.
 ///
 /// Examples:
 ///   mailroom send content/2025-11-12-this-week-in-rust.md --test

@@ -14,9 +14,9 @@ mod export;
 mod import;
 mod list;
 mod manage;
+pub(crate) mod output;
 
 use manage::Who;
-pub(crate) mod output;
 
 /// Manage subscribers: add, remove, list, search, count, show, import, export, erase, unbounce.
 #[derive(Debug, clap::Args)]
