@@ -104,6 +104,12 @@ pub fn waiting_stop(w: Option<&Waiting>, now_ms: i64, issue: &str) -> String {
     )
 }
 
+/// What to run after a pause: `` `mailroom campaigns resume 663`, then rerun
+/// `mailroom send FILE` `` (the refusal to send and a paused run's summary).
+pub fn resume_paused(issue: impl std::fmt::Display, file: &str) -> String {
+    format!("`mailroom campaigns resume {issue}`, then rerun `mailroom send {file}`")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,11 +17,10 @@ pub fn not_paused(existing: Option<&Campaign>, file: &str) -> anyhow::Result<()>
     let Some(c) = existing else { return Ok(()) };
     let Some(at) = c.paused_at else { return Ok(()) };
     anyhow::bail!(
-        "issue {}'s campaign is paused (since {}, by `mailroom campaigns pause`); \
-         `mailroom campaigns resume {}` lets it go on, then rerun `mailroom send {file}`",
+        "issue {}'s campaign is paused (since {}, by `mailroom campaigns pause`): {}",
         c.issue,
         crate::send::wording::date_time(at.unix_timestamp() * 1000),
-        c.issue
+        crate::send::wording::resume_paused(c.issue, file)
     )
 }
 

@@ -54,9 +54,8 @@ pub fn print(
         RunEnd::Paused => {
             note!(
                 "send: paused by `mailroom campaigns pause`: this run took no new recipients and \
-                 recorded those in flight; `mailroom campaigns resume {}`, then rerun \
-                 `mailroom send {issue}`",
-                report.issue
+                 recorded those in flight; {}",
+                wording::resume_paused(report.issue, &issue.to_string())
             );
             75
         }
