@@ -4,10 +4,11 @@
 //! finishes it, each recipient mailed once. On SQLite with one sender, and
 //! on PostgreSQL with two.
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::project::{Project, clean_issue, email, stderr};
 use crate::common::relay::{Relay, Script};
+use crate::common::web_conns::wait_until;
 
 fn pause_and_resume(mut p: Project, relay: &Relay, n: usize, senders: usize) {
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "30");
@@ -17,11 +18,11 @@ fn pause_and_resume(mut p: Project, relay: &Relay, n: usize, senders: usize) {
     let children: Vec<Child> = (0..senders)
         .map(|_| p.spawn(&["send", file, "--yes"]))
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while relay.received().len() < 10 {
-        assert!(Instant::now() < deadline, "the senders sent nothing");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the senders' first messages",
+        || relay.received().len() >= 10,
+    );
     let number = p.status()["issue"].to_string();
 
     let out = p.run(&["campaigns", "pause", &number]);
@@ -116,26 +117,24 @@ fn a_run_waiting_for_deferred_recipients_stops_at_once_when_paused() {
     p.set("MAILROOM_SEND__LEASE_SECS", "1.5");
     let issue = clean_issue();
     let child = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = p.run(&["status", "--format", "json"]);
-        if let Ok(s) = serde_json::from_slice::<serde_json::Value>(&s.stdout)
-            && s["counts"]["deferred"] == 5
-            && s["state"] == "running"
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never waited");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the run waiting for retries",
+        || {
+            let s = p.run(&["status", "--format", "json"]);
+            serde_json::from_slice::<serde_json::Value>(&s.stdout)
+                .is_ok_and(|s| s["counts"]["deferred"] == 5 && s["state"] == "running")
+        },
+    );
     // The run now sleeps until the retries fall due, five minutes away;
     // the pause must wake it, not wait for them.
     let out = p.run(&["campaigns", "pause", &p.status()["issue"].to_string()]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // Killed on a timeout, so that a failing run does not outlive the test.
     let mut child = child;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
+        if std::time::Instant::now() > deadline {
             child.kill().unwrap();
             panic!("the run still slept a minute after the pause");
         }

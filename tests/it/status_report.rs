@@ -298,14 +298,9 @@ fn watch_follows_a_running_send_until_it_completes() {
     p.set("MAILROOM_SEND__RATE_PER_SECOND", "15");
     let issue = clean_issue();
     let mut send = p.spawn(&["send", issue.to_str().unwrap(), "--yes"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while p.run(&["status", "--format", "json"]).stdout.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the send never created its campaign"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::common::web_conns::wait_until(Duration::from_secs(30), "the campaign", || {
+        !p.run(&["status", "--format", "json"]).stdout.is_empty()
+    });
 
     let text = stdout(&p, &["status", "--watch", "0.5"]);
     let blocks: Vec<&str> = text.split("-- ").filter(|b| !b.is_empty()).collect();
