@@ -10,10 +10,35 @@ use std::time::{Duration, Instant};
 /// Where Debian's postfix package installs it (`scripts/test` installs it).
 pub const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
 
-/// A free TCP port on loopback (bind to 0, read it, let it go).
+/// A free TCP port on loopback for a server a test starts (Postfix,
+/// Dovecot, `smtp-sink`, `serve`), which binds it a moment later.
+///
+/// Not a port the kernel hands out by itself (bind to 0): between this call
+/// and the server's bind, the kernel could give the same port to another
+/// test's outgoing connection, or to another `free_port`, and the server
+/// then failed to start (a CI run saw "postfix not up"). So the ports come
+/// from just below the kernel's ephemeral range, which it never picks on
+/// its own, each at most once per test run.
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let (low, span) = (ephemeral_low.saturating_sub(12_000).max(1024), 10_000);
+    // Several test runs on one machine start at different places.
+    let start = std::process::id() % span;
+    for _ in 0..span {
+        let port = low + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let Ok(port) = u16::try_from(port) else {
+            continue;
+        };
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port on loopback in {low}..{}", low + span)
 }
 
 /// A running `smtp-sink`; killed on drop.
